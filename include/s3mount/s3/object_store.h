@@ -1,0 +1,203 @@
+// ObjectStore: the one seam between s3mount and an S3 bucket. One method per S3 operation,
+// bound to one bucket. Implementations: CurlObjectStore (the real client), FakeObjectStore
+// (in memory, for tests), and decorators (RetryingObjectStore, fault and latency injection).
+// Every method returns an Error value on failure; nothing here knows of errno or FUSE.
+//
+// Thread-safety: every implementation must accept concurrent calls from many threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "s3mount/common/clock.h"
+#include "s3mount/common/result.h"
+
+namespace s3mount {
+
+// User metadata: the part after `x-amz-meta-`, lower-cased, to its value.
+using UserMetadata = std::map<std::string, std::string>;
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;  // as S3 sends it, quotes included
+  WallTime last_modified{};
+  std::string content_type;   // HEAD/GET only
+  std::string storage_class;  // LIST only
+  std::string version_id;
+  UserMetadata user_metadata;  // HEAD/GET only
+};
+
+// An inclusive byte range, as in `Range: bytes=first-last`; `last` absent means "to the end".
+struct ByteRange {
+  uint64_t first = 0;
+  std::optional<uint64_t> last;
+};
+
+struct HeadObjectRequest {
+  std::string key;
+  std::optional<std::string> if_match;
+};
+
+struct GetObjectRequest {
+  std::string key;
+  std::optional<ByteRange> range;
+  std::optional<std::string> if_match;
+  std::optional<std::string> if_none_match;
+};
+
+// What a GET returned: the object's metadata (size is the whole object's size) and which
+// bytes of it the body holds.
+struct GetObjectResponse {
+  ObjectInfo object;
+  uint64_t body_offset = 0;
+  uint64_t body_length = 0;
+};
+
+// Where a GET's body goes, chunk by chunk as it arrives: no whole-object copies.
+class ObjectSink {
+ public:
+  virtual ~ObjectSink() = default;
+  // Called once before the body with what the server said. An error aborts the transfer.
+  virtual Status Begin(const GetObjectResponse& response) = 0;
+  // Called for each chunk of the body, in order. An error aborts the transfer.
+  virtual Status Append(std::string_view bytes) = 0;
+};
+
+struct ListObjectsRequest {
+  std::string prefix;
+  std::string delimiter;
+  std::string continuation_token;
+  std::string start_after;
+  int max_keys = 1000;
+};
+
+struct ListObjectsPage {
+  std::vector<ObjectInfo> objects;
+  std::vector<std::string> common_prefixes;
+  bool is_truncated = false;
+  std::string next_continuation_token;
+};
+
+enum class MetadataDirective { kCopy, kReplace };
+
+struct PutObjectRequest {
+  std::string key;
+  std::string_view body;  // not owned; must outlive the call
+  std::string content_type;
+  UserMetadata user_metadata;
+  bool if_none_match_any = false;  // `If-None-Match: *`: fail if the key exists
+  std::optional<std::string> if_match;
+};
+
+struct PutObjectResponse {
+  std::string etag;
+  std::string version_id;
+};
+
+struct CopyObjectRequest {
+  std::string source_key;
+  std::string destination_key;
+  MetadataDirective metadata_directive = MetadataDirective::kCopy;
+  std::string content_type;    // with kReplace
+  UserMetadata user_metadata;  // with kReplace
+  std::optional<std::string> source_if_match;
+};
+
+struct CopyObjectResponse {
+  std::string etag;
+  WallTime last_modified{};
+};
+
+struct DeleteObjectsResponse {
+  struct Failure {
+    std::string key;
+    Error error;
+  };
+  std::vector<Failure> failures;  // keys S3 could not delete; deleted ones are not listed
+};
+
+struct CreateMultipartUploadRequest {
+  std::string key;
+  std::string content_type;
+  UserMetadata user_metadata;
+};
+
+struct UploadPartRequest {
+  std::string key;
+  std::string upload_id;
+  int part_number = 0;    // 1..10000
+  std::string_view body;  // not owned
+};
+
+struct UploadPartCopyRequest {
+  std::string key;
+  std::string upload_id;
+  int part_number = 0;
+  std::string source_key;
+  std::optional<ByteRange> source_range;
+  std::optional<std::string> source_if_match;
+};
+
+struct CompletedPart {
+  int part_number = 0;
+  std::string etag;
+  uint64_t size = 0;  // filled by ListParts; not sent on Complete
+};
+
+struct CompleteMultipartUploadRequest {
+  std::string key;
+  std::string upload_id;
+  std::vector<CompletedPart> parts;  // ascending part numbers
+};
+
+struct ListPartsRequest {
+  std::string key;
+  std::string upload_id;
+  int part_number_marker = 0;
+  int max_parts = 1000;
+};
+
+struct ListPartsPage {
+  std::vector<CompletedPart> parts;
+  bool is_truncated = false;
+  int next_part_number_marker = 0;
+};
+
+struct BucketInfo {
+  std::string region;  // from x-amz-bucket-region; empty if the server does not say
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  virtual Result<BucketInfo> HeadBucket() = 0;
+  virtual Result<ObjectInfo> HeadObject(const HeadObjectRequest& request) = 0;
+  virtual Result<GetObjectResponse> GetObject(const GetObjectRequest& request,
+                                              ObjectSink& sink) = 0;
+  virtual Result<ListObjectsPage> ListObjects(const ListObjectsRequest& request) = 0;
+  virtual Result<PutObjectResponse> PutObject(const PutObjectRequest& request) = 0;
+  virtual Result<CopyObjectResponse> CopyObject(const CopyObjectRequest& request) = 0;
+  virtual Status DeleteObject(const std::string& key) = 0;
+  // Deletes any number of keys, in batches of at most kMaxDeleteBatch per request.
+  virtual Result<DeleteObjectsResponse> DeleteObjects(const std::vector<std::string>& keys) = 0;
+
+  virtual Result<std::string> CreateMultipartUpload(
+      const CreateMultipartUploadRequest& request) = 0;  // returns the upload id
+  virtual Result<std::string> UploadPart(const UploadPartRequest& request) = 0;  // part ETag
+  virtual Result<std::string> UploadPartCopy(const UploadPartCopyRequest& request) = 0;
+  virtual Result<PutObjectResponse> CompleteMultipartUpload(
+      const CompleteMultipartUploadRequest& request) = 0;
+  virtual Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) = 0;
+  virtual Result<ListPartsPage> ListParts(const ListPartsRequest& request) = 0;
+};
+
+inline constexpr size_t kMaxDeleteBatch = 1000;
+inline constexpr int kMaxPartNumber = 10000;
+
+}  // namespace s3mount

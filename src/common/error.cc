@@ -1,0 +1,99 @@
+// Names and classification of ErrorCode values, and Error formatting.
+#include "s3mount/common/error.h"
+
+namespace s3mount {
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return "InvalidArgument";
+    case ErrorCode::kCredentials: return "Credentials";
+    case ErrorCode::kCancelled: return "Cancelled";
+    case ErrorCode::kNetwork: return "Network";
+    case ErrorCode::kTimeout: return "Timeout";
+    case ErrorCode::kTruncatedBody: return "TruncatedBody";
+    case ErrorCode::kInvalidResponse: return "InvalidResponse";
+    case ErrorCode::kNotFound: return "NotFound";
+    case ErrorCode::kNoSuchBucket: return "NoSuchBucket";
+    case ErrorCode::kNoSuchUpload: return "NoSuchUpload";
+    case ErrorCode::kAccessDenied: return "AccessDenied";
+    case ErrorCode::kInvalidAccessKeyId: return "InvalidAccessKeyId";
+    case ErrorCode::kSignatureDoesNotMatch: return "SignatureDoesNotMatch";
+    case ErrorCode::kExpiredToken: return "ExpiredToken";
+    case ErrorCode::kRequestTimeTooSkewed: return "RequestTimeTooSkewed";
+    case ErrorCode::kPreconditionFailed: return "PreconditionFailed";
+    case ErrorCode::kNotModified: return "NotModified";
+    case ErrorCode::kConflict: return "Conflict";
+    case ErrorCode::kInvalidRange: return "InvalidRange";
+    case ErrorCode::kInvalidPart: return "InvalidPart";
+    case ErrorCode::kEntityTooLarge: return "EntityTooLarge";
+    case ErrorCode::kSlowDown: return "SlowDown";
+    case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
+    case ErrorCode::kInternalError: return "InternalError";
+    case ErrorCode::kRequestTimeout: return "RequestTimeout";
+    case ErrorCode::kWrongRegion: return "WrongRegion";
+    case ErrorCode::kBadRequest: return "BadRequest";
+    case ErrorCode::kNotImplemented: return "NotImplemented";
+    case ErrorCode::kUnknown: return "Unknown";
+  }
+  return "Unknown";
+}
+
+bool IsTransient(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNetwork:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kTruncatedBody:
+    case ErrorCode::kSlowDown:
+    case ErrorCode::kServiceUnavailable:
+    case ErrorCode::kInternalError:
+    case ErrorCode::kRequestTimeout:
+    case ErrorCode::kRequestTimeTooSkewed:
+      return true;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kCredentials:
+    case ErrorCode::kCancelled:
+    case ErrorCode::kInvalidResponse:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kNoSuchBucket:
+    case ErrorCode::kNoSuchUpload:
+    case ErrorCode::kAccessDenied:
+    case ErrorCode::kInvalidAccessKeyId:
+    case ErrorCode::kSignatureDoesNotMatch:
+    case ErrorCode::kExpiredToken:
+    case ErrorCode::kPreconditionFailed:
+    case ErrorCode::kNotModified:
+    case ErrorCode::kConflict:
+    case ErrorCode::kInvalidRange:
+    case ErrorCode::kInvalidPart:
+    case ErrorCode::kEntityTooLarge:
+    case ErrorCode::kWrongRegion:
+    case ErrorCode::kBadRequest:
+    case ErrorCode::kNotImplemented:
+    case ErrorCode::kUnknown:
+      return false;
+  }
+  return false;
+}
+
+std::string Error::ToString() const {
+  std::string out = s3_code.empty() ? std::string(ErrorCodeName(code)) : s3_code;
+  if (http_status != 0) {
+    out += " (HTTP " + std::to_string(http_status) + ")";
+  }
+  if (!message.empty()) {
+    out += ": " + message;
+  }
+  if (!request_id.empty()) {
+    out += " [request id " + request_id + "]";
+  }
+  return out;
+}
+
+Error MakeError(ErrorCode code, std::string message) {
+  Error error;
+  error.code = code;
+  error.message = std::move(message);
+  return error;
+}
+
+}  // namespace s3mount

@@ -1,0 +1,2 @@
+// s3ctl: placeholder replaced below.
+int main() { return 0; }
