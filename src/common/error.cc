@@ -9,6 +9,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kCredentials: return "Credentials";
     case ErrorCode::kCancelled: return "Cancelled";
     case ErrorCode::kNetwork: return "Network";
+    case ErrorCode::kTls: return "Tls";
     case ErrorCode::kTimeout: return "Timeout";
     case ErrorCode::kTruncatedBody: return "TruncatedBody";
     case ErrorCode::kInvalidResponse: return "InvalidResponse";
@@ -50,6 +51,7 @@ bool IsTransient(ErrorCode code) {
     case ErrorCode::kRequestTimeTooSkewed:
       return true;
     case ErrorCode::kInvalidArgument:
+    case ErrorCode::kTls:
     case ErrorCode::kCredentials:
     case ErrorCode::kCancelled:
     case ErrorCode::kInvalidResponse:
