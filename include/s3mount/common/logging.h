@@ -1,0 +1,27 @@
+// Logging set-up (spdlog) and the redaction every log line that could carry a request goes
+// through: signatures, session tokens and secret keys never reach a log at any level.
+//
+// Thread-safety: ConfigureLogging once at start-up; RedactSecrets is a pure function.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "s3mount/common/result.h"
+
+namespace s3mount {
+
+struct LoggingOptions {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  bool to_syslog = false;      // stderr otherwise
+};
+
+// Sets the default spdlog logger. Fails with kInvalidArgument on an unknown level.
+Status ConfigureLogging(const LoggingOptions& options);
+
+// Replaces the values of credentials-bearing fields in a URL, header or message with "***":
+// X-Amz-Signature, X-Amz-Security-Token, X-Amz-Credential's secret-free part is kept,
+// `Signature=` in an Authorization header, and x-amz-security-token / Authorization headers.
+std::string RedactSecrets(std::string_view text);
+
+}  // namespace s3mount

@@ -1,0 +1,69 @@
+// Logging set-up and secret redaction.
+#include "s3mount/common/logging.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace s3mount {
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Masks what follows each (case-insensitive) marker up to the next delimiter.
+void MaskAfter(std::string& text, std::string_view marker, std::string_view delimiters) {
+  const std::string lower_marker = Lower(marker);
+  size_t from = 0;
+  while (true) {
+    const std::string lower = Lower(text);
+    const size_t at = lower.find(lower_marker, from);
+    if (at == std::string::npos) return;
+    const size_t start = at + marker.size();
+    size_t end = text.find_first_of(delimiters, start);
+    if (end == std::string::npos) end = text.size();
+    text.replace(start, end - start, "***");
+    from = start + 3;
+  }
+}
+
+}  // namespace
+
+Status ConfigureLogging(const LoggingOptions& options) {
+  const auto level = spdlog::level::from_str(options.level);
+  if (level == spdlog::level::off && options.level != "off") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "unknown log level '" + options.level +
+                         "' (expected trace, debug, info, warn, error, critical or off)");
+  }
+  std::shared_ptr<spdlog::logger> logger;
+  if (options.to_syslog) {
+    logger = spdlog::syslog_logger_mt("s3mount", "s3mount", LOG_PID, LOG_DAEMON);
+  } else {
+    logger = spdlog::stderr_color_mt("s3mount");
+  }
+  logger->set_level(level);
+  spdlog::set_default_logger(logger);
+  return OkStatus();
+}
+
+std::string RedactSecrets(std::string_view text) {
+  std::string out(text);
+  static constexpr std::array<std::string_view, 5> kQueryMarkers = {
+      "X-Amz-Signature=", "X-Amz-Security-Token=", "Signature=", "x-amz-security-token: ",
+      "x-amz-security-token:"};
+  for (std::string_view marker : kQueryMarkers) MaskAfter(out, marker, "&,; \r\n\"");
+  MaskAfter(out, "aws_secret_access_key=", "\r\n");
+  MaskAfter(out, "SecretAccessKey\":\"", "\"");
+  return out;
+}
+
+}  // namespace s3mount

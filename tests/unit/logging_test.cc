@@ -1,0 +1,45 @@
+// Tests for secret redaction and logging set-up.
+#include "s3mount/common/logging.h"
+
+#include <gtest/gtest.h>
+
+namespace s3mount {
+namespace {
+
+TEST(RedactSecretsTest, PresignedUrlLosesSignatureAndToken) {
+  const std::string url =
+      "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F"
+      "20130524&X-Amz-Security-Token=FQoGZXIvYXdzEJr&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d"
+      "86835f995330da4c265957d157751f604d404";
+  const std::string redacted = RedactSecrets(url);
+  EXPECT_EQ(redacted.find("FQoGZXIvYXdzEJr"), std::string::npos) << redacted;
+  EXPECT_EQ(redacted.find("aeeed9bb"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("X-Amz-Credential=AKIA"), std::string::npos) << redacted;
+}
+
+TEST(RedactSecretsTest, AuthorizationHeaderAndTokenHeader) {
+  const std::string header =
+      "Authorization: AWS4-HMAC-SHA256 Credential=AKIA/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed31\n"
+      "X-Amz-Security-Token: sessiontokenvalue\n";
+  const std::string redacted = RedactSecrets(header);
+  EXPECT_EQ(redacted.find("f0e8bdb87c"), std::string::npos) << redacted;
+  EXPECT_EQ(redacted.find("sessiontokenvalue"), std::string::npos) << redacted;
+  EXPECT_NE(redacted.find("SignedHeaders=host;x-amz-date"), std::string::npos) << redacted;
+}
+
+TEST(RedactSecretsTest, CredentialFilesAndJson) {
+  EXPECT_EQ(RedactSecrets("aws_secret_access_key=wJalrXUtnFEMI\nregion=x"),
+            "aws_secret_access_key=***\nregion=x");
+  EXPECT_EQ(RedactSecrets(R"({"SecretAccessKey":"wJalr","AccessKeyId":"AKIA"})"),
+            R"({"SecretAccessKey":"***","AccessKeyId":"AKIA"})");
+}
+
+TEST(LoggingTest, UnknownLevelIsAnError) {
+  Status status = ConfigureLogging({.level = "loud"});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("loud"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace s3mount
