@@ -5,36 +5,66 @@ namespace s3mount {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kCredentials: return "Credentials";
-    case ErrorCode::kCancelled: return "Cancelled";
-    case ErrorCode::kNetwork: return "Network";
-    case ErrorCode::kTls: return "Tls";
-    case ErrorCode::kTimeout: return "Timeout";
-    case ErrorCode::kTruncatedBody: return "TruncatedBody";
-    case ErrorCode::kInvalidResponse: return "InvalidResponse";
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kNoSuchBucket: return "NoSuchBucket";
-    case ErrorCode::kNoSuchUpload: return "NoSuchUpload";
-    case ErrorCode::kAccessDenied: return "AccessDenied";
-    case ErrorCode::kInvalidAccessKeyId: return "InvalidAccessKeyId";
-    case ErrorCode::kSignatureDoesNotMatch: return "SignatureDoesNotMatch";
-    case ErrorCode::kExpiredToken: return "ExpiredToken";
-    case ErrorCode::kRequestTimeTooSkewed: return "RequestTimeTooSkewed";
-    case ErrorCode::kPreconditionFailed: return "PreconditionFailed";
-    case ErrorCode::kNotModified: return "NotModified";
-    case ErrorCode::kConflict: return "Conflict";
-    case ErrorCode::kInvalidRange: return "InvalidRange";
-    case ErrorCode::kInvalidPart: return "InvalidPart";
-    case ErrorCode::kEntityTooLarge: return "EntityTooLarge";
-    case ErrorCode::kSlowDown: return "SlowDown";
-    case ErrorCode::kServiceUnavailable: return "ServiceUnavailable";
-    case ErrorCode::kInternalError: return "InternalError";
-    case ErrorCode::kRequestTimeout: return "RequestTimeout";
-    case ErrorCode::kWrongRegion: return "WrongRegion";
-    case ErrorCode::kBadRequest: return "BadRequest";
-    case ErrorCode::kNotImplemented: return "NotImplemented";
-    case ErrorCode::kUnknown: return "Unknown";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kCredentials:
+      return "Credentials";
+    case ErrorCode::kCancelled:
+      return "Cancelled";
+    case ErrorCode::kNetwork:
+      return "Network";
+    case ErrorCode::kTls:
+      return "Tls";
+    case ErrorCode::kTimeout:
+      return "Timeout";
+    case ErrorCode::kTruncatedBody:
+      return "TruncatedBody";
+    case ErrorCode::kInvalidResponse:
+      return "InvalidResponse";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kNoSuchBucket:
+      return "NoSuchBucket";
+    case ErrorCode::kNoSuchUpload:
+      return "NoSuchUpload";
+    case ErrorCode::kAccessDenied:
+      return "AccessDenied";
+    case ErrorCode::kInvalidAccessKeyId:
+      return "InvalidAccessKeyId";
+    case ErrorCode::kSignatureDoesNotMatch:
+      return "SignatureDoesNotMatch";
+    case ErrorCode::kExpiredToken:
+      return "ExpiredToken";
+    case ErrorCode::kRequestTimeTooSkewed:
+      return "RequestTimeTooSkewed";
+    case ErrorCode::kPreconditionFailed:
+      return "PreconditionFailed";
+    case ErrorCode::kNotModified:
+      return "NotModified";
+    case ErrorCode::kConflict:
+      return "Conflict";
+    case ErrorCode::kInvalidRange:
+      return "InvalidRange";
+    case ErrorCode::kInvalidPart:
+      return "InvalidPart";
+    case ErrorCode::kEntityTooLarge:
+      return "EntityTooLarge";
+    case ErrorCode::kSlowDown:
+      return "SlowDown";
+    case ErrorCode::kServiceUnavailable:
+      return "ServiceUnavailable";
+    case ErrorCode::kInternalError:
+      return "InternalError";
+    case ErrorCode::kRequestTimeout:
+      return "RequestTimeout";
+    case ErrorCode::kWrongRegion:
+      return "WrongRegion";
+    case ErrorCode::kBadRequest:
+      return "BadRequest";
+    case ErrorCode::kNotImplemented:
+      return "NotImplemented";
+    case ErrorCode::kUnknown:
+      return "Unknown";
   }
   return "Unknown";
 }

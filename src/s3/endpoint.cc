@@ -48,7 +48,8 @@ Result<ParsedUrl> ParseEndpointUrl(const std::string& url) {
   if (!authority.empty() && authority.front() == '[') {
     const size_t close = authority.find(']');
     if (close == std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, "endpoint URL '" + url + "' has a bad IPv6 host");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "endpoint URL '" + url + "' has a bad IPv6 host");
     }
     parsed.host = authority.substr(1, close - 1);
     if (close + 1 < authority.size()) {
@@ -66,10 +67,10 @@ Result<ParsedUrl> ParseEndpointUrl(const std::string& url) {
   if (parsed.host.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "endpoint URL '" + url + "' has no host");
   }
-  if (!parsed.port.empty() &&
-      (parsed.port.size() > 5 || !std::all_of(parsed.port.begin(), parsed.port.end(),
-                                              [](unsigned char c) { return std::isdigit(c); }) ||
-       std::stoi(parsed.port) == 0 || std::stoi(parsed.port) > 65535)) {
+  if (!parsed.port.empty() && (parsed.port.size() > 5 ||
+                               !std::all_of(parsed.port.begin(), parsed.port.end(),
+                                            [](unsigned char c) { return std::isdigit(c); }) ||
+                               std::stoi(parsed.port) == 0 || std::stoi(parsed.port) > 65535)) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "endpoint URL '" + url + "' has an invalid port '" + parsed.port + "'");
   }

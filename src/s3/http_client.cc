@@ -181,8 +181,7 @@ struct HttpClient::Impl {
   std::vector<EasyHandle> idle;  // guarded by pool_mu
   std::atomic<long> connections_opened{0};
 
-  static void Lock(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/,
-                   void* user) {
+  static void Lock(CURL* /*handle*/, curl_lock_data data, curl_lock_access /*access*/, void* user) {
     static_cast<Impl*>(user)->share_locks.at(data).lock();
   }
   static void Unlock(CURL* /*handle*/, curl_lock_data data, void* user) {
@@ -224,8 +223,7 @@ void HttpClient::Impl::Configure(CURL* easy, const HttpRequest& request, Transfe
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
-                   static_cast<long>(options.low_speed_time.count()));
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_time.count()));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
@@ -240,8 +238,7 @@ void HttpClient::Impl::Configure(CURL* easy, const HttpRequest& request, Transfe
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT" || request.method == "POST") {
     curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(easy, CURLOPT_READFUNCTION, &OnRead);
     curl_easy_setopt(easy, CURLOPT_READDATA, &transfer);
     curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, &OnSeek);

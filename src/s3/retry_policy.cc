@@ -5,8 +5,7 @@
 
 namespace s3mount {
 
-RetryPolicy::RetryPolicy(RetryOptions options, uint64_t seed)
-    : options_(options), rng_(seed) {}
+RetryPolicy::RetryPolicy(RetryOptions options, uint64_t seed) : options_(options), rng_(seed) {}
 
 bool ServerDidNotApply(const Error& error) {
   switch (error.code) {

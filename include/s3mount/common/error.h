@@ -14,23 +14,23 @@ namespace s3mount {
 // to decide what it means, which is the point: no `default:` in those switches.
 enum class ErrorCode {
   // Client-side.
-  kInvalidArgument,     // bad input from our caller (empty key, part number out of range...)
-  kCredentials,         // no usable credentials
-  kCancelled,           // the caller's sink asked to stop
+  kInvalidArgument,  // bad input from our caller (empty key, part number out of range...)
+  kCredentials,      // no usable credentials
+  kCancelled,        // the caller's sink asked to stop
   // Transport.
-  kNetwork,             // DNS, connect refused, connection reset
-  kTls,                 // TLS handshake or certificate verification failed (not retried)
-  kTimeout,             // connect timeout, stalled transfer, overall timeout
-  kTruncatedBody,       // the body ended before Content-Length
-  kInvalidResponse,     // unparseable XML, missing headers, nonsense from the server
+  kNetwork,          // DNS, connect refused, connection reset
+  kTls,              // TLS handshake or certificate verification failed (not retried)
+  kTimeout,          // connect timeout, stalled transfer, overall timeout
+  kTruncatedBody,    // the body ended before Content-Length
+  kInvalidResponse,  // unparseable XML, missing headers, nonsense from the server
   // S3 replies.
-  kNotFound,            // NoSuchKey, 404 on HEAD
+  kNotFound,  // NoSuchKey, 404 on HEAD
   kNoSuchBucket,
   kNoSuchUpload,
-  kAccessDenied,        // AccessDenied, AllAccessDisabled, 403 on HEAD
+  kAccessDenied,  // AccessDenied, AllAccessDisabled, 403 on HEAD
   kInvalidAccessKeyId,
   kSignatureDoesNotMatch,
-  kExpiredToken,        // ExpiredToken, InvalidToken, TokenRefreshRequired
+  kExpiredToken,  // ExpiredToken, InvalidToken, TokenRefreshRequired
   kRequestTimeTooSkewed,
   kPreconditionFailed,  // 412: If-Match / If-None-Match failed
   kNotModified,         // 304

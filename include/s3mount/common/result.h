@@ -15,7 +15,7 @@ namespace s3mount {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool ok() const { return state_.index() == 0; }
@@ -81,10 +81,10 @@ inline Status OkStatus() { return Status::Ok(); }
 }  // namespace s3mount
 
 // Returns the error of `expr` (a Result or Status) from the enclosing function.
-#define S3M_RETURN_IF_ERROR(expr)                 \
-  do {                                            \
-    auto s3m_status_ = (expr);                    \
-    if (!s3m_status_.ok()) {                      \
-      return std::move(s3m_status_).error();      \
-    }                                             \
+#define S3M_RETURN_IF_ERROR(expr)            \
+  do {                                       \
+    auto s3m_status_ = (expr);               \
+    if (!s3m_status_.ok()) {                 \
+      return std::move(s3m_status_).error(); \
+    }                                        \
   } while (false)

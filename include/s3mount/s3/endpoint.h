@@ -42,7 +42,6 @@ std::string AwsS3Host(const std::string& region);
 
 // Validates the options and resolves where `bucket` lives. Errors (kInvalidArgument) name
 // what is wrong: an unparseable URL, a scheme other than http/https, an empty bucket.
-Result<ResolvedEndpoint> ResolveEndpoint(const EndpointOptions& options,
-                                         const std::string& bucket);
+Result<ResolvedEndpoint> ResolveEndpoint(const EndpointOptions& options, const std::string& bucket);
 
 }  // namespace s3mount

@@ -59,7 +59,7 @@ struct HttpClientOptions {
   bool verify_tls = true;
   std::string ca_bundle;  // empty: the system's
   std::string user_agent = "s3mount";
-  size_t max_buffered_body = 16 * 1024 * 1024;  // a larger unstreamed reply is an error
+  size_t max_buffered_body = size_t{16} << 20;  // a larger unstreamed reply is an error
 };
 
 class HttpClient {
