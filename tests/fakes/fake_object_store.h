@@ -27,9 +27,9 @@ namespace s3mount::testing {
 
 struct FakeObjectStoreOptions {
   // Bytes per ObjectSink::Append call; small values exercise multi-chunk sinks.
-  size_t get_chunk_size = 64 * 1024;
+  size_t get_chunk_size = size_t{64} << 10;
   // Minimum size of every multipart part except the last (S3: 5 MiB).
-  uint64_t min_part_size = 5 * 1024 * 1024;
+  uint64_t min_part_size = uint64_t{5} << 20;
   // What HeadBucket reports.
   std::string region = "us-east-1";
 };
@@ -67,7 +67,7 @@ class FakeObjectStore final : public ObjectStore {
 
   // Requests made so far, per operation. DeleteObjects counts one per batch of at most
   // kMaxDeleteBatch keys, as a real client would send them (none for an empty key list).
-  OperationCounts counts() const;
+  OperationCounts counts() const;  // NOLINT(readability-identifier-naming): accessor
   void ResetCounts();
 
   // Test helpers; none of them is counted as a request.

@@ -31,7 +31,7 @@ class TruncatingSink final : public ObjectSink {
     return CutError();
   }
 
-  bool cut() const { return cut_; }
+  bool WasCut() const { return cut_; }
 
   Error CutError() const {
     return MakeError(ErrorCode::kTruncatedBody, "injected: connection closed after " +
@@ -163,7 +163,7 @@ Result<GetObjectResponse> FaultyObjectStore::GetObject(const GetObjectRequest& r
   }
   TruncatingSink truncating(sink, *verdict.truncate_after);
   auto result = inner_.GetObject(request, truncating);
-  if (truncating.cut()) return truncating.CutError();
+  if (truncating.WasCut()) return truncating.CutError();
   if (verdict.fail_after) return *std::move(verdict.fail_after);
   return result;
 }

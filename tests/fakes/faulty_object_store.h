@@ -55,7 +55,7 @@ class FaultyObjectStore final : public ObjectStore {
 
   // Calls per operation that reached this decorator, including failed ones. DeleteObjects
   // counts calls, not batches.
-  OperationCounts attempts() const;
+  OperationCounts attempts() const;  // NOLINT(readability-identifier-naming): accessor
   void ResetAttempts();
 
   // ObjectStore.

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <thread>
@@ -167,7 +168,7 @@ TEST_F(FakeObjectStoreTest, GetDeliversBeginThenChunks) {
 
 TEST_F(FakeObjectStoreTest, GetChunkSizeIsConfigurable) {
   store_.PutForTest("k", std::string(200'000, 'x'));
-  store_.SetGetChunkSize(64 * 1024);
+  store_.SetGetChunkSize(size_t{64} << 10);
   RecordingSink sink;
   ASSERT_TRUE(store_.GetObject({.key = "k"}, sink).ok());
   ASSERT_EQ(sink.chunks.size(), 4u);
@@ -307,14 +308,21 @@ TEST_F(FakeObjectStoreTest, GetStreamsTheVersionItStartedWith) {
 
 // Keys that shadow each other in every way S3 allows, plus UTF-8, in S3's (byte) order:
 // ' ' (0x20) < '+' (0x2B) < '/' (0x2F) < 'b' < 'z' < 0xC3 ('é') < 0xE6 ('日').
-const std::vector<std::string> kTreeKeys = {
-    "a",  "a b", "a+b",        "a/", "a/b",      "a/b/c",
-    "ab", "b/z", "b/\xC3\xA9", "z",  "\xC3\xA9", "\xE6\x97\xA5\xE6\x9C\xAC/x"};
+const std::vector<std::string>& TreeKeys() {
+  static const std::vector<std::string> keys = {
+      "a",  "a b", "a+b",        "a/", "a/b",      "a/b/c",
+      "ab", "b/z", "b/\xC3\xA9", "z",  "\xC3\xA9", "\xE6\x97\xA5\xE6\x9C\xAC/x"};
+  return keys;
+}
 
-// One listing entry, as "key" or "prefix/" marked with a leading "P:".
+// The page's keys and common prefixes (marked "P:") merged in S3's order. Each list must
+// already be sorted on its own.
 std::vector<std::string> Entries(const ListObjectsPage& page) {
   std::vector<std::string> entries;
   for (const auto& object : page.objects) entries.push_back(object.key);
+  EXPECT_TRUE(std::is_sorted(entries.begin(), entries.end())) << "objects out of order";
+  EXPECT_TRUE(std::is_sorted(page.common_prefixes.begin(), page.common_prefixes.end()))
+      << "common prefixes out of order";
   for (const auto& prefix : page.common_prefixes) entries.push_back("P:" + prefix);
   std::sort(entries.begin(), entries.end(), [](const std::string& a, const std::string& b) {
     auto strip = [](const std::string& s) { return s.starts_with("P:") ? s.substr(2) : s; };
@@ -326,7 +334,7 @@ std::vector<std::string> Entries(const ListObjectsPage& page) {
 class FakeObjectStoreListTest : public FakeObjectStoreTest {
  protected:
   void SetUp() override {
-    for (const auto& key : kTreeKeys) store_.PutForTest(key, "body of " + key);
+    for (const auto& key : TreeKeys()) store_.PutForTest(key, "body of " + key);
   }
 
   ListObjectsPage ListOnce(std::string prefix, std::string delimiter, int max_keys = 1000) {
@@ -367,7 +375,7 @@ TEST_F(FakeObjectStoreListTest, ListsEverythingInByteOrder) {
   ListObjectsPage page = ListOnce("", "");
   std::vector<std::string> keys;
   for (const auto& object : page.objects) keys.push_back(object.key);
-  EXPECT_EQ(keys, kTreeKeys);
+  EXPECT_EQ(keys, TreeKeys());
   EXPECT_THAT(page.common_prefixes, IsEmpty());
   EXPECT_FALSE(page.is_truncated);
   const ObjectInfo& first = page.objects.front();
@@ -401,8 +409,8 @@ TEST_F(FakeObjectStoreListTest, PagesConcatenateToTheSingleListing) {
     for (const std::string prefix : {"", "a", "a/"}) {
       const auto whole = Entries(ListOnce(prefix, delimiter));
       for (int max_keys = 1; max_keys <= 6; ++max_keys) {
-        SCOPED_TRACE("prefix '" + prefix + "' delimiter '" + delimiter + "' max-keys " +
-                     std::to_string(max_keys));
+        SCOPED_TRACE(::testing::Message() << "prefix '" << prefix << "' delimiter '" << delimiter
+                                          << "' max-keys " << max_keys);
         ListObjectsRequest request;
         request.prefix = prefix;
         request.delimiter = delimiter;
@@ -623,6 +631,7 @@ TEST_F(FakeObjectStoreTest, DeleteIsIdempotent) {
 
 TEST_F(FakeObjectStoreTest, DeleteObjectsCountsBatchesOfAThousand) {
   std::vector<std::string> keys;
+  keys.reserve(2500);
   for (int i = 0; i < 2500; ++i) keys.push_back("k" + std::to_string(i));
   for (int i = 0; i < 2500; i += 2) store_.PutForTest(keys[i], "x");  // half exist
   store_.PutForTest("survivor", "x");
@@ -720,8 +729,8 @@ TEST_F(FakeObjectStoreMultipartTest, DefaultMinimumPartSizeIsFiveMebibytes) {
   FakeObjectStore store(clock_);
   auto id = store.CreateMultipartUpload({.key = "big"});
   ASSERT_TRUE(id.ok());
-  const std::string almost(5 * 1024 * 1024 - 1, 'x');
-  const std::string enough(5 * 1024 * 1024, 'y');
+  const std::string almost((size_t{5} << 20) - 1, 'x');
+  const std::string enough(size_t{5} << 20, 'y');
   auto e1 = store.UploadPart({.key = "big", .upload_id = *id, .part_number = 1, .body = almost});
   auto e2 = store.UploadPart({.key = "big", .upload_id = *id, .part_number = 2, .body = "z"});
   ASSERT_TRUE(e1.ok() && e2.ok());
@@ -842,6 +851,7 @@ TEST_F(FakeObjectStoreTest, CountsEveryRequestIncludingFailures) {
 
 TEST_F(FakeObjectStoreTest, ConcurrentClientsSeeConsistentState) {
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, t] {
       for (int i = 0; i < 50; ++i) {

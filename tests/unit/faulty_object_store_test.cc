@@ -111,6 +111,7 @@ TEST_F(FaultyObjectStoreTest, FailEveryNth) {
   fake_.PutForTest("k", "hello");
   faulty_.FailEveryNth(Operation::kGetObject, 3, MakeError(ErrorCode::kInternalError, "500"));
   std::vector<bool> outcomes;
+  outcomes.reserve(7);
   for (int i = 0; i < 7; ++i) outcomes.push_back(Get("k").ok());
   EXPECT_THAT(outcomes, ElementsAre(true, true, false, true, true, false, true));
   EXPECT_EQ(fake_.counts().get_object, 5);
@@ -201,6 +202,7 @@ TEST_F(FaultyObjectStoreTest, ScriptIsConsumedExactlyOnceAcrossThreads) {
   faulty_.FailNext(Operation::kPutObject, SlowDown(), 50);
   std::atomic<int> failures = 0;
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, t, &failures] {
       for (int i = 0; i < 25; ++i) {
