@@ -35,6 +35,10 @@ struct FakeObjectStoreOptions {
 };
 
 class FakeObjectStore final : public ObjectStore {
+  // LOCK ORDERING: one mutex, mu_, guarding all state; it is a leaf. While it is held the
+  // store calls no sink, no clock and nothing else that may lock: time is read before mu_ is
+  // taken, and GET bodies are delivered after it is released. Callers may therefore call
+  // back into the store from a sink.
  public:
   using Options = FakeObjectStoreOptions;
 
@@ -119,9 +123,6 @@ class FakeObjectStore final : public ObjectStore {
 
   Clock& clock_;
 
-  // LOCK ORDERING: mu_ is the only lock and is a leaf: while it is held the store calls no
-  // sink, no clock and nothing else that may lock. Time is read before mu_ is taken, and GET
-  // bodies are delivered after it is released.
   mutable std::mutex mu_;
   Options options_;                        // guarded by mu_
   std::map<std::string, Object> objects_;  // guarded by mu_; std::string orders by bytes

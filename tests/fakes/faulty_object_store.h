@@ -30,6 +30,9 @@
 namespace s3mount::testing {
 
 class FaultyObjectStore final : public ObjectStore {
+  // LOCK ORDERING: one mutex, mu_, guarding the script and the attempt counts; it is a leaf,
+  // never held while sleeping on the clock or calling the inner store or a sink, so the
+  // inner store's own locks are never taken under it.
  public:
   // `inner` and `clock` must outlive this object.
   FaultyObjectStore(ObjectStore& inner, Clock& clock);
@@ -103,8 +106,6 @@ class FaultyObjectStore final : public ObjectStore {
   ObjectStore& inner_;
   Clock& clock_;
 
-  // LOCK ORDERING: mu_ is a leaf; it is never held while sleeping on the clock or calling the
-  // inner store or a sink.
   mutable std::mutex mu_;
   std::map<Operation, std::deque<ScriptedFailure>> script_;  // guarded by mu_
   std::map<Operation, EveryNth> every_nth_;                  // guarded by mu_
