@@ -14,10 +14,6 @@
 #include "s3mount/s3/object_sinks.h"
 #include "tests/fakes/fake_clock.h"
 
-// Requests are written with designated initializers that leave optional fields out; GCC before
-// 14 wrongly warns about that (GCC bug 96868).
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 namespace s3mount {
 namespace {
 

@@ -15,10 +15,6 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 
-// Requests are written with designated initializers that leave optional fields out; GCC before
-// 14 wrongly warns about that (GCC bug 96868).
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 namespace s3mount {
 namespace {
 
