@@ -20,7 +20,7 @@ endpoint="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$endpoint/moto-api/" >/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=demo-key AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1
 s3ctl() { ./build/s3ctl --endpoint "$endpoint" "$@"; }
-show() { printf '\n$ s3ctl %s\n' "$*"; s3ctl "$@"; }
+show() { printf '\n$ s3ctl'; printf ' %q' "$@"; printf '\n'; s3ctl "$@"; }
 
 echo "moto_server on $endpoint; creating bucket demo-bucket"
 curl -sf -X PUT "$endpoint/demo-bucket" >/dev/null

@@ -81,10 +81,10 @@ inline Status OkStatus() { return Status::Ok(); }
 }  // namespace s3mount
 
 // Returns the error of `expr` (a Result or Status) from the enclosing function.
-#define S3M_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    auto s3m_status_ = (expr);               \
-    if (!s3m_status_.ok()) {                 \
-      return std::move(s3m_status_).error(); \
-    }                                        \
+#define S3M_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    auto&& s3m_status_ = (expr); /* no copy */ \
+    if (!s3m_status_.ok()) {                   \
+      return std::move(s3m_status_).error();   \
+    }                                          \
   } while (false)
