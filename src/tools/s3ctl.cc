@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/auth/environment_credentials.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/common/time_format.h"
 #include "s3mount/s3/curl_object_store.h"
@@ -41,14 +41,14 @@ int Fail(const std::string& what, const Error& error) {
   return 1;
 }
 
-Credentials CredentialsFromEnvironment() {
-  Credentials credentials;
-  if (const char* id = std::getenv("AWS_ACCESS_KEY_ID")) credentials.access_key_id = id;
-  if (const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY")) {
-    credentials.secret_access_key = secret;
+// Anonymous requests (public buckets) when the environment holds no keys at all.
+Result<Credentials> CredentialsFromEnvironment() {
+  if (std::getenv("AWS_ACCESS_KEY_ID") == nullptr &&
+      std::getenv("AWS_SECRET_ACCESS_KEY") == nullptr) {
+    return Credentials{};
   }
-  if (const char* token = std::getenv("AWS_SESSION_TOKEN")) credentials.session_token = token;
-  return credentials;
+  EnvironmentCredentialsProvider environment;
+  return environment.GetCredentials();
 }
 
 Result<std::string> ReadInput(const std::string& path) {
@@ -225,7 +225,9 @@ int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + optind + 2, argv + argc);
 
   SystemClock clock;
-  StaticCredentialsProvider credentials(CredentialsFromEnvironment());
+  auto from_environment = CredentialsFromEnvironment();
+  if (!from_environment.ok()) return Fail("credentials", from_environment.error());
+  StaticCredentialsProvider credentials(*from_environment);
   auto client = CurlObjectStore::Create(options, credentials, clock);
   if (!client.ok()) return Fail("configuration", client.error());
   RetryPolicy policy(RetryOptions{});
