@@ -141,6 +141,28 @@ TEST(SubprocessTest, StopEscalatesToSigkillAndReaps) {
   EXPECT_TRUE(ProcessGone(pid));
 }
 
+TEST(SubprocessTest, ChildDiesWithTheThreadThatStartedIt) {
+  auto dir = TempDir::Create("s3mount-subprocess-test");
+  ASSERT_TRUE(dir.ok()) << dir.error().ToString();
+  std::unique_ptr<Subprocess> child;
+  std::thread starter([&] {
+    SubprocessOptions options;
+    options.argv = {"sleep", "30"};
+    options.log_path = (*dir)->File("child.log");
+    auto started = Subprocess::Start(options);
+    if (started.ok()) child = std::move(*started);
+  });
+  starter.join();
+  ASSERT_NE(child, nullptr);
+  auto deadline = steady_clock::now() + std::chrono::seconds(3);
+  while (child->Running() && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_FALSE(child->Running()) << "child outlived the thread that started it";
+  int status = child->Stop();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "wait status " << status;
+}
+
 // ---- MotoServer life cycle ----------------------------------------------------------------
 
 TEST(MotoServerTest, StartsServesAndIsGoneAfterDestruction) {

@@ -3,10 +3,12 @@
 #include "tests/support/subprocess.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +123,54 @@ Result<pid_t> SpawnInGroup(const std::vector<std::string>& argv, const EnvOverri
   return pid;
 }
 
+// Like SpawnInGroup, but with fork/exec so the child can ask for SIGKILL when the thread that
+// started it exits (PR_SET_PDEATHSIG): a crashed or killed test binary leaves no server
+// behind. Only async-signal-safe calls happen between fork and exec.
+Result<pid_t> ForkInGroupWithDeathSignal(const std::vector<std::string>& argv,
+                                         const EnvOverrides& env, const std::array<int, 3>& stdio) {
+  if (argv.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty argv");
+  SpawnArgs args(argv, env);
+  std::array<int, 2> status_pipe{};  // carries exec's errno; EOF means exec succeeded
+  if (::pipe2(status_pipe.data(), O_CLOEXEC) != 0) {
+    return ErrnoError(ErrorCode::kUnknown, "pipe");
+  }
+  UniqueFd status_read(status_pipe[0]);
+  UniqueFd status_write(status_pipe[1]);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return ErrnoError(ErrorCode::kUnknown, "fork");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    for (int target = 0; target < 3; ++target) ::dup2(stdio[target], target);
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    sigset_t empty;
+    sigemptyset(&empty);
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2}) {
+      ::signal(sig, SIG_DFL);
+    }
+    ::execvpe(args.Argv()[0], args.Argv(), args.Envp());
+    int err = errno;
+    [[maybe_unused]] ssize_t n = ::write(status_write.get(), &err, sizeof(err));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from the parent, so the group exists before we signal it
+  status_write.Reset();
+  int err = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(status_read.get(), &err, sizeof(err));
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof(err)) {
+    int ignored = 0;
+    ::waitpid(pid, &ignored, 0);
+    return ErrnoError(ErrorCode::kInvalidArgument, "cannot start `" + JoinArgv(argv) + "`", err);
+  }
+  return pid;
+}
+
 int WaitBlocking(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -227,7 +277,8 @@ Result<std::unique_ptr<Subprocess>> Subprocess::Start(const SubprocessOptions& o
   if (!log.valid()) return ErrnoError(ErrorCode::kUnknown, "open " + options.log_path);
   UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null_in.valid()) return ErrnoError(ErrorCode::kUnknown, "open /dev/null");
-  auto pid = SpawnInGroup(options.argv, options.env, {null_in.get(), log.get(), log.get()});
+  auto pid =
+      ForkInGroupWithDeathSignal(options.argv, options.env, {null_in.get(), log.get(), log.get()});
   if (!pid.ok()) return std::move(pid).error();
   return std::unique_ptr<Subprocess>(
       new Subprocess(*pid, options.log_path, JoinArgv(options.argv)));

@@ -47,7 +47,10 @@ struct SubprocessOptions {
   std::string log_path;  // stdout and stderr are appended here (required); stdin is /dev/null
 };
 
-// A running child in its own process group. The destructor calls Stop().
+// A running child in its own process group. The destructor calls Stop(). The child also gets
+// SIGKILL when the thread that started it exits (PR_SET_PDEATHSIG), so a test binary that
+// crashes or is killed leaves no server behind; start long-lived children from a thread that
+// outlives them (GoogleTest's main thread, as the fixtures do).
 class Subprocess {
  public:
   static constexpr std::chrono::milliseconds kDefaultGrace{3000};
