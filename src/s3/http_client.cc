@@ -213,6 +213,8 @@ void HttpClient::Impl::Configure(CURL* easy, const HttpRequest& request, Transfe
   curl_easy_reset(easy);
   curl_easy_setopt(easy, CURLOPT_SHARE, share.get());
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  // S3 keys may hold "./" and "../" segments: send the path exactly as signed.
+  curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);

@@ -45,6 +45,9 @@ class S3Transport {
   const std::string& bucket() const { return options_.bucket; }
   std::string region() const;
   long connections_opened() const { return http_.connections_opened(); }
+  std::chrono::milliseconds clock_skew() const {
+    return std::chrono::milliseconds(skew_ms_.load());
+  }
 
  private:
   struct Target {

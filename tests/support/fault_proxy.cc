@@ -356,7 +356,8 @@ class FaultProxy::Session {
     if (!client_.ReadHead(&head_text)) return false;
     request.head = ParseHead(head_text);
     if (!ParseRequestLine(&request)) return false;
-    std::optional<Fault> fault = proxy_->CountRequestAndTakeFault(request.method, request.target);
+    std::optional<Fault> fault =
+        proxy_->CountRequestAndTakeFault(request.method, request.target, request.head.headers);
     if (request.head.HasToken("expect", "100-continue") &&
         !SendAll(client_fd_, "HTTP/1.1 100 Continue\r\n\r\n")) {
       return false;
@@ -411,7 +412,9 @@ class FaultProxy::Session {
                        std::string(ReasonPhrase(fault.status)) +
                        "\r\nContent-Type: application/xml\r\nx-amz-request-id: " + request_id +
                        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
-                       (request.close_after ? "Connection: close\r\n" : "") + "\r\n";
+                       (request.close_after ? "Connection: close\r\n" : "");
+    for (const auto& [name, value] : fault.headers) head += name + ": " + value + "\r\n";
+    head += "\r\n";
     return SendAll(client_fd_, head + body);
   }
 
@@ -614,9 +617,14 @@ UniqueFd FaultProxy::ConnectUpstream() {
   return fd;
 }
 
-std::optional<Fault> FaultProxy::CountRequestAndTakeFault(const std::string& method,
-                                                          const std::string& target) {
+std::optional<Fault> FaultProxy::CountRequestAndTakeFault(
+    const std::string& method, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   std::lock_guard lock(mu_);
+  RecordedRequest& recorded = recorded_.emplace_back();
+  recorded.method = method;
+  recorded.target = target;
+  for (const auto& [name, value] : headers) recorded.headers.emplace_back(Lower(name), value);
   ++requests_total_;
   ++requests_by_method_[method];
   for (auto it = script_.begin(); it != script_.end(); ++it) {
@@ -690,6 +698,12 @@ void FaultProxy::ResetCounters() {
   requests_by_method_.clear();
   connections_ = 0;
   faults_applied_ = 0;
+  recorded_.clear();
+}
+
+std::vector<RecordedRequest> FaultProxy::recorded_requests() const {
+  std::lock_guard lock(mu_);
+  return recorded_;
 }
 
 }  // namespace s3mount::testing

@@ -31,6 +31,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "s3mount/common/result.h"
 #include "tests/support/free_port.h"
@@ -55,6 +57,7 @@ struct Fault {
   std::string method;                     // only requests with this method ("" = any)
   std::string path_substring;             // only requests whose target contains this ("" = any)
   int times = 1;                          // applies to the next `times` matching requests
+  std::vector<std::pair<std::string, std::string>> headers;  // kReturnStatus: extra headers
 
   static Fault Return503SlowDown();
   static Fault ReturnStatus(int status, std::string s3_code, std::string message = "");
@@ -75,6 +78,26 @@ struct Fault {
   Fault& Times(int n) {
     times = n;
     return *this;
+  }
+  // kReturnStatus: adds a header to the canned reply (Date, x-amz-bucket-region...).
+  Fault& WithHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+// What the proxy saw of one request (for tests that check what a client sent).
+struct RecordedRequest {
+  std::string method;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+
+  // The first header named `lower_name`, or "" when absent.
+  std::string Header(std::string_view lower_name) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lower_name) return value;
+    }
+    return "";
   }
 };
 
@@ -103,6 +126,8 @@ class FaultProxy {
   uint64_t requests_seen(std::string_view method) const;
   uint64_t connections_accepted() const;
   uint64_t faults_applied() const;
+  // Every request seen since start (or the last ResetCounters), in arrival order.
+  std::vector<RecordedRequest> recorded_requests() const;
   void ResetCounters();
 
  private:
@@ -118,8 +143,9 @@ class FaultProxy {
 
   // Called by sessions (nested, so they may).
   // Counts the request and takes the first matching fault from the script, if any.
-  std::optional<Fault> CountRequestAndTakeFault(const std::string& method,
-                                                const std::string& target);
+  std::optional<Fault> CountRequestAndTakeFault(
+      const std::string& method, const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers);
   void RegisterSocket(int fd);
   void UnregisterSocket(int fd);
   // Sleeps up to `duration`; returns false early if the proxy is stopping.
@@ -140,6 +166,7 @@ class FaultProxy {
   std::list<Fault> script_;
   std::map<std::string, uint64_t, std::less<>> requests_by_method_;
   uint64_t requests_total_ = 0;
+  std::vector<RecordedRequest> recorded_;  // guarded by mu_
   uint64_t connections_ = 0;
   uint64_t faults_applied_ = 0;
   std::set<int> live_sockets_;  // client and upstream sockets, cut on shutdown

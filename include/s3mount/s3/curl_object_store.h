@@ -57,6 +57,8 @@ class CurlObjectStore final : public ObjectStore {
 
   // The region requests are signed for now (it changes after a cross-region redirect).
   std::string region() const;
+  // Server time minus local time, as learnt from a RequestTimeTooSkewed reply (else zero).
+  std::chrono::milliseconds clock_skew() const;
   // Connections opened so far (for tests and benchmarks of connection reuse).
   long connections_opened() const;
 
