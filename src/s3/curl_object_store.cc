@@ -103,9 +103,7 @@ CurlObjectStore::~CurlObjectStore() = default;
 
 std::string CurlObjectStore::region() const { return transport_->region(); }
 
-std::chrono::milliseconds CurlObjectStore::clock_skew() const {
-  return transport_->clock_skew();
-}
+std::chrono::milliseconds CurlObjectStore::clock_skew() const { return transport_->clock_skew(); }
 
 long CurlObjectStore::connections_opened() const { return transport_->connections_opened(); }
 
