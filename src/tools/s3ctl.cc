@@ -27,8 +27,8 @@
 namespace s3mount {
 namespace {
 
-constexpr size_t kPartSize = 16 * 1024 * 1024;
-constexpr size_t kMultipartThreshold = 64 * 1024 * 1024;
+constexpr size_t kPartSize = size_t{16} << 20;
+constexpr size_t kMultipartThreshold = size_t{64} << 20;
 
 const char kUsage[] =
     "usage: s3ctl [--endpoint URL] [--region REGION] [--path-style] [--ca-bundle FILE]\n"
