@@ -88,6 +88,28 @@ TEST_F(CurlObjectStoreTest, KeysWithSpecialCharactersWorkInEveryOperation) {
     ASSERT_TRUE(listed.ok()) << listed.error().ToString();
     ASSERT_FALSE(listed->objects.empty());
     EXPECT_EQ(listed->objects.front().key, key);
+    // Multipart on the same key: create, a part copied from the key itself, list, complete.
+    auto upload = store().CreateMultipartUpload({.key = key + ".mp"});
+    ASSERT_TRUE(upload.ok()) << upload.error().ToString();
+    auto part = store().UploadPartCopy(
+        {.key = key + ".mp", .upload_id = *upload, .part_number = 1, .source_key = key});
+    ASSERT_TRUE(part.ok()) << part.error().ToString();
+    auto parts = store().ListParts({.key = key + ".mp", .upload_id = *upload});
+    ASSERT_TRUE(parts.ok()) << parts.error().ToString();
+    EXPECT_EQ(parts->parts.size(), 1u);
+    ASSERT_TRUE(store()
+                    .CompleteMultipartUpload(
+                        {.key = key + ".mp", .upload_id = *upload, .parts = {{1, *part}}})
+                    .ok());
+    EXPECT_EQ(Get(key + ".mp"), "body of " + key);
+    auto aborted = store().CreateMultipartUpload({.key = key + ".abort"});
+    ASSERT_TRUE(aborted.ok());
+    ASSERT_TRUE(
+        store()
+            .UploadPart(
+                {.key = key + ".abort", .upload_id = *aborted, .part_number = 1, .body = "x"})
+            .ok());
+    EXPECT_TRUE(store().AbortMultipartUpload(key + ".abort", *aborted).ok());
     auto copied = store().CopyObject({.source_key = key, .destination_key = key + ".copy"});
     ASSERT_TRUE(copied.ok()) << copied.error().ToString();
     EXPECT_EQ(Get(key + ".copy"), "body of " + key);
@@ -97,7 +119,10 @@ TEST_F(CurlObjectStoreTest, KeysWithSpecialCharactersWorkInEveryOperation) {
     EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
   }
   std::vector<std::string> copies;
-  for (const auto& key : SpecialKeys()) copies.push_back(key + ".copy");
+  for (const auto& key : SpecialKeys()) {
+    copies.push_back(key + ".copy");
+    copies.push_back(key + ".mp");
+  }
   auto deleted = store().DeleteObjects(copies);
   ASSERT_TRUE(deleted.ok()) << deleted.error().ToString();
   EXPECT_TRUE(deleted->failures.empty());

@@ -217,6 +217,15 @@ TEST_F(FaultInjectionTest, ConditionalAndCopyHeadersGoOnTheWire) {
   }
 }
 
+TEST_F(FaultInjectionTest, DeleteObjectsSendsBatchesOfAtMostOneThousandKeys) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2001; ++i) keys.push_back("gone/" + std::to_string(i));
+  auto deleted = store().DeleteObjects(keys);
+  ASSERT_TRUE(deleted.ok()) << deleted.error().ToString();
+  EXPECT_TRUE(deleted->failures.empty());
+  EXPECT_EQ(proxy_->requests_seen("POST"), 3u);
+}
+
 TEST_F(FaultInjectionTest, StandardProxyVariablesAreHonoured) {
   // Talk to moto directly, but with http_proxy pointing at the fault proxy.
   const char* saved_no_proxy = std::getenv("no_proxy");
