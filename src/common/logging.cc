@@ -9,22 +9,17 @@
 #include <array>
 #include <cctype>
 
+#include "s3mount/common/strings.h"
+
 namespace s3mount {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // Masks what follows each (case-insensitive) marker up to the next delimiter.
 void MaskAfter(std::string& text, std::string_view marker, std::string_view delimiters) {
-  const std::string lower_marker = Lower(marker);
+  const std::string lower_marker = AsciiLower(marker);
   size_t from = 0;
   while (true) {
-    const std::string lower = Lower(text);
+    const std::string lower = AsciiLower(text);
     const size_t at = lower.find(lower_marker, from);
     if (at == std::string::npos) return;
     const size_t start = at + marker.size();

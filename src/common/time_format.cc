@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "s3mount/common/strings.h"
+
 namespace s3mount {
 namespace {
 
@@ -26,23 +28,6 @@ constexpr size_t kMaxQuoted = 64;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLower(a[i]) != ToLower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // The input, shortened and with non-printable bytes replaced, for error messages.
 std::string Quote(std::string_view text) {
@@ -268,7 +253,7 @@ void AppendClock(std::string& out, int64_t second_of_day) {
 
 Result<WallTime> ParseIso8601(std::string_view text) {
   constexpr std::string_view kWhat = "an ISO 8601 time";
-  const std::string_view trimmed = Trim(text);
+  const std::string_view trimmed = TrimAsciiSpace(text);
   Scanner in(trimmed);
   CivilTime t;
   const bool ok = in.Digits(4, 4, &t.year) && in.Consume('-') && in.Digits(2, 2, &t.month) &&
@@ -281,7 +266,7 @@ Result<WallTime> ParseIso8601(std::string_view text) {
 
 Result<WallTime> ParseHttpDate(std::string_view text) {
   constexpr std::string_view kWhat = "an HTTP date";
-  const std::string_view trimmed = Trim(text);
+  const std::string_view trimmed = TrimAsciiSpace(text);
   Scanner in(trimmed);
   CivilTime t;
   if (!IsWeekday(in.Word())) return BadTime(kWhat, text);

@@ -6,14 +6,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "s3mount/common/strings.h"
+
 namespace s3mount {
 namespace {
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 struct ParsedUrl {
   std::string scheme;
@@ -29,7 +25,7 @@ Result<ParsedUrl> ParseEndpointUrl(const std::string& url) {
                      "endpoint URL '" + url + "' has no scheme (expected http:// or https://)");
   }
   ParsedUrl parsed;
-  parsed.scheme = Lower(url.substr(0, scheme_end));
+  parsed.scheme = AsciiLower(url.substr(0, scheme_end));
   if (parsed.scheme != "http" && parsed.scheme != "https") {
     return MakeError(ErrorCode::kInvalidArgument,
                      "endpoint URL '" + url + "' must use http or https");
@@ -63,7 +59,7 @@ Result<ParsedUrl> ParseEndpointUrl(const std::string& url) {
     parsed.host = authority.substr(0, colon);
     if (colon != std::string::npos) parsed.port = authority.substr(colon + 1);
   }
-  parsed.host = Lower(parsed.host);
+  parsed.host = AsciiLower(parsed.host);
   if (parsed.host.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "endpoint URL '" + url + "' has no host");
   }

@@ -10,6 +10,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "s3mount/common/strings.h"
+
 namespace s3mount {
 namespace {
 
@@ -27,23 +29,6 @@ struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 // Everything one transfer's callbacks need.
 struct Transfer {
@@ -69,8 +54,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    transfer->response.headers.emplace_back(Lower(Trim(line.substr(0, colon))),
-                                            std::string(Trim(line.substr(colon + 1))));
+    transfer->response.headers.emplace_back(AsciiLower(TrimAsciiSpace(line.substr(0, colon))),
+                                            std::string(TrimAsciiSpace(line.substr(colon + 1))));
   }
   return length;
 }

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "s3mount/common/strings.h"
+
 namespace s3mount {
 namespace {
 
@@ -51,18 +53,10 @@ constexpr std::array<CodeMapping, 33> kCodeTable = {{
     {"Redirect", ErrorCode::kWrongRegion},  // S3's legacy temporary redirect (307)
 }};
 
-std::string_view TrimAscii(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const size_t last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
-
 // At most kMaxQuotedBody bytes of `body` on one line: control bytes become spaces (runs of
 // them collapse), bytes outside ASCII become '?'.
 std::string QuoteBody(std::string_view body) {
-  body = TrimAscii(body);
+  body = TrimAsciiSpace(body);
   std::string out;
   for (size_t i = 0; i < body.size() && i < kMaxQuotedBody; ++i) {
     const auto c = static_cast<unsigned char>(body[i]);
@@ -142,7 +136,7 @@ std::vector<std::string_view> SplitLabels(std::string_view host) {
 
 // `bucket.s3.eu-west-1.amazonaws.com` -> eu-west-1 (see RegionFromErrorBody).
 std::string RegionFromEndpoint(std::string_view endpoint) {
-  endpoint = TrimAscii(endpoint);
+  endpoint = TrimAsciiSpace(endpoint);
   if (const size_t scheme = endpoint.find("://"); scheme != std::string_view::npos) {
     endpoint.remove_prefix(scheme + 3);
   }
@@ -215,10 +209,10 @@ ErrorCode ErrorCodeFromHttpStatus(int http_status) {
 
 Error ErrorFromErrorElement(XmlNode error, int http_status, std::string_view request_id) {
   Error result;
-  result.s3_code = std::string(TrimAscii(error.ChildText("Code").value_or("")));
+  result.s3_code = std::string(TrimAsciiSpace(error.ChildText("Code").value_or("")));
   result.code = ErrorCodeFromS3Code(result.s3_code, http_status);
-  result.message = std::string(TrimAscii(error.ChildText("Message").value_or("")));
-  const std::string body_request_id(TrimAscii(error.ChildText("RequestId").value_or("")));
+  result.message = std::string(TrimAsciiSpace(error.ChildText("Message").value_or("")));
+  const std::string body_request_id(TrimAsciiSpace(error.ChildText("RequestId").value_or("")));
   result.request_id = body_request_id.empty() ? std::string(request_id) : body_request_id;
   result.http_status = http_status;
   if (result.message.empty() && result.s3_code.empty()) {
@@ -233,7 +227,7 @@ Error ErrorFromResponse(int http_status, std::string_view body, std::string_view
   const std::string prefix =
       reason.empty() ? "HTTP " + std::to_string(http_status) : std::string(reason);
   if (is_head) return StatusOnlyError(http_status, prefix + " (HEAD: no body)", request_id);
-  if (TrimAscii(body).empty()) {
+  if (TrimAsciiSpace(body).empty()) {
     return StatusOnlyError(http_status, prefix + " (no error body)", request_id);
   }
   auto doc = XmlDocument::Parse(body);
@@ -251,12 +245,12 @@ Error ErrorFromResponse(int http_status, std::string_view body, std::string_view
 }
 
 std::string RegionFromErrorBody(std::string_view body) {
-  if (TrimAscii(body).empty()) return "";
+  if (TrimAsciiSpace(body).empty()) return "";
   auto doc = XmlDocument::Parse(body);
   if (!doc.ok()) return "";
   const XmlNode root = doc->Root();
   if (root.LocalName() != "Error") return "";
-  std::string region(TrimAscii(root.ChildText("Region").value_or("")));
+  std::string region(TrimAsciiSpace(root.ChildText("Region").value_or("")));
   if (IsRegionName(region)) return region;
   return RegionFromEndpoint(root.ChildText("Endpoint").value_or(""));
 }

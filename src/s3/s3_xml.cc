@@ -9,6 +9,7 @@
 
 #include "s3/s3_error.h"
 #include "s3/xml_document.h"
+#include "s3mount/common/strings.h"
 #include "s3mount/common/time_format.h"
 
 namespace s3mount {
@@ -21,14 +22,6 @@ constexpr int kStatusOfErrorIn2xx = 200;
 
 Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidResponse, std::move(message));
-}
-
-std::string_view TrimAscii(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const size_t last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
 }
 
 int HexValue(char c) {
@@ -68,7 +61,7 @@ Result<std::string> RequiredText(XmlNode parent, std::string_view name) {
 Result<std::string> RequiredNonEmpty(XmlNode parent, std::string_view name) {
   auto text = RequiredText(parent, name);
   if (!text.ok()) return std::move(text).error();
-  if (TrimAscii(*text).empty()) {
+  if (TrimAsciiSpace(*text).empty()) {
     return Invalid("<" + std::string(parent.LocalName()) + "> has an empty <" + std::string(name) +
                    ">");
   }
@@ -76,7 +69,7 @@ Result<std::string> RequiredNonEmpty(XmlNode parent, std::string_view name) {
 }
 
 Result<uint64_t> ParseUnsigned(std::string_view raw, std::string_view name) {
-  const std::string_view text = TrimAscii(raw);
+  const std::string_view text = TrimAsciiSpace(raw);
   uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
@@ -96,7 +89,7 @@ Result<uint64_t> RequiredUnsigned(XmlNode parent, std::string_view name) {
 Result<bool> OptionalBool(XmlNode parent, std::string_view name) {
   const std::optional<std::string> text = parent.ChildText(name);
   if (!text.has_value()) return false;
-  const std::string_view value = TrimAscii(*text);
+  const std::string_view value = TrimAsciiSpace(*text);
   if (value == "true" || value == "True" || value == "TRUE") return true;
   if (value == "false" || value == "False" || value == "FALSE") return false;
   return Invalid("<" + std::string(name) + "> is not a boolean: '" +
@@ -131,7 +124,8 @@ Result<ObjectInfo> ParseContents(XmlNode contents, bool url_encoded) {
   if (!size.ok()) return std::move(size).error();
   object.size = *size;
   object.etag = contents.ChildText("ETag").value_or("");
-  object.storage_class = std::string(TrimAscii(contents.ChildText("StorageClass").value_or("")));
+  object.storage_class =
+      std::string(TrimAsciiSpace(contents.ChildText("StorageClass").value_or("")));
   S3M_RETURN_IF_ERROR(OptionalTime(contents, &object.last_modified));
   return object;
 }
@@ -193,7 +187,7 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml) {
   if (!doc.ok()) return std::move(doc).error();
   const XmlNode root = doc->Root();
   ListObjectsPage page;
-  const bool url_encoded = TrimAscii(root.ChildText("EncodingType").value_or("")) == "url";
+  const bool url_encoded = TrimAsciiSpace(root.ChildText("EncodingType").value_or("")) == "url";
   for (const XmlNode& contents : root.Children("Contents")) {
     auto object = ParseContents(contents, url_encoded);
     if (!object.ok()) return std::move(object).error();

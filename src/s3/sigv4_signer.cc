@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "s3mount/common/strings.h"
 #include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
@@ -22,14 +23,6 @@ bool IsS3(std::string_view service) { return service == "s3"; }
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // SigV4 Trimall: no leading or trailing whitespace, inner runs of whitespace become one space.
