@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine, builds s3mount and runs every check: formatting, clang-tidy, the
-# unit and integration tests, and the unit tests again under AddressSanitizer+UBSan.
+# unit and integration tests, and all of them again under AddressSanitizer+UBSan.
 # Usage: scripts/test.sh [--quick]   (--quick: skip clang-tidy and the sanitizer build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,11 +35,11 @@ step "unit and integration tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
 if ! $quick; then
-  step "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  step "unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DS3MOUNT_SANITIZE=ON \
     -DS3MOUNT_BUILD_BENCH=OFF >/dev/null
-  ninja -C build-asan -j "$jobs" unit_tests
+  ninja -C build-asan -j "$jobs" unit_tests integration_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs"
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
 fi
 step "all checks passed"

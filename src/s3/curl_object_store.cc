@@ -151,6 +151,12 @@ Result<GetObjectResponse> CurlObjectStore::GetObject(const GetObjectRequest& req
     }
     GetObjectResponse parsed{.object = std::move(info).value()};
     Status extent = ReadBodyExtent(response, parsed);
+    if (extent.ok() && request.range && parsed.body_offset != request.range->first) {
+      // A server that ignores Range would hand a resuming reader bytes it already has.
+      extent = MakeError(ErrorCode::kInvalidResponse,
+                         "asked for bytes from " + std::to_string(request.range->first) +
+                             " but the reply starts at " + std::to_string(parsed.body_offset));
+    }
     head.emplace(extent.ok() ? Result<GetObjectResponse>(std::move(parsed))
                              : Result<GetObjectResponse>(std::move(extent).error()));
     return true;

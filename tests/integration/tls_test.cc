@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "s3mount/s3/curl_object_store.h"
+#include "s3mount/s3/object_sinks.h"
 #include "s3mount/s3/retrying_object_store.h"
 #include "tests/support/free_port.h"
 #include "tests/support/s3_client_factory.h"
@@ -89,6 +90,20 @@ TEST_F(TlsTest, MissingCaBundleFileIsATlsError) {
   auto head = HeadBucket(http);
   ASSERT_FALSE(head.ok());
   EXPECT_EQ(head.error().code, ErrorCode::kTls) << head.error().ToString();
+}
+
+// The stub answers every GET with 200 and its whole body, as a server ignoring Range would.
+TEST_F(TlsTest, ServerIgnoringRangeIsAnErrorNotWrongBytes) {
+  S3ClientOptions options = testing::LocalClientOptions(endpoint_, "bucket");
+  options.http.verify_tls = false;
+  auto client = testing::MakeTestClient(options, {"k", "s", "", std::nullopt}, clock_);
+  StringSink sink;
+  auto got = client.store->GetObject({.key = "k", .range = ByteRange{5, 9}}, sink);
+  ASSERT_FALSE(got.ok()) << "a reply from byte 0 was taken for bytes 5-9";
+  EXPECT_EQ(got.error().code, ErrorCode::kInvalidResponse) << got.error().ToString();
+  EXPECT_TRUE(sink.data().empty());
+  auto whole = client.store->GetObject({.key = "k", .range = ByteRange{0, std::nullopt}}, sink);
+  EXPECT_TRUE(whole.ok()) << whole.error().ToString();
 }
 
 }  // namespace
