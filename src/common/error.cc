@@ -65,6 +65,24 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "NotImplemented";
     case ErrorCode::kUnknown:
       return "Unknown";
+    case ErrorCode::kReadOnly:
+      return "ReadOnly";
+    case ErrorCode::kIsDirectory:
+      return "IsDirectory";
+    case ErrorCode::kNotDirectory:
+      return "NotDirectory";
+    case ErrorCode::kNotEmpty:
+      return "NotEmpty";
+    case ErrorCode::kAlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::kNameTooLong:
+      return "NameTooLong";
+    case ErrorCode::kStale:
+      return "Stale";
+    case ErrorCode::kNoSpace:
+      return "NoSpace";
+    case ErrorCode::kNotSupported:
+      return "NotSupported";
   }
   return "Unknown";
 }
@@ -102,6 +120,15 @@ bool IsTransient(ErrorCode code) {
     case ErrorCode::kBadRequest:
     case ErrorCode::kNotImplemented:
     case ErrorCode::kUnknown:
+    case ErrorCode::kReadOnly:
+    case ErrorCode::kIsDirectory:
+    case ErrorCode::kNotDirectory:
+    case ErrorCode::kNotEmpty:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kNameTooLong:
+    case ErrorCode::kStale:
+    case ErrorCode::kNoSpace:
+    case ErrorCode::kNotSupported:
       return false;
   }
   return false;
