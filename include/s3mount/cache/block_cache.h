@@ -79,7 +79,8 @@ class BlockCache {
   // for the same missing block run `fetch` once: the others wait and get the same result,
   // error included; after a failure the next call fetches again. `fetch` runs on the calling
   // thread without the cache lock held; it must not return a null block (that is reported
-  // as kInvalidArgument) and should not throw (an exception becomes a kUnknown error).
+  // as kInvalidArgument) and should not throw (an exception becomes a kUnknown error). It
+  // must not call GetOrFetch for the same block (it would wait for itself).
   Result<Block> GetOrFetch(const BlockKey& block_key, const FetchFunction& fetch);
 
   // Drops every block of object `key`, whatever its ETag. Fetches of it in flight deliver
