@@ -1,0 +1,138 @@
+// BlockCache: the LRU map of data blocks with a byte budget, and the in-flight table that
+// lets concurrent readers of a missing block share one fetch.
+#include "s3mount/cache/block_cache.h"
+
+#include <exception>
+#include <iterator>
+#include <string_view>
+#include <utility>
+
+namespace s3mount {
+
+size_t BlockKeyHash::operator()(const BlockKey& block_key) const noexcept {
+  size_t hash = std::hash<std::string_view>()(block_key.key);
+  // Boost's hash_combine.
+  auto combine = [&hash](size_t value) {
+    hash ^= value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+  };
+  combine(std::hash<std::string_view>()(block_key.etag));
+  combine(std::hash<uint64_t>()(block_key.index));
+  return hash;
+}
+
+BlockCache::BlockCache(BlockCacheOptions options) : options_(options) {}
+
+BlockCache::Block BlockCache::Lookup(const BlockKey& block_key) {
+  std::lock_guard lock(mu_);
+  return LookupLocked(block_key);
+}
+
+void BlockCache::Insert(const BlockKey& block_key, Block block) {
+  std::lock_guard lock(mu_);
+  InsertLocked(block_key, std::move(block));
+}
+
+Result<BlockCache::Block> BlockCache::GetOrFetch(const BlockKey& block_key,
+                                                 const FetchFunction& fetch) {
+  std::shared_ptr<InFlight> flight;
+  {
+    std::unique_lock lock(mu_);
+    if (Block block = LookupLocked(block_key)) return block;
+    auto [it, first] = in_flight_.try_emplace(block_key);
+    if (!first) {
+      flight = it->second;  // keeps it alive after the fetcher drops it from in_flight_
+      ++stats_.fetch_waits;
+      flight->done_cv.wait(lock, [&flight] { return flight->done; });
+      return *flight->result;
+    }
+    it->second = std::make_shared<InFlight>();
+    flight = it->second;
+    ++stats_.fetches;
+  }
+  Result<Block> result = RunFetch(fetch);
+  std::lock_guard lock(mu_);
+  if (result.ok() && !flight->erased) InsertLocked(block_key, *result);
+  in_flight_.erase(block_key);  // a failure is not remembered: the next call retries
+  flight->result = result;
+  flight->done = true;
+  flight->done_cv.notify_all();
+  return result;
+}
+
+void BlockCache::EraseObject(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = blocks_.lower_bound(BlockKey{.key = key, .etag = "", .index = 0});
+  while (it != blocks_.end() && it->first.key == key) {
+    auto next = std::next(it);
+    EraseLocked(it);
+    it = next;
+  }
+  for (auto& [flight_key, flight] : in_flight_) {
+    if (flight_key.key == key) flight->erased = true;
+  }
+}
+
+size_t BlockCache::used_bytes() const {
+  std::lock_guard lock(mu_);
+  return used_bytes_;
+}
+
+size_t BlockCache::block_count() const {
+  std::lock_guard lock(mu_);
+  return blocks_.size();
+}
+
+BlockCache::Stats BlockCache::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+BlockCache::Block BlockCache::LookupLocked(const BlockKey& block_key) {
+  auto it = blocks_.find(block_key);
+  if (it == blocks_.end()) {
+    ++stats_.misses;
+    return nullptr;
+  }
+  ++stats_.hits;
+  lru_.splice(lru_.begin(), lru_, it->second.lru_position);
+  return it->second.block;
+}
+
+void BlockCache::InsertLocked(const BlockKey& block_key, Block block) {
+  if (block == nullptr) return;
+  if (auto it = blocks_.find(block_key); it != blocks_.end()) EraseLocked(it);
+  const size_t charge = block->size();
+  if (charge > options_.capacity_bytes) return;
+  auto inserted = blocks_.emplace(block_key, Node{std::move(block), {}}).first;
+  lru_.push_front(&inserted->first);
+  inserted->second.lru_position = lru_.begin();
+  used_bytes_ += charge;
+  ++stats_.insertions;
+  // The new block is at the front and fits, so this stops before reaching it.
+  while (used_bytes_ > options_.capacity_bytes) {
+    EraseLocked(blocks_.find(*lru_.back()));
+    ++stats_.evictions;
+  }
+}
+
+void BlockCache::EraseLocked(BlockMap::iterator it) {
+  used_bytes_ -= it->second.block->size();
+  lru_.erase(it->second.lru_position);
+  blocks_.erase(it);
+}
+
+Result<BlockCache::Block> BlockCache::RunFetch(const FetchFunction& fetch) {
+  try {
+    Result<Block> result = fetch();
+    if (result.ok() && *result == nullptr) {
+      return MakeError(ErrorCode::kInvalidArgument, "block fetch returned no block");
+    }
+    return result;
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kUnknown, std::string("block fetch threw: ") + e.what());
+  } catch (...) {
+    return MakeError(ErrorCode::kUnknown, "block fetch threw a non-standard exception");
+  }
+}
+
+}  // namespace s3mount
