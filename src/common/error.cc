@@ -83,6 +83,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "NoSpace";
     case ErrorCode::kNotSupported:
       return "NotSupported";
+    case ErrorCode::kNoData:
+      return "NoData";
   }
   return "Unknown";
 }
@@ -129,6 +131,7 @@ bool IsTransient(ErrorCode code) {
     case ErrorCode::kStale:
     case ErrorCode::kNoSpace:
     case ErrorCode::kNotSupported:
+    case ErrorCode::kNoData:
       return false;
   }
   return false;

@@ -1,6 +1,7 @@
 // Logging set-up and secret redaction.
 #include "s3mount/common/logging.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
@@ -39,13 +40,22 @@ Status ConfigureLogging(const LoggingOptions& options) {
                      "unknown log level '" + options.level +
                          "' (expected trace, debug, info, warn, error, critical or off)");
   }
+  spdlog::drop("s3mount");  // a second call replaces the first logger
   std::shared_ptr<spdlog::logger> logger;
-  if (options.to_syslog) {
+  if (!options.file.empty()) {
+    try {
+      logger = spdlog::basic_logger_mt("s3mount", options.file);
+    } catch (const spdlog::spdlog_ex& e) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cannot open log file '" + options.file + "': " + e.what());
+    }
+  } else if (options.to_syslog) {
     logger = spdlog::syslog_logger_mt("s3mount", "s3mount", LOG_PID, LOG_DAEMON);
   } else {
     logger = spdlog::stderr_color_mt("s3mount");
   }
   logger->set_level(level);
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
   return OkStatus();
 }

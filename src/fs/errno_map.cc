@@ -58,6 +58,27 @@ int ErrnoOfCode(ErrorCode code) {
     case ErrorCode::kWrongRegion:
     case ErrorCode::kUnknown:
       return EIO;
+    // Filesystem semantics.
+    case ErrorCode::kReadOnly:
+      return EROFS;
+    case ErrorCode::kIsDirectory:
+      return EISDIR;
+    case ErrorCode::kNotDirectory:
+      return ENOTDIR;
+    case ErrorCode::kNotEmpty:
+      return ENOTEMPTY;
+    case ErrorCode::kAlreadyExists:
+      return EEXIST;
+    case ErrorCode::kNameTooLong:
+      return ENAMETOOLONG;
+    case ErrorCode::kStale:
+      return ESTALE;
+    case ErrorCode::kNoSpace:
+      return ENOSPC;
+    case ErrorCode::kNotSupported:
+      return ENOTSUP;
+    case ErrorCode::kNoData:
+      return ENODATA;
   }
   // Only reachable with a value outside the enum (memory corruption or a bad cast).
   return EIO;

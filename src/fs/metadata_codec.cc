@@ -519,7 +519,7 @@ Result<std::string> GetXattr(const ObjectInfo& object, std::string_view name) {
       if (const std::string* value = Find(object.user_metadata, key)) return *value;
     }
   }
-  return MakeError(ErrorCode::kNotFound, "no extended attribute " + std::string(name));
+  return MakeError(ErrorCode::kNoData, "no extended attribute " + std::string(name));
 }
 
 }  // namespace s3mount

@@ -46,6 +46,16 @@ const std::map<ErrorCode, int>& ExpectedErrnos() {
       {ErrorCode::kBadRequest, EINVAL},
       {ErrorCode::kNotImplemented, ENOTSUP},
       {ErrorCode::kUnknown, EIO},
+      {ErrorCode::kReadOnly, EROFS},
+      {ErrorCode::kIsDirectory, EISDIR},
+      {ErrorCode::kNotDirectory, ENOTDIR},
+      {ErrorCode::kNotEmpty, ENOTEMPTY},
+      {ErrorCode::kAlreadyExists, EEXIST},
+      {ErrorCode::kNameTooLong, ENAMETOOLONG},
+      {ErrorCode::kStale, ESTALE},
+      {ErrorCode::kNoSpace, ENOSPC},
+      {ErrorCode::kNotSupported, ENOTSUP},
+      {ErrorCode::kNoData, ENODATA},
   };
   return *kTable;
 }

@@ -603,7 +603,7 @@ TEST(XattrViewTest, ExposesS3fsXattrsAndOtherHeadersAsUserNames) {
         "user.", "project", "user.missing", "trusted.project", "user.json\"q"}) {
     value = GetXattr(object, hidden);
     ASSERT_FALSE(value.ok()) << hidden;
-    EXPECT_EQ(value.error().code, ErrorCode::kNotFound) << hidden;
+    EXPECT_EQ(value.error().code, ErrorCode::kNoData) << hidden;
   }
 }
 
@@ -620,7 +620,7 @@ TEST(XattrViewTest, CorruptXattrHeaderHidesOnlyS3fsXattrs) {
   const ObjectInfo object = Object("f", {{"xattr", "%ZZ"}, {"note", "hi"}});
   EXPECT_EQ(XattrNamesFor(object), (std::vector<std::string>{"user.note"}));
   EXPECT_TRUE(GetXattr(object, "user.note").ok());
-  EXPECT_EQ(GetXattr(object, "user.color").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(GetXattr(object, "user.color").error().code, ErrorCode::kNoData);
 }
 
 }  // namespace

@@ -47,15 +47,16 @@ enum class ErrorCode {
   kNotImplemented,      // 501
   kUnknown,             // other 5xx, or an S3 code we do not model on a non-4xx status
   // Filesystem semantics (decided by fs/, never by the S3 layer).
-  kReadOnly,            // a modification on a read-only mount
-  kIsDirectory,         // a file operation on a directory
-  kNotDirectory,        // a directory operation on a file
-  kNotEmpty,            // rmdir of a directory with entries
-  kAlreadyExists,       // exclusive create of an existing name
-  kNameTooLong,         // a name component over 255 bytes
-  kStale,               // the object behind an open handle changed or vanished
-  kNoSpace,             // a local budget (staging disk, memory) is exhausted
-  kNotSupported,        // an operation S3 cannot represent (hard links...)
+  kReadOnly,       // a modification on a read-only mount
+  kIsDirectory,    // a file operation on a directory
+  kNotDirectory,   // a directory operation on a file
+  kNotEmpty,       // rmdir of a directory with entries
+  kAlreadyExists,  // exclusive create of an existing name
+  kNameTooLong,    // a name component over 255 bytes
+  kStale,          // the object behind an open handle changed or vanished
+  kNoSpace,        // a local budget (staging disk, memory) is exhausted
+  kNotSupported,   // an operation S3 cannot represent (hard links...)
+  kNoData,         // no such extended attribute
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

@@ -13,7 +13,8 @@ namespace s3mount {
 
 struct LoggingOptions {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
-  bool to_syslog = false;      // stderr otherwise
+  bool to_syslog = false;      // stderr otherwise (unless `file` is set)
+  std::string file;            // append to this file instead
 };
 
 // Sets the default spdlog logger. Fails with kInvalidArgument on an unknown level.

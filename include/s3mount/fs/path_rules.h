@@ -101,48 +101,4 @@ class PathFilter {
   std::vector<Pattern> excludes_;
 };
 
-// Builds one directory's entries from a delimiter='/' listing of its key prefix, applying the
-// shadowing rules (docs/SEMANTICS.md, "Shadowing"):
-//  - object `a` and prefix `a/` both present: the directory wins, the file is hidden;
-//  - the directory's own marker (key == prefix) is not an entry;
-//  - a common prefix with an empty name (`dir//`) is skipped;
-//  - names IsRepresentableName rejects are skipped.
-// Every hidden or skipped key is reported once in skipped() for the caller to warn about.
-class ListingMerger {
- public:
-  enum class SkipReason { kShadowedByDirectory, kEmptyComponent, kNotRepresentable };
-  struct Skipped {
-    std::string key;  // the object key or common prefix
-    SkipReason reason;
-  };
-  struct Entry {
-    std::string name;
-    bool is_directory = false;
-  };
-
-  // `directory_prefix` is "" (bucket root) or a key prefix ending in '/'.
-  explicit ListingMerger(std::string directory_prefix);
-
-  // An object key from the listing's Contents. Keys outside the prefix are ignored. A key
-  // with a '/' after the prefix (from a listing without delimiter) makes its first component
-  // a directory.
-  void AddObject(std::string_view key);
-  // A CommonPrefixes entry (ends in '/').
-  void AddCommonPrefix(std::string_view prefix);
-
-  // The visible entries, sorted by name. skipped() is complete once this has run.
-  std::vector<Entry> Finish();
-  const std::vector<Skipped>& skipped() const { return skipped_; }
-
- private:
-  // name -> the key it came from, for files and for directories.
-  std::string directory_prefix_;
-  std::map<std::string, std::string> files_;
-  std::map<std::string, std::string> directories_;
-  std::vector<Skipped> skipped_;
-  std::set<std::string> reported_;  // skipped keys already in skipped_
-};
-
-std::string_view SkipReasonName(ListingMerger::SkipReason reason);
-
 }  // namespace s3mount

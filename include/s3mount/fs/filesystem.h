@@ -1,0 +1,132 @@
+// Filesystem: POSIX semantics over an S3 bucket, with no FUSE types: inode numbers, lookups,
+// attributes, directory streams and reads, in terms the FUSE adapter (src/fuse/) replies
+// with. It sits on the metadata cache, the block cache and an ObjectStore, and is unit-tested
+// against the in-memory fake store. See docs/SEMANTICS.md for how S3 maps onto POSIX here.
+//
+// Thread-safety: every method may be called from many FUSE threads at once. No lock is held
+// across a network call.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "s3mount/cache/block_cache.h"
+#include "s3mount/cache/metadata_cache.h"
+#include "s3mount/common/clock.h"
+#include "s3mount/common/result.h"
+#include "s3mount/fs/attributes.h"
+#include "s3mount/fs/path_rules.h"
+#include "s3mount/s3/object_store.h"
+
+namespace s3mount {
+
+using InodeId = uint64_t;
+inline constexpr InodeId kRootInode = 1;
+
+struct FilesystemOptions {
+  std::string prefix;  // mount prefix, normalized: "" or "some/prefix/"
+  AttributeDefaults defaults;
+  std::vector<std::string> include_patterns;
+  std::vector<std::string> exclude_patterns;
+  std::chrono::nanoseconds stat_ttl = std::chrono::seconds(60);
+  std::chrono::nanoseconds negative_ttl = std::chrono::seconds(5);
+  std::chrono::nanoseconds list_ttl = std::chrono::seconds(60);  // whole directory listings
+  size_t max_cached_listing_entries = 200000;
+  // Whether s3fs-style per-object metadata (x-amz-meta-mode/uid/gid/mtime) is read: then each
+  // listed file costs a HEAD (many in flight at once); without it, listings say enough.
+  bool object_metadata = true;
+  size_t metadata_parallelism = 32;  // HEADs in flight for one directory page
+  size_t block_size = size_t{1} << 20;
+  size_t max_readahead = size_t{64} << 20;
+  size_t max_request_size = size_t{16} << 20;  // one ranged GET at most
+  size_t data_threads = 8;                     // readahead GETs in flight
+  size_t metadata_threads = 16;                // HEADs and LISTs in flight
+  bool read_only = true;
+};
+
+// An entry as the kernel should cache it. inode 0 means "does not exist" (a negative entry
+// the kernel may cache for entry_timeout).
+struct Entry {
+  InodeId inode = 0;
+  Attributes attributes;
+  std::chrono::nanoseconds entry_timeout{0};
+  std::chrono::nanoseconds attr_timeout{0};
+};
+
+struct DirectoryEntry {
+  std::string name;
+  uint64_t next_offset = 0;  // the offset to resume after this entry
+  Entry entry;               // inode 0 for plain readdir (no lookup reference taken)
+};
+
+struct OpenedFile {
+  uint64_t handle = 0;
+  bool keep_cache = false;  // the kernel's page cache for this inode is still valid
+};
+
+// A piece of file data held by the block cache: `data` stays valid while the slice lives.
+struct DataSlice {
+  std::shared_ptr<const std::string> block;
+  size_t offset = 0;
+  size_t length = 0;
+};
+
+struct FilesystemStats {
+  uint64_t block_size = 4096;
+  uint64_t blocks = uint64_t{1} << 40;
+  uint64_t blocks_free = uint64_t{1} << 40;
+  uint64_t files = uint64_t{1} << 32;
+  uint64_t files_free = uint64_t{1} << 32;
+  uint32_t name_max = 255;
+};
+
+class Filesystem {
+ public:
+  // Validates the options (include/exclude patterns); every reference must outlive it.
+  // It starts its own worker threads (metadata and data pools).
+  static Result<std::unique_ptr<Filesystem>> Create(ObjectStore& store, Clock& clock,
+                                                    MetadataCache& metadata, BlockCache& blocks,
+                                                    FilesystemOptions options);
+  ~Filesystem();
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  // Takes one lookup reference on the returned inode unless it is 0.
+  Result<Entry> Lookup(InodeId parent, std::string_view name);
+  void Forget(InodeId inode, uint64_t count);
+  Result<Entry> GetAttr(InodeId inode);
+  Result<std::string> ReadLink(InodeId inode);
+  Result<std::string> GetXattr(InodeId inode, std::string_view name);
+  Result<std::vector<std::string>> ListXattr(InodeId inode);
+  FilesystemStats StatFs() const;
+
+  Result<uint64_t> OpenDir(InodeId inode);
+  // Produces entries from `offset` (0 = start) to `add` until it returns false (the entry did
+  // not fit and is produced again next time). With `plus`, each entry carries attributes and
+  // one lookup reference, returned if `add` refuses it.
+  Status ReadDir(uint64_t handle, uint64_t offset, bool plus,
+                 const std::function<bool(const DirectoryEntry&)>& add);
+  void ReleaseDir(uint64_t handle);
+
+  // `write` asks for write access: refused with kReadOnly until writes exist.
+  Result<OpenedFile> Open(InodeId inode, bool write);
+  // The bytes of [offset, offset + size) that exist, as slices of cached blocks, in order.
+  Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size);
+  void Release(uint64_t handle);
+
+  // Number of inodes currently known (for tests of lookup accounting).
+  size_t inode_count() const;
+
+ private:
+  struct Impl;
+  explicit Filesystem(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace s3mount

@@ -1,0 +1,174 @@
+// BlockFetcher: ranged, ETag-pinned GETs sliced into cached blocks, with in-flight tracking.
+#include "fs/block_fetcher.h"
+
+#include <algorithm>
+
+namespace s3mount {
+namespace {
+
+// Cuts a GET's body into blocks and hands each one over as soon as it is complete.
+class BlockSlicer final : public ObjectSink {
+ public:
+  using Deliver = std::function<void(uint64_t index, BlockCache::Block block)>;
+  BlockSlicer(uint64_t first, uint64_t object_size, size_t block_size, Deliver deliver)
+      : next_(first),
+        object_size_(object_size),
+        block_size_(block_size),
+        deliver_(std::move(deliver)) {
+    StartBlock();
+  }
+
+  Status Begin(const GetObjectResponse& /*response*/) override { return OkStatus(); }
+  Status Append(std::string_view bytes) override {
+    while (!bytes.empty()) {
+      if (expected_ == 0) {
+        return MakeError(ErrorCode::kInvalidResponse, "object is longer than its size said");
+      }
+      const size_t take = std::min(bytes.size(), expected_ - current_.size());
+      current_.append(bytes.substr(0, take));
+      bytes.remove_prefix(take);
+      if (current_.size() == expected_) {
+        deliver_(next_, std::make_shared<const std::string>(std::move(current_)));
+        ++next_;
+        StartBlock();
+      }
+    }
+    return OkStatus();
+  }
+  uint64_t next() const { return next_; }
+
+ private:
+  void StartBlock() {
+    const uint64_t start = next_ * block_size_;
+    expected_ = start >= object_size_ ? 0 : std::min<uint64_t>(block_size_, object_size_ - start);
+    current_ = std::string();
+    current_.reserve(expected_);
+  }
+
+  uint64_t next_;
+  const uint64_t object_size_;
+  const size_t block_size_;
+  Deliver deliver_;
+  std::string current_;
+  size_t expected_ = 0;
+};
+
+BlockKey KeyOf(const ObjectVersion& object, uint64_t index) {
+  return BlockKey{object.key, object.etag, index};
+}
+
+}  // namespace
+
+BlockFetcher::BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool,
+                           size_t block_size)
+    : store_(store), cache_(cache), pool_(pool), block_size_(block_size) {}
+
+uint64_t BlockFetcher::BlockCount(const ObjectVersion& object) const {
+  return (object.size + block_size_ - 1) / block_size_;
+}
+
+std::string BlockFetcher::InFlightKey(const ObjectVersion& object) {
+  return object.etag + "\n" + object.key;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> BlockFetcher::Claim(const ObjectVersion& object,
+                                                               uint64_t first, uint64_t last,
+                                                               uint64_t max_blocks) {
+  std::vector<std::pair<uint64_t, uint64_t>> runs;
+  std::lock_guard lock(mu_);
+  PendingMap& pending = in_flight_[InFlightKey(object)];
+  for (uint64_t index = first; index <= last; ++index) {
+    if (pending.contains(index) || cache_.Lookup(KeyOf(object, index)) != nullptr) continue;
+    pending.emplace(index, std::make_shared<Pending>());
+    if (!runs.empty() && runs.back().second + 1 == index &&
+        runs.back().second - runs.back().first + 1 < max_blocks) {
+      runs.back().second = index;
+    } else {
+      runs.emplace_back(index, index);
+    }
+  }
+  // A short last run joins the one before it: one GET instead of a small extra one.
+  if (runs.size() >= 2 && runs.back().first == runs[runs.size() - 2].second + 1 &&
+      runs.back().second - runs.back().first + 1 < max_blocks / 2) {
+    runs[runs.size() - 2].second = runs.back().second;
+    runs.pop_back();
+  }
+  if (pending.empty()) in_flight_.erase(InFlightKey(object));
+  return runs;
+}
+
+void BlockFetcher::Complete(const ObjectVersion& object, uint64_t index,
+                            Result<BlockCache::Block> result) {
+  if (result.ok()) cache_.Insert(KeyOf(object, index), *result);
+  std::lock_guard lock(mu_);
+  auto map = in_flight_.find(InFlightKey(object));
+  if (map == in_flight_.end()) return;
+  auto it = map->second.find(index);
+  if (it != map->second.end()) {
+    it->second->result = std::move(result);
+    map->second.erase(it);
+  }
+  if (map->second.empty()) in_flight_.erase(map);
+  completed_.notify_all();
+}
+
+void BlockFetcher::Fetch(const ObjectVersion& object, uint64_t first, uint64_t last) {
+  const uint64_t start = first * block_size_;
+  const uint64_t end = std::min<uint64_t>((last + 1) * block_size_, object.size);  // exclusive
+  BlockSlicer slicer(first, object.size, block_size_, [&](uint64_t index, BlockCache::Block block) {
+    Complete(object, index, std::move(block));
+  });
+  auto got = store_.GetObject(
+      {.key = object.key, .range = ByteRange{start, end - 1}, .if_match = object.etag}, slicer);
+  Error error = got.ok() ? MakeError(ErrorCode::kInvalidResponse, "object is shorter than its size")
+                         : std::move(got).error();
+  if (error.code == ErrorCode::kPreconditionFailed || error.code == ErrorCode::kNotFound) {
+    error.code = ErrorCode::kStale;  // the version this reader opened is gone
+  }
+  for (uint64_t index = slicer.next(); index <= last; ++index) Complete(object, index, error);
+}
+
+void BlockFetcher::Prefetch(const ObjectVersion& object, uint64_t first, uint64_t last,
+                            size_t max_request) {
+  if (object.size == 0) return;
+  last = std::min(last, BlockCount(object) - 1);
+  if (first > last) return;
+  const uint64_t max_blocks = std::max<uint64_t>(1, max_request / block_size_);
+  for (const auto& [run_first, run_last] : Claim(object, first, last, max_blocks)) {
+    pool_.Submit([this, object, from = run_first, to = run_last] { Fetch(object, from, to); });
+  }
+}
+
+Result<BlockCache::Block> BlockFetcher::Get(const ObjectVersion& object, uint64_t index,
+                                            uint64_t run) {
+  const uint64_t last = std::min(index + std::max<uint64_t>(run, 1) - 1, BlockCount(object) - 1);
+  std::shared_ptr<Pending> waiting;
+  std::vector<std::pair<uint64_t, uint64_t>> claimed;
+  {
+    std::unique_lock lock(mu_);
+    if (auto block = cache_.Lookup(KeyOf(object, index))) return block;
+    auto map = in_flight_.find(InFlightKey(object));
+    if (map != in_flight_.end()) {
+      auto it = map->second.find(index);
+      if (it != map->second.end()) waiting = it->second;
+    }
+    if (waiting) {
+      completed_.wait(lock, [&] { return waiting->result.has_value(); });
+      return *waiting->result;
+    }
+  }
+  claimed = Claim(object, index, last, last - index + 1);
+  if (claimed.empty() || claimed.front().first != index) {
+    return Get(object, index, 1);  // someone else got there first: wait for them
+  }
+  {
+    std::lock_guard lock(mu_);
+    waiting = in_flight_[InFlightKey(object)].at(index);
+  }
+  for (const auto& [from, to] : claimed) Fetch(object, from, to);
+  std::unique_lock lock(mu_);
+  completed_.wait(lock, [&] { return waiting->result.has_value(); });
+  return *waiting->result;
+}
+
+}  // namespace s3mount

@@ -1,0 +1,69 @@
+// BlockFetcher: brings blocks of object data into the BlockCache. One ranged GET covers a run
+// of consecutive blocks and is pinned with If-Match to the ETag the reader opened, so blocks
+// of two versions never mix; as the body streams in, each completed block goes into the cache
+// and wakes whoever waits for it. A block already cached or on its way is never asked for
+// twice, whoever wants it.
+//
+// Thread-safety: all methods may be called concurrently.
+// LOCK ORDERING: mu_, then the BlockCache's own lock (cache lookups happen under mu_ so that
+// a block is claimed exactly once); mu_ is never held across a request.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "s3mount/cache/block_cache.h"
+#include "s3mount/common/thread_pool.h"
+#include "s3mount/s3/object_store.h"
+
+namespace s3mount {
+
+// One version of one object, as an open file sees it.
+struct ObjectVersion {
+  std::string key;
+  std::string etag;
+  uint64_t size = 0;
+};
+
+class BlockFetcher {
+ public:
+  BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool, size_t block_size);
+
+  size_t block_size() const { return block_size_; }
+  uint64_t BlockCount(const ObjectVersion& object) const;
+
+  // Starts fetching the blocks in [first, last] that are neither cached nor on their way, in
+  // GETs of at most `max_request` bytes each, on the pool. Returns at once.
+  void Prefetch(const ObjectVersion& object, uint64_t first, uint64_t last, size_t max_request);
+  // Block `index`, from the cache, from a fetch on its way, or fetched now together with the
+  // following missing blocks up to `index + run - 1`.
+  Result<BlockCache::Block> Get(const ObjectVersion& object, uint64_t index, uint64_t run = 1);
+
+ private:
+  struct Pending {
+    std::optional<Result<BlockCache::Block>> result;
+  };
+  using PendingMap = std::map<uint64_t, std::shared_ptr<Pending>>;
+
+  // Claims the missing, not-in-flight blocks of [first, last] as contiguous runs, each at
+  // most `max_blocks` long; the caller must Fetch each run.
+  std::vector<std::pair<uint64_t, uint64_t>> Claim(const ObjectVersion& object, uint64_t first,
+                                                   uint64_t last, uint64_t max_blocks);
+  void Fetch(const ObjectVersion& object, uint64_t first, uint64_t last);
+  void Complete(const ObjectVersion& object, uint64_t index, Result<BlockCache::Block> result);
+  static std::string InFlightKey(const ObjectVersion& object);
+
+  ObjectStore& store_;
+  BlockCache& cache_;
+  ThreadPool& pool_;
+  const size_t block_size_;
+  std::mutex mu_;
+  std::condition_variable completed_;
+  std::map<std::string, PendingMap> in_flight_;  // guarded by mu_; key "etag\nkey"
+};
+
+}  // namespace s3mount

@@ -1,0 +1,153 @@
+// DirectoryStream: paging through ListObjectsV2 and turning keys into directory entries.
+#include "fs/directory_stream.h"
+
+#include <spdlog/spdlog.h>
+
+namespace s3mount {
+namespace {
+
+constexpr size_t kMaxWarnedKeys = 10000;
+constexpr uint64_t kKeptBehind = 1024;       // entries kept behind the reader for re-reads
+constexpr size_t kMaxCachedListing = 20000;  // larger directories are never cached whole
+
+}  // namespace
+
+void NameWarnings::Warn(const std::string& key, const char* why) {
+  std::lock_guard lock(mu_);
+  if (warned_.size() >= kMaxWarnedKeys || !warned_.insert(key).second) return;
+  spdlog::warn("key '{}' is not shown: {}", key, why);
+}
+
+DirectoryStream::DirectoryStream(ObjectStore& store, Clock& clock, MetadataCache& cache,
+                                 ListingCache& listings, const KeyMapper& keys,
+                                 const PathFilter& filter, NameWarnings& warnings,
+                                 std::string directory_path)
+    : store_(store),
+      clock_(clock),
+      cache_(cache),
+      listings_(listings),
+      keys_(keys),
+      filter_(filter),
+      warnings_(warnings),
+      path_(std::move(directory_path)),
+      key_prefix_(path_.empty() ? keys.prefix() : keys.KeyFor(path_) + "/") {}
+
+void DirectoryStream::Restart() {
+  cached_.reset();
+  complete_.reset();
+  buffer_.clear();
+  base_ = 0;
+  continuation_token_.clear();
+  started_ = false;
+  exhausted_ = false;
+  held_files_.clear();
+}
+
+Result<std::optional<ListedEntry>> DirectoryStream::At(uint64_t index) {
+  if (index < base_) Restart();
+  if (!started_ && !cached_) cached_ = listings_.Lookup(path_, clock_.Monotonic());
+  if (cached_) {
+    if (index >= cached_->size()) return std::optional<ListedEntry>();
+    return std::optional<ListedEntry>((*cached_)[index]);
+  }
+  while (index >= base_ + buffer_.size()) {
+    if (exhausted_) return std::optional<ListedEntry>();
+    S3M_RETURN_IF_ERROR(FetchPage());
+  }
+  while (base_ + kKeptBehind < index && !buffer_.empty()) {
+    buffer_.pop_front();
+    ++base_;
+  }
+  return std::optional<ListedEntry>(buffer_[index - base_]);
+}
+
+Status DirectoryStream::FetchPage() {
+  const MonoTime fetched_at = clock_.Monotonic();
+  if (!started_) {
+    first_page_at_ = fetched_at;
+    complete_ = std::make_shared<std::vector<ListedEntry>>();
+  }
+  auto page = store_.ListObjects({.prefix = key_prefix_,
+                                  .delimiter = "/",
+                                  .continuation_token = continuation_token_,
+                                  .max_keys = 1000});
+  S3M_RETURN_IF_ERROR(page);
+  started_ = true;
+  // Objects and common prefixes arrive as two sorted lists; walk them in key order.
+  size_t o = 0;
+  size_t p = 0;
+  while (o < page->objects.size() || p < page->common_prefixes.size()) {
+    const bool take_object =
+        p == page->common_prefixes.size() ||
+        (o < page->objects.size() && page->objects[o].key < page->common_prefixes[p]);
+    const std::string& key = take_object ? page->objects[o].key : page->common_prefixes[p];
+    FlushFilesBefore(key);
+    if (take_object) {
+      Accept(key, page->objects[o++], fetched_at);
+    } else {
+      Accept(key, std::nullopt, fetched_at);
+      ++p;
+    }
+  }
+  if (page->is_truncated && !page->next_continuation_token.empty()) {
+    continuation_token_ = page->next_continuation_token;
+  } else {
+    exhausted_ = true;
+    for (auto& [name, entry] : held_files_) Emit(std::move(entry));
+    held_files_.clear();
+    if (complete_) listings_.Insert(path_, std::move(complete_), first_page_at_);
+  }
+  return OkStatus();
+}
+
+void DirectoryStream::FlushFilesBefore(const std::string& key) {
+  for (auto it = held_files_.begin(); it != held_files_.end();) {
+    if (key_prefix_ + it->first + "/" < key) {
+      Emit(std::move(it->second));
+      it = held_files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void DirectoryStream::Accept(const std::string& key, std::optional<ObjectInfo> object,
+                             MonoTime fetched_at) {
+  std::string name = key.substr(key_prefix_.size());
+  if (!object.has_value()) name.pop_back();        // a common prefix ends with the delimiter
+  if (object.has_value() && name.empty()) return;  // the directory's own marker
+  if (!IsRepresentableName(name)) {
+    warnings_.Warn(key, "the name cannot be a POSIX file name");
+    return;
+  }
+  ListedEntry listed;
+  listed.path = path_.empty() ? name : path_ + "/" + name;
+  listed.name = std::move(name);
+  listed.entry.fetched_at = fetched_at;
+  if (object.has_value()) {
+    listed.entry.kind = PathKind::kFile;
+    listed.entry.object = std::move(*object);
+    held_files_[listed.name] = std::move(listed);
+    return;
+  }
+  if (held_files_.erase(listed.name) > 0) {
+    warnings_.Warn(key_prefix_ + listed.name, "a directory of the same name hides this file");
+  }
+  listed.entry.kind = PathKind::kDirectory;
+  Emit(std::move(listed));
+}
+
+void DirectoryStream::Emit(ListedEntry entry) {
+  if (!filter_.IsVisible(entry.path, entry.entry.kind == PathKind::kDirectory)) return;
+  cache_.Insert(entry.path, entry.entry);
+  if (complete_) {
+    if (complete_->size() < kMaxCachedListing) {
+      complete_->push_back(entry);
+    } else {
+      complete_.reset();  // too large to keep whole: stream it every time
+    }
+  }
+  buffer_.push_back(std::move(entry));
+}
+
+}  // namespace s3mount

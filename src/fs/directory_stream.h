@@ -1,0 +1,79 @@
+// DirectoryStream: the entries of one directory, read page by page from ListObjectsV2 (with
+// delimiter "/") as readdir asks for them, so a directory of any size streams through a
+// bounded buffer. It turns keys into names: the directory's own marker is skipped, names
+// POSIX cannot show are skipped with one warning each, and a file shadowed by a directory of
+// the same name (`a` and `a/...`) is dropped in favour of the directory (docs/SEMANTICS.md).
+// Every entry is also put in the metadata cache, so the lookups and stats that follow a
+// listing cost no request, and a listing read to the end goes into the ListingCache.
+//
+// Thread-safety: a DirectoryStream is not thread-safe; its owner (a directory handle) locks
+// around it. NameWarnings is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "fs/listing_cache.h"
+#include "s3mount/cache/metadata_cache.h"
+#include "s3mount/common/clock.h"
+#include "s3mount/fs/path_rules.h"
+#include "s3mount/s3/object_store.h"
+
+namespace s3mount {
+
+// Remembers which keys were already warned about, so each bad key is reported once.
+class NameWarnings {
+ public:
+  void Warn(const std::string& key, const char* why);
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> warned_;  // guarded by mu_; bounded
+};
+
+class DirectoryStream {
+ public:
+  DirectoryStream(ObjectStore& store, Clock& clock, MetadataCache& cache, ListingCache& listings,
+                  const KeyMapper& keys, const PathFilter& filter, NameWarnings& warnings,
+                  std::string directory_path);
+
+  // Entry number `index` (0-based), or nullopt past the end. An index behind the buffer
+  // restarts the listing (rewinddir); one ahead of it reads on.
+  Result<std::optional<ListedEntry>> At(uint64_t index);
+
+ private:
+  Status FetchPage();
+  void Restart();
+  void Accept(const std::string& key, std::optional<ObjectInfo> object, MonoTime fetched_at);
+  void FlushFilesBefore(const std::string& key);
+  void Emit(ListedEntry entry);
+
+  ObjectStore& store_;
+  Clock& clock_;
+  MetadataCache& cache_;
+  ListingCache& listings_;
+  const KeyMapper& keys_;
+  const PathFilter& filter_;
+  NameWarnings& warnings_;
+  const std::string path_;        // "" for the root
+  const std::string key_prefix_;  // the listing prefix: "" or "dir/"
+
+  Listing cached_;                  // a whole listing from the ListingCache, if it had one
+  std::deque<ListedEntry> buffer_;  // entries [base_, base_ + buffer_.size())
+  // Everything listed so far, kept while the directory is small enough to cache whole.
+  std::shared_ptr<std::vector<ListedEntry>> complete_;
+  MonoTime first_page_at_{};
+  uint64_t base_ = 0;
+  std::string continuation_token_;
+  bool started_ = false;
+  bool exhausted_ = false;
+  // Files held back until the listing passes "name/", where a directory could shadow them.
+  std::map<std::string, ListedEntry> held_files_;
+};
+
+}  // namespace s3mount

@@ -1,0 +1,50 @@
+// FileReader: the read side of one open file. It serves reads from the block cache through
+// the BlockFetcher. A read at offset 0 fetches the first few MiB at once (most files read
+// from the start are read whole, and a small file then costs one GET). While reads stay
+// sequential, a readahead window runs ahead of the reader: when the reader comes within half
+// a window of the end of what was fetched, the next window is fetched, and the window
+// doubles up to a maximum; a seek resets it. So a sequential reader finds its blocks already
+// fetched by a few large ranged GETs running in parallel, and a random reader fetches only
+// the blocks it touches.
+//
+// Thread-safety: Read may be called concurrently (the kernel issues parallel reads).
+// LOCK ORDERING: mu_ is a leaf guarding the readahead state only.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+#include "fs/block_fetcher.h"
+#include "s3mount/fs/filesystem.h"
+
+namespace s3mount {
+
+class FileReader {
+ public:
+  FileReader(BlockFetcher& fetcher, ObjectVersion object, size_t max_readahead, size_t max_request,
+             size_t first_request = size_t{4} << 20);
+
+  const ObjectVersion& object() const { return object_; }
+  Result<std::vector<DataSlice>> Read(uint64_t offset, size_t size);
+
+ private:
+  struct Plan {
+    uint64_t demand_run = 1;     // blocks to fetch together with a missing first block
+    uint64_t prefetch_from = 0;  // bytes [prefetch_from, prefetch_to) to fetch ahead
+    uint64_t prefetch_to = 0;
+  };
+  // Updates the readahead state for a read of [offset, end) and says what to fetch.
+  Plan Advance(uint64_t offset, uint64_t end);
+
+  BlockFetcher& fetcher_;
+  const ObjectVersion object_;
+  const size_t max_readahead_;
+  const size_t max_request_;
+  const size_t first_request_;
+  std::mutex mu_;
+  uint64_t next_sequential_ = 0;  // guarded by mu_: where a sequential read would start
+  uint64_t window_ = 0;           // guarded by mu_: 0 while reads look random
+  uint64_t ahead_end_ = 0;        // guarded by mu_: end of what readahead has asked for
+};
+
+}  // namespace s3mount

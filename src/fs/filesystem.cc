@@ -1,0 +1,336 @@
+// Filesystem: lookups, attributes, directory handles and file handles over the resolver,
+// the directory streams and the block fetcher.
+#include "s3mount/fs/filesystem.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "fs/block_fetcher.h"
+#include "fs/directory_stream.h"
+#include "fs/file_reader.h"
+#include "fs/inode_table.h"
+#include "fs/listing_cache.h"
+#include "fs/path_resolver.h"
+#include "s3mount/common/thread_pool.h"
+#include "s3mount/fs/metadata_codec.h"
+#include "s3mount/s3/object_sinks.h"
+
+namespace s3mount {
+namespace {
+
+constexpr size_t kMaxSymlinkTarget = 4096;
+constexpr size_t kMetadataBatch = 256;  // listed entries HEADed together for readdirplus
+
+struct DirectoryHandle {
+  InodeId inode = 0;
+  InodeId parent = 0;
+  std::mutex mu;
+  std::unique_ptr<DirectoryStream> stream;  // guarded by mu
+};
+
+struct FileHandle {
+  InodeId inode = 0;
+  std::string path;
+  std::unique_ptr<FileReader> reader;
+};
+
+}  // namespace
+
+struct Filesystem::Impl {
+  Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in, BlockCache& blocks_in,
+       FilesystemOptions options_in, PathFilter filter_in)
+      : store(store_in),
+        clock(clock_in),
+        metadata(metadata_in),
+        options(std::move(options_in)),
+        keys(options.prefix),
+        filter(std::move(filter_in)),
+        metadata_pool(options.metadata_threads),
+        data_pool(options.data_threads),
+        resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata,
+                 options.metadata_parallelism),
+        fetcher(store, blocks_in, data_pool, options.block_size),
+        listings(options.list_ttl, options.max_cached_listing_entries),
+        mount_time(clock.Now()) {}
+
+  Attributes AttributesFor(const PathEntry& entry) const;
+  Entry EntryFor(InodeId inode, const Attributes& attributes) const;
+  Result<InodeInfo> InodeOf(InodeId inode) const;
+  Result<PathEntry> ResolveExisting(const InodeInfo& info, bool need_metadata);
+  Status FetchListingMetadata(DirectoryStream& stream, uint64_t from);
+  Result<Entry> DotEntry(InodeId inode) const;
+
+  ObjectStore& store;
+  Clock& clock;
+  MetadataCache& metadata;
+  const FilesystemOptions options;
+  const KeyMapper keys;
+  const PathFilter filter;
+  ThreadPool metadata_pool;
+  ThreadPool data_pool;
+  PathResolver resolver;
+  BlockFetcher fetcher;
+  ListingCache listings;
+  InodeTable inodes;
+  NameWarnings warnings;
+  const WallTime mount_time;
+
+  std::mutex handles_mu;
+  uint64_t next_handle = 1;                                          // guarded by handles_mu
+  std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories;  // guarded by handles_mu
+  std::map<uint64_t, std::shared_ptr<FileHandle>> files;             // guarded by handles_mu
+};
+
+Attributes Filesystem::Impl::AttributesFor(const PathEntry& entry) const {
+  const bool directory = entry.kind == PathKind::kDirectory;
+  ObjectInfo object = entry.object;
+  if (directory && !entry.marker_present) object.last_modified = mount_time;
+  Attributes attributes = AttributesFromObject(object, directory, options.defaults);
+  if (directory) attributes.nlink = 2;
+  return attributes;
+}
+
+Entry Filesystem::Impl::EntryFor(InodeId inode, const Attributes& attributes) const {
+  return Entry{inode, attributes, options.stat_ttl, options.stat_ttl};
+}
+
+Result<InodeInfo> Filesystem::Impl::InodeOf(InodeId inode) const {
+  auto info = inodes.Get(inode);
+  if (!info.has_value()) {
+    return MakeError(ErrorCode::kStale, "inode " + std::to_string(inode) + " is not known");
+  }
+  return *info;
+}
+
+Result<PathEntry> Filesystem::Impl::ResolveExisting(const InodeInfo& info, bool need_metadata) {
+  auto entry = resolver.Resolve(info.path, need_metadata);
+  S3M_RETURN_IF_ERROR(entry);
+  if (entry->kind == PathKind::kMissing) {
+    return MakeError(ErrorCode::kNotFound, "'" + info.path + "' no longer exists");
+  }
+  const bool is_directory = entry->kind == PathKind::kDirectory;
+  if (is_directory != (info.type == FileType::kDirectory)) {
+    return MakeError(ErrorCode::kStale, "'" + info.path + "' changed type");
+  }
+  return entry;
+}
+
+Result<Entry> Filesystem::Impl::DotEntry(InodeId inode) const {
+  Attributes attributes =
+      AttributesFromObject(ObjectInfo{.last_modified = mount_time}, true, options.defaults);
+  attributes.nlink = 2;
+  return Entry{inode, attributes, std::chrono::nanoseconds(0), std::chrono::nanoseconds(0)};
+}
+
+Status Filesystem::Impl::FetchListingMetadata(DirectoryStream& stream, uint64_t from) {
+  std::vector<std::pair<std::string, PathKind>> missing;
+  const MonoTime now = clock.Monotonic();
+  for (uint64_t index = from; index < from + kMetadataBatch; ++index) {
+    auto listed = stream.At(index);
+    S3M_RETURN_IF_ERROR(listed);
+    if (!listed->has_value()) break;
+    auto cached = metadata.Lookup((*listed)->path, now);
+    if (!cached.has_value() || !resolver.Sufficient(*cached)) {
+      missing.emplace_back((*listed)->path, (*listed)->entry.kind);
+    }
+  }
+  if (!missing.empty()) resolver.FetchMetadata(missing);
+  return OkStatus();
+}
+
+Result<std::unique_ptr<Filesystem>> Filesystem::Create(ObjectStore& store, Clock& clock,
+                                                       MetadataCache& metadata, BlockCache& blocks,
+                                                       FilesystemOptions options) {
+  auto filter = PathFilter::Create(options.include_patterns, options.exclude_patterns);
+  S3M_RETURN_IF_ERROR(filter);
+  auto impl = std::make_unique<Impl>(store, clock, metadata, blocks, std::move(options),
+                                     std::move(filter).value());
+  return std::unique_ptr<Filesystem>(new Filesystem(std::move(impl)));
+}
+
+Filesystem::Filesystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Filesystem::~Filesystem() = default;
+
+Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
+  auto parent_info = impl_->InodeOf(parent);
+  S3M_RETURN_IF_ERROR(parent_info);
+  if (parent_info->type != FileType::kDirectory) {
+    return MakeError(ErrorCode::kNotDirectory, "lookup in a file");
+  }
+  if (name.size() > 255) return MakeError(ErrorCode::kNameTooLong, "name over 255 bytes");
+  const Entry negative{0, {}, impl_->options.negative_ttl, std::chrono::nanoseconds(0)};
+  if (!IsRepresentableName(name)) return negative;
+  const std::string path =
+      parent_info->path.empty() ? std::string(name) : parent_info->path + "/" + std::string(name);
+  auto entry = impl_->resolver.Resolve(path);
+  S3M_RETURN_IF_ERROR(entry);
+  if (entry->kind == PathKind::kMissing ||
+      !impl_->filter.IsVisible(path, entry->kind == PathKind::kDirectory)) {
+    return negative;
+  }
+  const Attributes attributes = impl_->AttributesFor(*entry);
+  auto info = impl_->inodes.Acquire(parent, std::string(name), attributes.type);
+  S3M_RETURN_IF_ERROR(info);
+  return impl_->EntryFor(info->id, attributes);
+}
+
+void Filesystem::Forget(InodeId inode, uint64_t count) { impl_->inodes.Forget(inode, count); }
+
+Result<Entry> Filesystem::GetAttr(InodeId inode) {
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (inode == kRootInode) return impl_->DotEntry(kRootInode);
+  auto entry = impl_->ResolveExisting(*info, false);
+  S3M_RETURN_IF_ERROR(entry);
+  return impl_->EntryFor(inode, impl_->AttributesFor(*entry));
+}
+
+Result<std::string> Filesystem::ReadLink(InodeId inode) {
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (info->type != FileType::kSymlink) return MakeError(ErrorCode::kInvalidArgument, "not a link");
+  StringSink sink;
+  auto got = impl_->store.GetObject(
+      {.key = impl_->keys.KeyFor(info->path), .range = ByteRange{0, kMaxSymlinkTarget - 1}}, sink);
+  S3M_RETURN_IF_ERROR(got);
+  return sink.Take();
+}
+
+Result<std::string> Filesystem::GetXattr(InodeId inode, std::string_view name) {
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (inode == kRootInode) return MakeError(ErrorCode::kNoData, "no such attribute");
+  auto entry = impl_->ResolveExisting(*info, true);
+  S3M_RETURN_IF_ERROR(entry);
+  return s3mount::GetXattr(entry->object, name);
+}
+
+Result<std::vector<std::string>> Filesystem::ListXattr(InodeId inode) {
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (inode == kRootInode) return std::vector<std::string>{};
+  auto entry = impl_->ResolveExisting(*info, true);
+  S3M_RETURN_IF_ERROR(entry);
+  return XattrNamesFor(entry->object);
+}
+
+FilesystemStats Filesystem::StatFs() const { return FilesystemStats{}; }
+
+Result<uint64_t> Filesystem::OpenDir(InodeId inode) {
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (info->type != FileType::kDirectory) {
+    return MakeError(ErrorCode::kNotDirectory, "'" + info->path + "' is not a directory");
+  }
+  auto handle = std::make_shared<DirectoryHandle>();
+  handle->inode = inode;
+  handle->parent = info->parent;
+  handle->stream = std::make_unique<DirectoryStream>(impl_->store, impl_->clock, impl_->metadata,
+                                                     impl_->listings, impl_->keys, impl_->filter,
+                                                     impl_->warnings, info->path);
+  std::lock_guard lock(impl_->handles_mu);
+  const uint64_t id = impl_->next_handle++;
+  impl_->directories.emplace(id, std::move(handle));
+  return id;
+}
+
+Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
+                           const std::function<bool(const DirectoryEntry&)>& add) {
+  std::shared_ptr<DirectoryHandle> handle;
+  {
+    std::lock_guard lock(impl_->handles_mu);
+    auto it = impl_->directories.find(handle_id);
+    if (it == impl_->directories.end()) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
+    handle = it->second;
+  }
+  std::lock_guard lock(handle->mu);
+  for (uint64_t position = offset;; ++position) {
+    DirectoryEntry out;
+    out.next_offset = position + 1;
+    if (position < 2) {  // "." and "..": no lookup reference
+      out.name = position == 0 ? "." : "..";
+      out.entry = *impl_->DotEntry(position == 0 ? handle->inode : handle->parent);
+      if (!add(out)) return OkStatus();
+      continue;
+    }
+    const uint64_t index = position - 2;
+    if (plus && impl_->options.object_metadata && index % kMetadataBatch == 0) {
+      S3M_RETURN_IF_ERROR(impl_->FetchListingMetadata(*handle->stream, index));
+    }
+    auto listed = handle->stream->At(index);
+    S3M_RETURN_IF_ERROR(listed);
+    if (!listed->has_value()) return OkStatus();
+    out.name = (*listed)->name;
+    PathEntry entry = (*listed)->entry;
+    auto cached = impl_->metadata.Lookup((*listed)->path, impl_->clock.Monotonic());
+    if (cached.has_value() && cached->kind == entry.kind) entry = *cached;
+    const Attributes attributes = impl_->AttributesFor(entry);
+    if (!plus) {
+      out.entry.attributes = attributes;
+      if (!add(out)) return OkStatus();
+      continue;
+    }
+    auto info = impl_->inodes.Acquire(handle->inode, out.name, attributes.type);
+    S3M_RETURN_IF_ERROR(info);
+    out.entry = impl_->EntryFor(info->id, attributes);
+    if (!add(out)) {
+      impl_->inodes.Forget(info->id, 1);  // not replied: the kernel holds no reference
+      return OkStatus();
+    }
+  }
+}
+
+void Filesystem::ReleaseDir(uint64_t handle) {
+  std::lock_guard lock(impl_->handles_mu);
+  impl_->directories.erase(handle);
+}
+
+Result<OpenedFile> Filesystem::Open(InodeId inode, bool write) {
+  if (write) return MakeError(ErrorCode::kReadOnly, "the mount is read-only");
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (info->type == FileType::kDirectory) {
+    return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
+  }
+  auto entry = impl_->ResolveExisting(*info, false);
+  S3M_RETURN_IF_ERROR(entry);
+  ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
+  const bool keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
+  auto handle = std::make_shared<FileHandle>();
+  handle->inode = inode;
+  handle->path = info->path;
+  handle->reader =
+      std::make_unique<FileReader>(impl_->fetcher, std::move(object), impl_->options.max_readahead,
+                                   impl_->options.max_request_size);
+  std::lock_guard lock(impl_->handles_mu);
+  const uint64_t id = impl_->next_handle++;
+  impl_->files.emplace(id, std::move(handle));
+  return OpenedFile{id, keep_cache};
+}
+
+Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t offset, size_t size) {
+  std::shared_ptr<FileHandle> handle;
+  {
+    std::lock_guard lock(impl_->handles_mu);
+    auto it = impl_->files.find(handle_id);
+    if (it == impl_->files.end()) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
+    handle = it->second;
+  }
+  auto slices = handle->reader->Read(offset, size);
+  if (!slices.ok() && slices.error().code == ErrorCode::kStale) {
+    // The version this handle opened is gone: the next open must see the new one.
+    impl_->metadata.Invalidate(handle->path);
+    impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+  }
+  return slices;
+}
+
+void Filesystem::Release(uint64_t handle) {
+  std::lock_guard lock(impl_->handles_mu);
+  impl_->files.erase(handle);
+}
+
+size_t Filesystem::inode_count() const { return impl_->inodes.size(); }
+
+}  // namespace s3mount

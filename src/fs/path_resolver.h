@@ -1,0 +1,53 @@
+// PathResolver: what a path in the mount is right now (a file, a directory, or nothing),
+// from the metadata cache when it is fresh and detailed enough, else from S3: a HEAD of the
+// key and a one-key LIST of "key/" run at the same time; a directory (a marker or any key
+// below it) wins over a file of the same name (docs/SEMANTICS.md). Answers are cached with
+// the time their requests were sent, so an answer that raced with a change loses.
+//
+// Thread-safety: all methods may be called concurrently; no lock is held across requests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "s3mount/cache/metadata_cache.h"
+#include "s3mount/common/clock.h"
+#include "s3mount/common/thread_pool.h"
+#include "s3mount/fs/path_rules.h"
+#include "s3mount/s3/object_store.h"
+
+namespace s3mount {
+
+class PathResolver {
+ public:
+  // With `object_metadata`, a file is only known once a HEAD (not a LIST) has described it.
+  PathResolver(ObjectStore& store, Clock& clock, ThreadPool& pool, MetadataCache& cache,
+               const KeyMapper& keys, bool object_metadata, size_t parallelism);
+
+  // With `need_metadata`, a file or directory marker is HEADed if only a LIST described it
+  // (for xattrs), whatever `object_metadata` says.
+  Result<PathEntry> Resolve(const std::string& path, bool need_metadata = false);
+  // Makes sure every listed path has its metadata cached, with up to `parallelism` HEADs in
+  // flight (directories: a HEAD of their marker); failures are left for a later Resolve.
+  void FetchMetadata(const std::vector<std::pair<std::string, PathKind>>& paths);
+  // Whether a cached entry says enough to answer without asking S3 again.
+  bool Sufficient(const PathEntry& entry, bool need_metadata = false) const;
+
+  const KeyMapper& keys() const { return keys_; }
+
+ private:
+  Result<PathEntry> Fetch(const std::string& path, bool need_metadata);
+  // HEAD of "key/" for a directory the listing reported: its marker, if any.
+  Result<PathEntry> HeadDirectory(const std::string& path, MonoTime started);
+  Result<PathEntry> HeadFile(const std::string& path, MonoTime started);
+
+  ObjectStore& store_;
+  Clock& clock_;
+  ThreadPool& pool_;
+  MetadataCache& cache_;
+  const KeyMapper& keys_;
+  const bool object_metadata_;
+  const size_t parallelism_;
+};
+
+}  // namespace s3mount

@@ -1,0 +1,310 @@
+// Tests of the Filesystem core on the in-memory fake store: what each POSIX-level operation
+// costs in S3 requests, directory semantics, reads, stale handles and lookup accounting.
+#include "s3mount/fs/filesystem.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_object_store.h"
+
+namespace s3mount {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeObjectStore;
+
+std::string Pattern(size_t size, char seed = 'a') {
+  std::string data(size, '\0');
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(seed + (i * 31 + i / 4096) % 26);
+  return data;
+}
+
+class FilesystemTest : public ::testing::Test {
+ protected:
+  void Mount(FilesystemOptions options = {}) {
+    options.defaults.uid = 1000;
+    options.defaults.gid = 1000;
+    filesystem_.reset();
+    auto created = Filesystem::Create(store_, clock_, metadata_, blocks_, options);
+    ASSERT_TRUE(created.ok()) << created.error().ToString();
+    filesystem_ = std::move(created).value();
+  }
+  Filesystem& fs() { return *filesystem_; }
+
+  InodeId LookupPath(const std::string& path) {
+    InodeId inode = kRootInode;
+    size_t start = 0;
+    while (start < path.size()) {
+      const size_t slash = path.find('/', start);
+      const std::string name = path.substr(start, slash - start);
+      auto entry = fs().Lookup(inode, name);
+      EXPECT_TRUE(entry.ok()) << path << ": " << entry.error().ToString();
+      if (!entry.ok()) return 0;
+      inode = entry->inode;
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    return inode;
+  }
+
+  // What `ls -l` (readdirplus) shows: name -> attributes.
+  std::map<std::string, Entry> List(InodeId directory, bool plus = true) {
+    std::map<std::string, Entry> out;
+    auto handle = fs().OpenDir(directory);
+    EXPECT_TRUE(handle.ok()) << handle.error().ToString();
+    uint64_t offset = 0;
+    bool more = true;
+    while (more) {
+      size_t in_batch = 0;
+      Status status = fs().ReadDir(*handle, offset, plus, [&](const DirectoryEntry& entry) {
+        if (in_batch == 100) return false;  // a small reply buffer: exercise resumption
+        ++in_batch;
+        offset = entry.next_offset;
+        if (entry.name != "." && entry.name != "..") out[entry.name] = entry.entry;
+        return true;
+      });
+      EXPECT_TRUE(status.ok()) << status.error().ToString();
+      more = in_batch == 100;
+    }
+    fs().ReleaseDir(*handle);
+    return out;
+  }
+
+  std::string ReadAll(InodeId inode, size_t chunk) {
+    auto opened = fs().Open(inode, false);
+    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
+    std::string data;
+    while (true) {
+      auto slices = fs().Read(opened->handle, data.size(), chunk);
+      EXPECT_TRUE(slices.ok()) << slices.error().ToString();
+      if (!slices.ok() || slices->empty()) break;
+      for (const auto& slice : *slices)
+        data.append(slice.block->data() + slice.offset, slice.length);
+    }
+    fs().Release(opened->handle);
+    return data;
+  }
+
+  FakeClock clock_;
+  FakeObjectStore store_{clock_};
+  MetadataCache metadata_{MetadataCacheOptions{}};
+  BlockCache blocks_{BlockCacheOptions{}};
+  std::unique_ptr<Filesystem> filesystem_;
+};
+
+TEST_F(FilesystemTest, LsLongOfAThousandEntriesCostsOneListAndNoHead) {
+  for (int i = 0; i < 1000; ++i) store_.PutForTest("big/file" + std::to_string(i), "x");
+  Mount({.object_metadata = false});
+  const InodeId dir = LookupPath("big");
+  store_.ResetCounts();
+  auto listed = List(dir);
+  EXPECT_EQ(listed.size(), 1000u);
+  for (const auto& [name, entry] : listed) {
+    auto attr = fs().GetAttr(entry.inode);  // what lstat would do after the kernel's TTL
+    ASSERT_TRUE(attr.ok());
+    EXPECT_EQ(attr->attributes.size, 1u);
+  }
+  EXPECT_EQ(store_.counts().list_objects, 1);
+  EXPECT_EQ(store_.counts().head_object, 0);
+  store_.ResetCounts();
+  EXPECT_EQ(List(dir).size(), 1000u);  // a second ls -l within the TTL
+  EXPECT_EQ(store_.counts().Total(), 0) << "a second listing within list_ttl hit S3";
+}
+
+TEST_F(FilesystemTest, WithObjectMetadataListedFilesAreHeadedAndModesHonoured) {
+  for (int i = 0; i < 50; ++i) {
+    store_.PutForTest("d/f" + std::to_string(i), "x", {{"mode", "33261"}, {"uid", "7"}});
+  }
+  Mount({.object_metadata = true});
+  const InodeId dir = LookupPath("d");
+  store_.ResetCounts();
+  auto listed = List(dir);
+  ASSERT_EQ(listed.size(), 50u);
+  EXPECT_EQ(listed["f3"].attributes.permissions, 0755u);
+  EXPECT_EQ(listed["f3"].attributes.uid, 7u);
+  EXPECT_EQ(store_.counts().list_objects, 1);
+  EXPECT_EQ(store_.counts().head_object, 50);
+}
+
+TEST_F(FilesystemTest, LookupOfMissingNameIsNegativeAndCached) {
+  Mount();
+  auto missing = fs().Lookup(kRootInode, "nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->inode, 0u);
+  EXPECT_GT(missing->entry_timeout.count(), 0);
+  store_.ResetCounts();
+  ASSERT_EQ(fs().Lookup(kRootInode, "nope")->inode, 0u);
+  EXPECT_EQ(store_.counts().Total(), 0);
+}
+
+TEST_F(FilesystemTest, ImplicitDirectoriesMarkersAndShadowedFiles) {
+  store_.PutForTest("a", "file shadowed by the directory a/");
+  store_.PutForTest("a/b", "1");
+  store_.PutForTest("marked/", "", {}, "application/x-directory");
+  store_.PutForTest("implicit/deep/x", "2");
+  store_.PutForTest("plain", "3");
+  Mount({.object_metadata = false});
+  auto root = List(kRootInode);
+  ASSERT_EQ(root.size(), 4u);
+  EXPECT_EQ(root["a"].attributes.type, FileType::kDirectory);
+  EXPECT_EQ(root["marked"].attributes.type, FileType::kDirectory);
+  EXPECT_EQ(root["implicit"].attributes.type, FileType::kDirectory);
+  EXPECT_EQ(root["plain"].attributes.type, FileType::kRegular);
+  EXPECT_TRUE(List(LookupPath("marked")).empty());
+  EXPECT_EQ(List(LookupPath("implicit")).count("deep"), 1u);
+  EXPECT_EQ(fs().Lookup(kRootInode, "a")->attributes.type, FileType::kDirectory);
+}
+
+TEST_F(FilesystemTest, UnrepresentableNamesAreSkipped) {
+  for (const char* key : {"d/ok", "d//empty-component", "d/./dot", "d/../dotdot"}) {
+    store_.PutForTest(key, "x");
+  }
+  store_.PutForTest("d/" + std::string(300, 'n'), "long");
+  Mount({.object_metadata = false});
+  auto listed = List(LookupPath("d"));
+  ASSERT_EQ(listed.size(), 1u) << listed.begin()->first;
+  EXPECT_EQ(listed.begin()->first, "ok");
+}
+
+TEST_F(FilesystemTest, SequentialReadOf64MibCostsAHandfulOfGets) {
+  const std::string body = Pattern(64u << 20);
+  store_.PutForTest("big", body);
+  Mount({.object_metadata = false});
+  const InodeId file = LookupPath("big");
+  store_.ResetCounts();
+  const std::string back = ReadAll(file, 128 * 1024);
+  EXPECT_EQ(back.size(), body.size());
+  EXPECT_TRUE(back == body) << "sequential read returned wrong bytes";
+  EXPECT_LE(store_.counts().get_object, 6) << "readahead should use a few large GETs";
+}
+
+TEST_F(FilesystemTest, RandomReadsFetchOnlyWhatTheyTouch) {
+  const std::string body = Pattern(32u << 20, 'k');
+  store_.PutForTest("r", body);
+  Mount({.object_metadata = false});
+  const InodeId file = LookupPath("r");
+  auto opened = fs().Open(file, false);
+  ASSERT_TRUE(opened.ok());
+  store_.ResetCounts();
+  for (uint64_t offset : {uint64_t{20} << 20, uint64_t{3} << 20, uint64_t{27} << 20}) {
+    auto slices = fs().Read(opened->handle, offset + 100, 4096);
+    ASSERT_TRUE(slices.ok());
+    std::string got;
+    for (const auto& s : *slices) got.append(s.block->data() + s.offset, s.length);
+    EXPECT_EQ(got, body.substr(offset + 100, 4096));
+  }
+  EXPECT_EQ(store_.counts().get_object, 3);
+  fs().Release(opened->handle);
+}
+
+TEST_F(FilesystemTest, ChangedObjectGivesStaleOnOpenHandleAndNewOpenSeesNewVersion) {
+  store_.PutForTest("f", Pattern(8u << 20, 'a'));
+  Mount({.object_metadata = false});
+  const InodeId file = LookupPath("f");
+  auto opened = fs().Open(file, false);
+  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(fs().Read(opened->handle, 5u << 20, 4096).ok());  // a random read: one block
+  store_.PutForTest("f", Pattern(8u << 20, 'b'));
+  auto stale = fs().Read(opened->handle, 1u << 20, 4096);  // a block not read yet
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, ErrorCode::kStale);
+  fs().Release(opened->handle);
+  auto reopened = fs().Open(file, false);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_FALSE(reopened->keep_cache) << "the kernel must drop pages of the old version";
+  auto fresh = fs().Read(reopened->handle, 0, 10);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().ToString();
+  EXPECT_EQ(std::string((*fresh)[0].block->data(), 10), Pattern(10, 'b'));
+}
+
+TEST_F(FilesystemTest, ReadingASmallFileWholeCostsOneGet) {
+  store_.PutForTest("small", Pattern(300 * 1024));
+  Mount({.object_metadata = false});
+  const InodeId file = LookupPath("small");
+  store_.ResetCounts();
+  EXPECT_EQ(ReadAll(file, 128 * 1024), Pattern(300 * 1024));
+  EXPECT_EQ(store_.counts().get_object, 1);
+}
+
+TEST_F(FilesystemTest, KernelCacheIsKeptAcrossOpensWhileTheEtagHolds) {
+  store_.PutForTest("f", "data");
+  Mount({.object_metadata = false});
+  const InodeId file = LookupPath("f");
+  auto first = fs().Open(file, false);
+  ASSERT_TRUE(first.ok());
+  fs().Release(first->handle);
+  auto second = fs().Open(file, false);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->keep_cache);
+  fs().Release(second->handle);
+}
+
+TEST_F(FilesystemTest, ReadOnlyRefusesWritesAndDirectoriesRefuseOpen) {
+  store_.PutForTest("d/f", "x");
+  Mount();
+  auto write = fs().Open(LookupPath("d/f"), true);
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.error().code, ErrorCode::kReadOnly);
+  auto dir = fs().Open(LookupPath("d"), false);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.error().code, ErrorCode::kIsDirectory);
+}
+
+TEST_F(FilesystemTest, PrefixMountShowsOnlyThePrefix) {
+  store_.PutForTest("outside", "x");
+  store_.PutForTest("data/2024/a.csv", "1");
+  store_.PutForTest("data/2024/b.csv", "2");
+  Mount({.prefix = "data/", .object_metadata = false});
+  auto root = List(kRootInode);
+  ASSERT_EQ(root.size(), 1u);
+  EXPECT_EQ(root.begin()->first, "2024");
+  EXPECT_EQ(ReadAll(LookupPath("2024/b.csv"), 4096), "2");
+  EXPECT_EQ(fs().Lookup(kRootInode, "outside")->inode, 0u);
+}
+
+TEST_F(FilesystemTest, IncludeAndExcludeHideKeysCompletely) {
+  for (const char* key : {"a.txt", "b.log", "logs/x.txt", "keep/y.txt"})
+    store_.PutForTest(key, "x");
+  Mount({.include_patterns = {"*.txt"}, .exclude_patterns = {"logs"}, .object_metadata = false});
+  auto root = List(kRootInode);
+  EXPECT_EQ(root.count("a.txt"), 1u);
+  EXPECT_EQ(root.count("b.log"), 0u);
+  EXPECT_EQ(root.count("logs"), 0u);
+  EXPECT_EQ(root.count("keep"), 1u);
+  EXPECT_EQ(fs().Lookup(kRootInode, "b.log")->inode, 0u);
+  EXPECT_EQ(fs().Lookup(kRootInode, "logs")->inode, 0u);
+}
+
+TEST_F(FilesystemTest, LookupReferencesAreCountedAndForgotten) {
+  for (int i = 0; i < 10; ++i) store_.PutForTest("d/f" + std::to_string(i), "x");
+  Mount({.object_metadata = false});
+  const InodeId dir = LookupPath("d");
+  auto listed = List(dir);
+  EXPECT_EQ(fs().inode_count(), 12u);  // root, d, 10 files
+  for (const auto& [name, entry] : listed) fs().Forget(entry.inode, 1);
+  EXPECT_EQ(fs().inode_count(), 2u);
+  fs().Forget(dir, 1);
+  EXPECT_EQ(fs().inode_count(), 1u);
+}
+
+TEST_F(FilesystemTest, SymlinksAndXattrsFromS3fsMetadata) {
+  store_.PutForTest("link", "target/file", {{"mode", "41471"}});  // S_IFLNK | 0777
+  store_.PutForTest("f", "x", {{"color", "blue"}});
+  Mount({.object_metadata = true});
+  const InodeId link = LookupPath("link");
+  auto attr = fs().GetAttr(link);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(attr->attributes.type, FileType::kSymlink);
+  EXPECT_EQ(*fs().ReadLink(link), "target/file");
+  const InodeId file = LookupPath("f");
+  auto names = fs().ListXattr(file);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"user.color"});
+  EXPECT_EQ(*fs().GetXattr(file, "user.color"), "blue");
+  EXPECT_EQ(fs().GetXattr(file, "user.none").error().code, ErrorCode::kNoData);
+}
+
+}  // namespace
+}  // namespace s3mount
