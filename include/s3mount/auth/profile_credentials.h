@@ -1,0 +1,70 @@
+// ProfileCredentialsProvider: static keys of a named profile in the AWS shared files, the
+// credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials; section `[NAME]`)
+// and the config file (AWS_CONFIG_FILE, else ~/.aws/config; section `[profile NAME]`, or
+// `[default]`). Keys: aws_access_key_id, aws_secret_access_key, aws_session_token. The
+// credentials file wins when both hold the profile's keys. Profiles that get credentials any
+// other way (role_arn, sso_*, credential_process...) are reported as not supported yet.
+//
+// Errors (kCredentials) say which file, which profile and what is missing; never a value.
+//
+// Thread-safety: ProfileCredentialsProvider::GetCredentials may be called from any thread; the
+// free functions are pure apart from reading files and the environment.
+// LOCK ORDERING: mu_ is a leaf, held while the files are read (local I/O, no network).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "s3mount/auth/credentials.h"
+#include "s3mount/common/result.h"
+
+namespace s3mount {
+
+// An INI file: section name (as written, inner whitespace kept) -> lower-cased key -> value.
+// Lines are `[section]`, `key = value`, comments starting with '#' or ';' (also after
+// whitespace at the end of a value), blank lines, and the indented lines after a key with an
+// empty value (AWS nested settings such as `s3 =`), which are kept out of the map.
+using IniSections = std::map<std::string, std::map<std::string, std::string>, std::less<>>;
+
+// Parses `text`; errors (kCredentials) name `path` and the line, never its value.
+Result<IniSections> ParseIni(std::string_view text, std::string_view path);
+
+struct AwsSharedFiles {
+  std::string credentials_file;
+  std::string config_file;
+};
+
+// From AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE ("~/" expanded), else under ~/.aws/.
+// Fails (kCredentials) only when a home directory is needed and cannot be found.
+Result<AwsSharedFiles> DefaultAwsSharedFiles();
+
+// AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default".
+std::string DefaultProfileName();
+
+// Reads the profile's static keys from the files. A missing file counts as empty.
+Result<Credentials> LoadProfileCredentials(const AwsSharedFiles& files, std::string_view profile);
+
+// The profile's `region` from the config file, if it sets one.
+Result<std::optional<std::string>> LoadProfileRegion(const AwsSharedFiles& files,
+                                                     std::string_view profile);
+
+class ProfileCredentialsProvider final : public CredentialsProvider {
+ public:
+  ProfileCredentialsProvider(AwsSharedFiles files, std::string profile)
+      : files_(std::move(files)), profile_(std::move(profile)) {}
+
+  // Reads the files until they yield credentials once; static keys are then kept (a later
+  // change to the files needs a remount, until the refreshing chain arrives).
+  Result<Credentials> GetCredentials() override;
+
+ private:
+  const AwsSharedFiles files_;
+  const std::string profile_;
+  std::mutex mu_;
+  std::optional<Credentials> loaded_;  // guarded by mu_
+};
+
+}  // namespace s3mount

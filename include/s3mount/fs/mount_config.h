@@ -1,0 +1,112 @@
+// MountConfig: everything one mount of s3mount is configured with, validated once from the
+// command line (RawMountOptions, filled by src/fuse/mount_options) and then passed as
+// `const MountConfig&` to the constructors that need it. Nothing here includes FUSE: the raw
+// options are plain strings, and ValidateMountConfig owns the meaning of every `-o` option,
+// its syntax, its range and its default, so it is all testable without libfuse.
+//
+// Thread-safety: plain value types and a pure function (it reads getuid(), getgid(), getcwd()
+// and the AWS_REGION / AWS_DEFAULT_REGION environment variables).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "s3mount/common/result.h"
+#include "s3mount/fs/attributes.h"
+#include "s3mount/s3/curl_object_store.h"
+
+namespace s3mount {
+
+// The command line as typed, split but not interpreted.
+struct RawMountOptions {
+  std::string source;      // BUCKET[:/PREFIX]; empty when not given
+  std::string mountpoint;  // empty when not given
+  // Each `-o` option on its own, `name` or `name=value`, in the order given (a later one wins
+  // over an earlier one of the same name). Commas are already split and `\,` unescaped.
+  std::vector<std::string> options;
+  bool foreground = false;       // -f
+  bool debug = false;            // -d
+  bool single_threaded = false;  // -s
+  bool help = false;             // -h, --help
+  bool version = false;          // -V, --version
+};
+
+// Where the S3 client's credentials come from.
+enum class CredentialsSource {
+  // The environment (AWS_ACCESS_KEY_ID...) when set, else the shared AWS files' profile named
+  // by AWS_PROFILE (or "default"). Later: the full AWS chain.
+  kDefault,
+  kProfile,     // profile=NAME: static keys from the shared AWS files' profile NAME
+  kPasswdFile,  // passwd_file=PATH: an s3fs-style passwd file
+  kAnonymous,   // anonymous: unsigned requests (public buckets)
+};
+
+struct CredentialsConfig {
+  CredentialsSource source = CredentialsSource::kDefault;
+  std::string profile;      // kProfile only
+  std::string passwd_file;  // kPasswdFile only; absolute
+};
+
+struct MountConfig {
+  // What to mount where.
+  std::string bucket;
+  std::string prefix;      // "" (whole bucket) or "a/b/": no leading '/', one trailing '/'
+  std::string mountpoint;  // absolute (made so against the working directory)
+
+  // The S3 client: bucket, endpoint=, region=, path_style, ca_bundle=, no_verify_tls.
+  S3ClientOptions s3;
+  // Whether the region came from region= or AWS_REGION / AWS_DEFAULT_REGION. When false,
+  // s3.endpoint.region is us-east-1, a guess: main may use the profile's region instead, and
+  // the client follows S3's region redirects anyway.
+  bool region_set = false;
+  CredentialsConfig credentials;
+
+  // Ownership and modes of objects without s3fs metadata (uid=, gid=, file_mode=, dir_mode=)
+  // and umask=. uid/gid default to the user running s3mount.
+  AttributeDefaults attributes;
+
+  // Caching. Kernel and metadata-cache lifetimes of positive stat results, negative lookups
+  // and directory listings; 0 disables that cache.
+  std::chrono::nanoseconds stat_ttl{std::chrono::seconds(60)};
+  std::chrono::nanoseconds negative_ttl{std::chrono::seconds(5)};
+  std::chrono::nanoseconds list_ttl{std::chrono::seconds(60)};
+  uint64_t cache_bytes = uint64_t{256} << 20;    // memory block cache; 0 disables it
+  uint64_t readahead_bytes = uint64_t{8} << 20;  // most bytes read ahead of a sequential reader
+  uint32_t max_threads = 16;                     // FUSE worker threads (unless -s)
+
+  // Filtering: shell patterns (fnmatch(3)) on paths below the mount root. Empty include: all.
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+
+  // Access.
+  bool read_only = false;
+  bool allow_other = false;
+  bool allow_root = false;
+  bool default_permissions = false;
+
+  // Logging.
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+  std::string log_file;            // empty: stderr in the foreground, syslog in the background
+
+  // How to run.
+  bool foreground = false;  // -f, or implied by -d
+  bool debug = false;       // -d: FUSE request tracing too
+  bool single_threaded = false;
+
+  // Options for fuse_session_new, one option per entry with ',' and '\' escaped, so each is
+  // passed as "-o" ENTRY: fsname=, subtype=s3mount, ro, allow_other, allow_root,
+  // default_permissions, auto_unmount, debug, and the kernel flags mount(8) passes (nodev,
+  // nosuid, noexec, noatime...).
+  std::vector<std::string> fuse_options;
+};
+
+// Interprets and checks every option. Errors are kInvalidArgument with a message that names
+// the offending option as given, without the program name: "unknown option 'foo'",
+// "uid=abc: not a number", "allow_other and allow_root cannot be used together". The caller
+// prints "s3mount: MESSAGE" and exits with status 1. `raw.help` and `raw.version` are the
+// caller's to handle first; they are ignored here.
+Result<MountConfig> ValidateMountConfig(RawMountOptions raw);
+
+}  // namespace s3mount

@@ -1,0 +1,41 @@
+// The s3mount command line: argv split into RawMountOptions with libfuse's fuse_opt_parse
+// (so `-o a,b`, `-oa,b`, repeated `-o`, `\,` escapes and `--` behave as in every FUSE
+// filesystem), plus the --help and --version texts. What each option means is decided by
+// ValidateMountConfig (include/s3mount/fs/mount_config.h), which has no FUSE dependency.
+//
+// main is expected to do:
+//   auto raw = ParseMountArguments(argc, argv);
+//   if (!raw.ok()) { print "s3mount: " + message and MountUsageHint(); exit 1 }
+//   if (raw->help) { print MountHelpText(argv[0]) to stdout; exit 0 }
+//   if (raw->version) { print MountVersionText() to stdout; exit 0 }
+//   auto config = ValidateMountConfig(std::move(*raw));
+//   if (!config.ok()) { print "s3mount: " + message and MountUsageHint(); exit 1 }
+// Nothing here prints or exits.
+//
+// Thread-safety: pure functions (fuse_opt_parse keeps no global state).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "s3mount/common/result.h"
+#include "s3mount/fs/mount_config.h"
+
+namespace s3mount {
+
+// Splits the command line; argv[0] is the program name. Errors are kInvalidArgument and name
+// the argument: "unknown option '-x'", "unexpected argument 'extra'", "missing argument after
+// '-o'". Does not check the -o options themselves (ValidateMountConfig does).
+Result<RawMountOptions> ParseMountArguments(int argc, const char* const* argv);
+
+// "usage: PROGRAM BUCKET[:/PREFIX] MOUNTPOINT [-o OPTION[,OPTION...]] [-f] [-d] [-s]\n"
+std::string MountUsage(std::string_view program);
+// One line telling the user where to find the options ("Try 's3mount --help'.\n").
+std::string MountUsageHint();
+// The usage line and every option, grouped (S3, credentials, permissions, caching, filtering,
+// logging, FUSE/mount), with defaults.
+std::string MountHelpText(std::string_view program);
+// "s3mount VERSION\nFUSE library version X.Y.Z\n".
+std::string MountVersionText();
+
+}  // namespace s3mount

@@ -1,0 +1,171 @@
+// Tests for ValidateMountConfig on RawMountOptions built by hand (no FUSE): value syntax
+// (sizes, seconds, octal modes), region and credentials choice, paths made absolute, and the
+// options handed to FUSE.
+#include "s3mount/fs/mount_config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace s3mount {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
+
+class MountConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ClearRegion(); }
+  void TearDown() override { ClearRegion(); }
+  static void ClearRegion() {
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+  }
+
+  static Result<MountConfig> Validate(std::vector<std::string> options) {
+    RawMountOptions raw;
+    raw.source = "bucket";
+    raw.mountpoint = "/mnt/x";
+    raw.options = std::move(options);
+    return ValidateMountConfig(std::move(raw));
+  }
+  static MountConfig MustValidate(std::vector<std::string> options) {
+    auto config = Validate(std::move(options));
+    EXPECT_TRUE(config.ok()) << config.error().message;
+    return config.ok() ? std::move(config).value() : MountConfig{};
+  }
+  static std::string Cwd() {
+    char cwd[4096];
+    EXPECT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+    return std::string(cwd) == "/" ? "" : std::string(cwd);
+  }
+};
+
+TEST_F(MountConfigTest, ByteSizes) {
+  struct Case {
+    std::string text;
+    uint64_t bytes;
+  };
+  for (const Case& c : std::vector<Case>{{"0", 0},
+                                         {"1048576", 1048576},
+                                         {"1K", 1024},
+                                         {"1k", 1024},
+                                         {"1KiB", 1024},
+                                         {"1KB", 1024},
+                                         {"64m", uint64_t{64} << 20},
+                                         {"1.5M", uint64_t{3} << 19},
+                                         {"2G", uint64_t{2} << 30},
+                                         {"1T", uint64_t{1} << 40},
+                                         {"100B", 100}}) {
+    EXPECT_EQ(MustValidate({"cache_size=" + c.text}).cache_bytes, c.bytes) << c.text;
+  }
+  for (const std::string bad : {"", "M", "1X", "1MM", "1Mi", "0x10", "nan", "+1", " 1"}) {
+    EXPECT_FALSE(Validate({"cache_size=" + bad}).ok()) << bad;
+  }
+}
+
+TEST_F(MountConfigTest, SecondsMayBeFractionalOrZero) {
+  MountConfig c = MustValidate({"stat_ttl=0.001", "negative_ttl=0", "list_ttl=3600"});
+  EXPECT_EQ(c.stat_ttl, milliseconds(1));
+  EXPECT_EQ(c.negative_ttl, nanoseconds(0));
+  EXPECT_EQ(c.list_ttl, seconds(3600));
+  EXPECT_EQ(MustValidate({"stat_ttl=.5"}).stat_ttl, milliseconds(500));
+  EXPECT_EQ(MustValidate({"stat_ttl=315360000"}).stat_ttl, seconds(315360000));
+  EXPECT_FALSE(Validate({"stat_ttl=315360001"}).ok());
+  EXPECT_FALSE(Validate({"stat_ttl=nan"}).ok());
+}
+
+TEST_F(MountConfigTest, ModesAreOctal) {
+  MountConfig c = MustValidate({"file_mode=640", "dir_mode=0750", "umask=0027"});
+  EXPECT_EQ(c.attributes.file_permissions, 0640U);
+  EXPECT_EQ(c.attributes.dir_permissions, 0750U);
+  EXPECT_EQ(c.attributes.umask, 027U);
+  EXPECT_EQ(MustValidate({"file_mode=4755"}).attributes.file_permissions, 04755U);
+  EXPECT_FALSE(Validate({"umask=0o22"}).ok());
+}
+
+TEST_F(MountConfigTest, UidAndGidDefaultToTheCaller) {
+  MountConfig c = MustValidate({});
+  EXPECT_EQ(c.attributes.uid, getuid());
+  EXPECT_EQ(c.attributes.gid, getgid());
+  EXPECT_EQ(MustValidate({"uid=0", "gid=4294967294"}).attributes.gid, 4294967294U);
+}
+
+TEST_F(MountConfigTest, RegionFromOptionThenEnvironmentThenDefault) {
+  EXPECT_EQ(MustValidate({}).s3.endpoint.region, "us-east-1");
+  EXPECT_FALSE(MustValidate({}).region_set);
+  setenv("AWS_DEFAULT_REGION", "ap-south-1", 1);
+  EXPECT_EQ(MustValidate({}).s3.endpoint.region, "ap-south-1");
+  EXPECT_TRUE(MustValidate({}).region_set);
+  setenv("AWS_REGION", "eu-central-1", 1);
+  EXPECT_EQ(MustValidate({}).s3.endpoint.region, "eu-central-1");
+  EXPECT_EQ(MustValidate({"region=us-west-2"}).s3.endpoint.region, "us-west-2");
+}
+
+TEST_F(MountConfigTest, CredentialsChoice) {
+  EXPECT_EQ(MustValidate({}).credentials.source, CredentialsSource::kDefault);
+  MountConfig profile = MustValidate({"profile=prod"});
+  EXPECT_EQ(profile.credentials.source, CredentialsSource::kProfile);
+  EXPECT_EQ(profile.credentials.profile, "prod");
+  MountConfig passwd = MustValidate({"passwd_file=/etc/passwd-s3mount"});
+  EXPECT_EQ(passwd.credentials.source, CredentialsSource::kPasswdFile);
+  EXPECT_EQ(passwd.credentials.passwd_file, "/etc/passwd-s3mount");
+  EXPECT_EQ(MustValidate({"anonymous"}).credentials.source, CredentialsSource::kAnonymous);
+  EXPECT_FALSE(Validate({"anonymous", "passwd_file=/x"}).ok());
+}
+
+TEST_F(MountConfigTest, RelativePathsAreMadeAbsolute) {
+  // The daemon changes to / when it goes to the background; relative paths would break.
+  MountConfig c = MustValidate({"passwd_file=creds", "log_file=logs/s3.log", "ca_bundle=ca.pem"});
+  EXPECT_EQ(c.credentials.passwd_file, Cwd() + "/creds");
+  EXPECT_EQ(c.log_file, Cwd() + "/logs/s3.log");
+  EXPECT_EQ(c.s3.http.ca_bundle, Cwd() + "/ca.pem");
+}
+
+TEST_F(MountConfigTest, FuseOptionsInOrderAndEscaped) {
+  MountConfig c = MustValidate({"fsname=a,b\\c", "subtype=s3", "allow_root", "ro",
+                                "default_permissions", "noexec", "nosuid"});
+  EXPECT_EQ(c.fuse_options,
+            (std::vector<std::string>{"fsname=a\\,b\\\\c", "subtype=s3", "ro", "allow_root",
+                                      "default_permissions", "noexec", "nosuid"}));
+}
+
+TEST_F(MountConfigTest, EndpointIsCheckedAgainstTheBucket) {
+  EXPECT_TRUE(Validate({"endpoint=https://s3.example.com:8443/gw"}).ok());
+  auto bad_port = Validate({"endpoint=http://host:99999"});
+  ASSERT_FALSE(bad_port.ok());
+  EXPECT_NE(bad_port.error().message.find("endpoint=http://host:99999: "), std::string::npos);
+  EXPECT_NE(bad_port.error().message.find("port"), std::string::npos);
+}
+
+TEST_F(MountConfigTest, EmptyOptionsAreSkippedAndHelpIsIgnored) {
+  RawMountOptions raw;
+  raw.source = "bucket";
+  raw.mountpoint = "/mnt/x";
+  raw.options = {"", "ro", ""};
+  raw.help = true;
+  auto config = ValidateMountConfig(raw);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->read_only);
+}
+
+TEST_F(MountConfigTest, MessagesCarryNoProgramName) {
+  auto error = Validate({"bogus"});
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().message, "unknown option 'bogus'");
+  EXPECT_EQ(error.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(MountConfigTest, LogLevels) {
+  for (const std::string level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    EXPECT_EQ(MustValidate({"log_level=" + level}).log_level, level);
+  }
+  EXPECT_EQ(MustValidate({"log_level=WARNING"}).log_level, "warn");
+}
+
+}  // namespace
+}  // namespace s3mount
