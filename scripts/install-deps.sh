@@ -10,7 +10,8 @@ packages=(
   libspdlog-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  curl ca-certificates
+  curl ca-certificates openssl
+  rsync attr man-db
 )
 if [[ "${1:-}" == "--with-peers" ]]; then
   packages+=(s3fs rclone fio redis-server)

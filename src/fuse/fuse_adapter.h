@@ -1,0 +1,29 @@
+// The FUSE adapter: libfuse low-level operations whose handlers each call the Filesystem once
+// and reply exactly once. It is thin on purpose: no policy lives here, only conversions
+// (Attributes to struct stat, Error to errno through ErrnoOf) and reply plumbing. No
+// exception crosses into libfuse: a handler that throws replies EIO (ENOMEM for bad_alloc).
+//
+// Thread-safety: the handlers run on libfuse's worker threads; all state is in Filesystem.
+#pragma once
+
+#define FUSE_USE_VERSION 35
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+
+#include "s3mount/fs/filesystem.h"
+
+namespace s3mount {
+
+// What the handlers reach through fuse_req_userdata. `filesystem` is set once, before the
+// session loop starts (the Filesystem is built after daemonizing, as it starts threads).
+struct FuseContext {
+  std::atomic<Filesystem*> filesystem{nullptr};
+  bool read_only = false;
+  size_t max_io = size_t{1} << 20;  // max_read / max_write / max_readahead asked of the kernel
+};
+
+// The operations table, for fuse_session_new with a FuseContext* as userdata.
+const fuse_lowlevel_ops& FuseOperations();
+
+}  // namespace s3mount

@@ -1,0 +1,143 @@
+// s3mount: the composition root. It reads the command line into a MountConfig, picks the real
+// implementations (credentials, the curl S3 client with retries, the caches, the filesystem,
+// the FUSE adapter), checks the bucket with one request, mounts, goes into the background
+// once the mount is ready, and serves until unmounted.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "fuse/fuse_session.h"
+#include "fuse/mount_options.h"
+#include "fuse/mountpoint.h"
+#include "s3mount/auth/default_credentials.h"
+#include "s3mount/auth/passwd_file_credentials.h"
+#include "s3mount/auth/profile_credentials.h"
+#include "s3mount/cache/block_cache.h"
+#include "s3mount/cache/metadata_cache.h"
+#include "s3mount/common/logging.h"
+#include "s3mount/fs/bucket_check.h"
+#include "s3mount/fs/filesystem.h"
+#include "s3mount/fs/mount_config.h"
+#include "s3mount/s3/curl_object_store.h"
+#include "s3mount/s3/retrying_object_store.h"
+
+namespace s3mount {
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "s3mount: " << message << "\n";
+  return 1;
+}
+
+Result<std::unique_ptr<CredentialsProvider>> MakeCredentials(const MountConfig& config) {
+  switch (config.credentials.source) {
+    case CredentialsSource::kDefault:
+      return MakeDefaultCredentialsChain();
+    case CredentialsSource::kProfile: {
+      auto files = DefaultAwsSharedFiles();
+      S3M_RETURN_IF_ERROR(files);
+      return std::unique_ptr<CredentialsProvider>(
+          std::make_unique<ProfileCredentialsProvider>(*files, config.credentials.profile));
+    }
+    case CredentialsSource::kPasswdFile:
+      return std::unique_ptr<CredentialsProvider>(std::make_unique<PasswdFileCredentialsProvider>(
+          config.credentials.passwd_file, config.bucket));
+    case CredentialsSource::kAnonymous:
+      return std::unique_ptr<CredentialsProvider>(
+          std::make_unique<StaticCredentialsProvider>(Credentials{}));
+  }
+  return MakeError(ErrorCode::kInvalidArgument, "unknown credentials source");
+}
+
+std::string DescribeEndpoint(const MountConfig& config) {
+  return config.s3.endpoint.endpoint_url.empty() ? "AWS S3 (" + config.s3.endpoint.region + ")"
+                                                 : config.s3.endpoint.endpoint_url;
+}
+
+FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
+  FilesystemOptions options;
+  options.prefix = config.prefix;
+  options.defaults = config.attributes;
+  options.include_patterns = config.include;
+  options.exclude_patterns = config.exclude;
+  options.stat_ttl = config.stat_ttl;
+  options.negative_ttl = config.negative_ttl;
+  options.list_ttl = config.list_ttl;
+  options.max_readahead = config.readahead_bytes;
+  options.read_only = true;
+  return options;
+}
+
+int Serve(const MountConfig& config) {
+  auto credentials = MakeCredentials(config);
+  if (!credentials.ok()) return Fail(credentials.error().message);
+  SystemClock clock;
+  auto client = CurlObjectStore::Create(config.s3, **credentials, clock);
+  if (!client.ok()) return Fail(client.error().message);
+  RetryPolicy policy(RetryOptions{});
+  RetryingObjectStore store(**client, policy, clock);
+  if (Status checked = CheckBucket(store, config.bucket, config.prefix, DescribeEndpoint(config));
+      !checked.ok()) {
+    return Fail(checked.error().message);
+  }
+  if (Status prepared = PrepareMountpoint(config.mountpoint); !prepared.ok()) {
+    return Fail(prepared.error().message);
+  }
+
+  FuseContext context;
+  context.read_only = true;
+  FuseMountOptions mount_options{config.mountpoint, config.fuse_options, config.debug,
+                                 config.single_threaded, config.max_threads};
+  // Writes are not implemented yet: the kernel refuses them with EROFS before they reach us.
+  if (std::find(mount_options.fuse_options.begin(), mount_options.fuse_options.end(), "ro") ==
+      mount_options.fuse_options.end()) {
+    mount_options.fuse_options.push_back("ro");
+  }
+  auto mount = FuseMount::Create(mount_options, context);
+  if (!mount.ok()) return Fail(mount.error().message);
+  if (Status mounted = (*mount)->Mount(); !mounted.ok()) return Fail(mounted.error().message);
+  // Threads only after this point: fork() in Daemonize keeps just the calling thread.
+  if (Status detached = (*mount)->Daemonize(config.foreground); !detached.ok()) {
+    return Fail(detached.error().message);
+  }
+  MetadataCache metadata(
+      MetadataCacheOptions{.positive_ttl = config.stat_ttl, .negative_ttl = config.negative_ttl});
+  BlockCache blocks(BlockCacheOptions{.capacity_bytes = config.cache_bytes});
+  auto filesystem =
+      Filesystem::Create(store, clock, metadata, blocks, FilesystemOptionsFor(config));
+  if (!filesystem.ok()) return Fail(filesystem.error().message);
+  context.filesystem = filesystem->get();
+  spdlog::info("s3mount: {}{} mounted on {}", config.bucket,
+               config.prefix.empty() ? "" : ":/" + config.prefix, config.mountpoint);
+  Status served = (*mount)->Run();
+  mount->reset();  // unmount before the filesystem goes away
+  if (!served.ok()) return Fail(served.error().message);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  auto raw = ParseMountArguments(argc, argv);
+  if (!raw.ok()) return Fail(raw.error().message + "\n" + MountUsageHint());
+  if (raw->help) {
+    std::cout << MountHelpText("s3mount");
+    return 0;
+  }
+  if (raw->version) {
+    std::cout << MountVersionText();
+    return 0;
+  }
+  auto config = ValidateMountConfig(std::move(raw).value());
+  if (!config.ok()) return Fail(config.error().message + "\n" + MountUsageHint());
+  LoggingOptions logging{.level = config->log_level,
+                         .to_syslog = !config->foreground && config->log_file.empty(),
+                         .file = config->log_file};
+  if (Status status = ConfigureLogging(logging); !status.ok()) return Fail(status.error().message);
+  return Serve(*config);
+}
+
+}  // namespace
+}  // namespace s3mount
+
+int main(int argc, char** argv) { return s3mount::Main(argc, argv); }
