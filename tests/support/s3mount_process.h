@@ -1,0 +1,58 @@
+// S3mountProcess: a real `s3mount` mount for integration tests. It runs the built binary in
+// the foreground (-f) against a MotoServer on a fresh temporary mountpoint, waits until the
+// mount is live, and on destruction unmounts (fusermount3 -u), stops the process and removes
+// the mountpoint, even when the test failed.
+//
+// Thread-safety: one test thread owns each instance.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "s3mount/common/result.h"
+#include "tests/support/moto_server.h"
+#include "tests/support/subprocess.h"
+
+namespace s3mount::testing {
+
+struct S3mountOptions {
+  std::string source;                // BUCKET[:/PREFIX]
+  std::vector<std::string> options;  // each passed as -o OPTION (endpoint= is added)
+  EnvOverrides env;                  // on top of the moto keys
+};
+
+class S3mountProcess {
+ public:
+  static Result<std::unique_ptr<S3mountProcess>> Mount(const MotoServer& server,
+                                                       const S3mountOptions& options);
+  ~S3mountProcess();
+  S3mountProcess(const S3mountProcess&) = delete;
+  S3mountProcess& operator=(const S3mountProcess&) = delete;
+
+  const std::string& mountpoint() const { return mountpoint_; }
+  // mountpoint() + "/" + relative.
+  std::string Path(std::string_view relative) const;
+  std::string LogTail() const { return process_->LogTail(); }
+  // Unmounts with fusermount3 -u and waits for the process to exit; its exit code.
+  Result<int> Unmount();
+
+  // The built s3mount binary, and a PATH that finds it first.
+  static std::string Binary();
+  static std::string PathWithBinary();
+
+ private:
+  S3mountProcess(std::unique_ptr<TempDir> dir, std::string mountpoint,
+                 std::unique_ptr<Subprocess> process)
+      : dir_(std::move(dir)), mountpoint_(std::move(mountpoint)), process_(std::move(process)) {}
+
+  std::unique_ptr<TempDir> dir_;
+  std::string mountpoint_;
+  std::unique_ptr<Subprocess> process_;
+  bool unmounted_ = false;
+};
+
+// Whether `path` is a mount point right now.
+bool IsMounted(const std::string& path);
+
+}  // namespace s3mount::testing
