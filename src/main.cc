@@ -65,7 +65,8 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   options.stat_ttl = config.stat_ttl;
   options.negative_ttl = config.negative_ttl;
   options.list_ttl = config.list_ttl;
-  options.max_readahead = config.readahead_bytes;
+  options.max_readahead = std::max<uint64_t>(config.readahead_bytes, options.block_size);
+  options.object_metadata = config.object_metadata;
   options.read_only = true;
   return options;
 }

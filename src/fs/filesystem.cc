@@ -201,8 +201,15 @@ Result<std::string> Filesystem::GetXattr(InodeId inode, std::string_view name) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) return MakeError(ErrorCode::kNoData, "no such attribute");
-  auto entry = impl_->ResolveExisting(*info, true);
+  // Tools ask for security.* and system.* names on every file (ls -l: SELinux labels, ACLs).
+  // Only user.* names are worth a HEAD; others are answered from what is already known.
+  const bool user_name = name.starts_with("user.");
+  auto entry =
+      user_name ? impl_->ResolveExisting(*info, true) : impl_->ResolveExisting(*info, false);
   S3M_RETURN_IF_ERROR(entry);
+  if (!user_name && !entry->has_user_metadata) {
+    return MakeError(ErrorCode::kNoData, "no such attribute");
+  }
   return s3mount::GetXattr(entry->object, name);
 }
 
@@ -245,6 +252,10 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     handle = it->second;
   }
   std::lock_guard lock(handle->mu);
+  // With per-object metadata, a readdirplus reply is capped so that its HEADs (run many at
+  // a time) stay a bounded wait; the kernel asks again for the rest.
+  const bool heads_needed = plus && impl_->options.object_metadata;
+  size_t replied = 0;
   for (uint64_t position = offset;; ++position) {
     DirectoryEntry out;
     out.next_offset = position + 1;
@@ -255,9 +266,11 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
       continue;
     }
     const uint64_t index = position - 2;
-    if (plus && impl_->options.object_metadata && index % kMetadataBatch == 0) {
+    if (heads_needed && replied == kMetadataBatch) return OkStatus();
+    if (heads_needed && replied == 0) {
       S3M_RETURN_IF_ERROR(impl_->FetchListingMetadata(*handle->stream, index));
     }
+    ++replied;
     auto listed = handle->stream->At(index);
     S3M_RETURN_IF_ERROR(listed);
     if (!listed->has_value()) return OkStatus();

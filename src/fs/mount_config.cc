@@ -230,6 +230,8 @@ constexpr OptionSpec kOptions[] = {
      return Store(ParseId(v), b.config.attributes.gid); }},
   {"umask", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseOctal(v, 0777), b.config.attributes.umask); }},
+  {"no_object_metadata", false, [](std::string_view, Builder& b) -> Status {
+     b.config.object_metadata = false; return OkStatus(); }},
   {"file_mode", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseOctal(v, 07777), b.config.attributes.file_permissions); }},
   {"dir_mode", true, [](std::string_view v, Builder& b) -> Status {

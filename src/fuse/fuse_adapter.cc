@@ -17,6 +17,8 @@ namespace {
 FuseContext& Context(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
 Filesystem& Fs(fuse_req_t req) { return *Context(req).filesystem.load(); }
 
+constexpr fuse_ino_t kUnknownInode = 0xffffffff;
+
 double Seconds(std::chrono::nanoseconds duration) {
   return std::chrono::duration<double>(duration).count();
 }
@@ -165,7 +167,9 @@ void ReadDirCommon(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi
                                             entry.name.c_str(), &param, next);
           } else {
             struct stat st = {};
-            st.st_ino = entry.entry.inode;
+            // glibc's readdir skips entries whose d_ino is 0: plain readdir takes no lookup
+            // reference, so it reports "unknown" as libfuse's high-level API does.
+            st.st_ino = entry.entry.inode != 0 ? entry.entry.inode : kUnknownInode;
             st.st_mode = TypeBits(entry.entry.attributes.type);
             needed = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name.c_str(),
                                        &st, next);
@@ -174,6 +178,7 @@ void ReadDirCommon(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi
           used += needed;
           return true;
         });
+    spdlog::trace("{}: offset {} size {} -> {} bytes", operation, offset, size, used);
     // Entries already placed must be delivered even if a later page failed.
     if (!status.ok() && used == 0) return ReplyError(req, operation, status.error());
     fuse_reply_buf(req, buffer.data(), used);

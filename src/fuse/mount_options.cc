@@ -158,6 +158,7 @@ Permissions:
   -o ro, -o rw           mount read-only / read-write (default: rw)
   -o uid=N, -o gid=N     owner of files without s3fs metadata (default: you)
   -o file_mode=OCTAL     mode of files without metadata (default: 0644)
+  -o no_object_metadata  trust listings: no HEAD per file (modes/owners = defaults)
   -o dir_mode=OCTAL      mode of directories without metadata (default: 0755)
   -o umask=OCTAL         bits cleared from every mode (default: 0)
   -o allow_other         let other users access the mount (needs
@@ -172,7 +173,7 @@ Caching:
                          (seconds may be fractional; 0 disables that cache)
   -o cache_size=SIZE     memory block cache, e.g. 512M, 2G; 0 disables
                          (default: 256M; K, M, G, T are powers of 1024)
-  -o readahead=SIZE      most bytes read ahead of sequential reads (default: 8M)
+  -o readahead=SIZE      most bytes read ahead of sequential reads (default: 64M)
   -o max_threads=N       FUSE worker threads, 1 to 1024 (default: 16)
 
 Filtering (patterns as fnmatch(3) on paths below the mount root; repeatable):

@@ -50,7 +50,7 @@ class FilesystemTest : public ::testing::Test {
   }
 
   // What `ls -l` (readdirplus) shows: name -> attributes.
-  std::map<std::string, Entry> List(InodeId directory, bool plus = true) {
+  std::map<std::string, Entry> List(InodeId directory, bool plus = true, size_t batch = 100) {
     std::map<std::string, Entry> out;
     auto handle = fs().OpenDir(directory);
     EXPECT_TRUE(handle.ok()) << handle.error().ToString();
@@ -59,14 +59,14 @@ class FilesystemTest : public ::testing::Test {
     while (more) {
       size_t in_batch = 0;
       Status status = fs().ReadDir(*handle, offset, plus, [&](const DirectoryEntry& entry) {
-        if (in_batch == 100) return false;  // a small reply buffer: exercise resumption
+        if (in_batch == batch) return false;  // a small reply buffer: exercise resumption
         ++in_batch;
         offset = entry.next_offset;
         if (entry.name != "." && entry.name != "..") out[entry.name] = entry.entry;
         return true;
       });
       EXPECT_TRUE(status.ok()) << status.error().ToString();
-      more = in_batch == 100;
+      more = in_batch > 0;  // as for the kernel, only an empty reply ends the directory
     }
     fs().ReleaseDir(*handle);
     return out;
@@ -111,6 +111,18 @@ TEST_F(FilesystemTest, LsLongOfAThousandEntriesCostsOneListAndNoHead) {
   store_.ResetCounts();
   EXPECT_EQ(List(dir).size(), 1000u);  // a second ls -l within the TTL
   EXPECT_EQ(store_.counts().Total(), 0) << "a second listing within list_ttl hit S3";
+}
+
+TEST_F(FilesystemTest, LargeDirectoriesStreamCompletelyInBothModes) {
+  for (int i = 0; i < 10000; ++i) store_.PutForTest("many/f" + std::to_string(i), "x");
+  for (bool object_metadata : {false, true}) {
+    Mount({.list_ttl = std::chrono::seconds(0), .object_metadata = object_metadata});
+    const InodeId dir = LookupPath("many");
+    for (size_t batch : {1, 26, 100, 1000}) {
+      EXPECT_EQ(List(dir, false, batch).size(), 10000u) << batch << " " << object_metadata;
+      EXPECT_EQ(List(dir, true, batch).size(), 10000u) << batch << " " << object_metadata;
+    }
+  }
 }
 
 TEST_F(FilesystemTest, WithObjectMetadataListedFilesAreHeadedAndModesHonoured) {
@@ -304,6 +316,17 @@ TEST_F(FilesystemTest, SymlinksAndXattrsFromS3fsMetadata) {
   EXPECT_EQ(*names, std::vector<std::string>{"user.color"});
   EXPECT_EQ(*fs().GetXattr(file, "user.color"), "blue");
   EXPECT_EQ(fs().GetXattr(file, "user.none").error().code, ErrorCode::kNoData);
+}
+
+TEST_F(FilesystemTest, SecurityAndSystemXattrsCostNoRequest) {
+  store_.PutForTest("d/f", "x");
+  Mount({.object_metadata = false});
+  const InodeId file = LookupPath("d/f");
+  store_.ResetCounts();
+  for (const char* name : {"security.selinux", "system.posix_acl_access"}) {
+    EXPECT_EQ(fs().GetXattr(file, name).error().code, ErrorCode::kNoData) << name;
+  }
+  EXPECT_EQ(store_.counts().Total(), 0) << "ls -l asks these for every file";
 }
 
 }  // namespace

@@ -66,15 +66,18 @@ struct MountConfig {
   // Ownership and modes of objects without s3fs metadata (uid=, gid=, file_mode=, dir_mode=)
   // and umask=. uid/gid default to the user running s3mount.
   AttributeDefaults attributes;
+  // Whether s3fs-style per-object metadata (x-amz-meta-mode...) is read: it costs a HEAD per
+  // listed file (many in flight). no_object_metadata trusts listings alone.
+  bool object_metadata = true;
 
   // Caching. Kernel and metadata-cache lifetimes of positive stat results, negative lookups
   // and directory listings; 0 disables that cache.
   std::chrono::nanoseconds stat_ttl{std::chrono::seconds(60)};
   std::chrono::nanoseconds negative_ttl{std::chrono::seconds(5)};
   std::chrono::nanoseconds list_ttl{std::chrono::seconds(60)};
-  uint64_t cache_bytes = uint64_t{256} << 20;    // memory block cache; 0 disables it
-  uint64_t readahead_bytes = uint64_t{8} << 20;  // most bytes read ahead of a sequential reader
-  uint32_t max_threads = 16;                     // FUSE worker threads (unless -s)
+  uint64_t cache_bytes = uint64_t{256} << 20;     // memory block cache; 0 disables it
+  uint64_t readahead_bytes = uint64_t{64} << 20;  // most bytes read ahead of a sequential reader
+  uint32_t max_threads = 16;                      // FUSE worker threads (unless -s)
 
   // Filtering: shell patterns (fnmatch(3)) on paths below the mount root. Empty include: all.
   std::vector<std::string> include;
