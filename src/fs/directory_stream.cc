@@ -26,7 +26,6 @@ DirectoryStream::DirectoryStream(ObjectStore& store, Clock& clock, MetadataCache
       clock_(clock),
       cache_(cache),
       listings_(listings),
-      keys_(keys),
       filter_(filter),
       warnings_(warnings),
       path_(std::move(directory_path)),

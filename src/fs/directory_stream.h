@@ -57,7 +57,6 @@ class DirectoryStream {
   Clock& clock_;
   MetadataCache& cache_;
   ListingCache& listings_;
-  const KeyMapper& keys_;
   const PathFilter& filter_;
   NameWarnings& warnings_;
   const std::string path_;        // "" for the root

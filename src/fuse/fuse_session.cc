@@ -45,10 +45,10 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Create(const FuseMountOptions& opt
                                                      FuseContext& context) {
   std::vector<std::string> argv = {"s3mount"};
   for (const auto& option : options.fuse_options) {
-    argv.push_back("-o");
+    argv.emplace_back("-o");
     argv.push_back(option);
   }
-  if (options.debug) argv.push_back("-d");
+  if (options.debug) argv.emplace_back("-d");
   FuseArgs args(argv);
   const fuse_lowlevel_ops& ops = FuseOperations();
   SessionHandle session(fuse_session_new(args.get(), &ops, sizeof(ops), &context));

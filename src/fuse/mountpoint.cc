@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,8 +13,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-
-extern char** environ;
 
 namespace s3mount {
 namespace {
