@@ -54,6 +54,12 @@ struct Filesystem::Impl {
         listings(options.list_ttl, options.max_cached_listing_entries),
         mount_time(clock.Now()) {}
 
+  // Background tasks use the fetcher, the resolver and the caches: they finish first.
+  ~Impl() {
+    data_pool.Shutdown();
+    metadata_pool.Shutdown();
+  }
+
   Attributes AttributesFor(const PathEntry& entry) const;
   Entry EntryFor(InodeId inode, const Attributes& attributes) const;
   Result<InodeInfo> InodeOf(InodeId inode) const;

@@ -17,12 +17,15 @@ namespace s3mount {
 class ThreadPool {
  public:
   explicit ThreadPool(size_t threads);
-  // Runs the tasks already queued, then joins the workers.
+  // Runs the tasks already queued, then joins the workers (Shutdown).
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   void Submit(std::function<void()> task);
+  // Runs the tasks already queued and joins the workers; tasks submitted later never run.
+  // Owners call it before destroying what the tasks use. Idempotent; not from a task.
+  void Shutdown();
   size_t size() const { return workers_.size(); }
 
  private:
