@@ -101,7 +101,7 @@ int Serve(const MountConfig& config) {
   // Writes are not implemented yet: the kernel refuses them with EROFS before they reach us.
   if (std::find(mount_options.fuse_options.begin(), mount_options.fuse_options.end(), "ro") ==
       mount_options.fuse_options.end()) {
-    mount_options.fuse_options.push_back("ro");
+    mount_options.fuse_options.emplace_back("ro");
   }
   auto mount = FuseMount::Create(mount_options, context);
   if (!mount.ok()) return Fail(mount.error().message);

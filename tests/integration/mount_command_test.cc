@@ -390,8 +390,8 @@ CommandResult RunMount8(std::vector<std::string> mount_argv, EnvOverrides env) {
       "private",
       "sh",
       "-c",
-      "mount -t tmpfs s3mount-test /usr/local/sbin && ln -s \"$1\" /usr/local/sbin/s3mount "
-      "&& shift && exec \"$@\"",
+      std::string("mount -t tmpfs s3mount-test /usr/local/sbin && ") +
+          "ln -s \"$1\" /usr/local/sbin/s3mount && shift && exec \"$@\"",
       "sh",
       S3mountProcess::Binary()};
   argv.insert(argv.end(), mount_argv.begin(), mount_argv.end());
@@ -423,7 +423,7 @@ std::string WriteFstab(const MountpointDir& dir, const testing::MotoServer& serv
   const std::string passwd = dir.File("passwd-s3mount");
   std::ofstream(passwd) << server.access_key_id() << ":" << server.secret_access_key() << "\n";
   EXPECT_EQ(chmod(passwd.c_str(), 0600), 0);
-  const std::string fstab = dir.File("fstab");
+  std::string fstab = dir.File("fstab");
   std::ofstream(fstab) << "# test fstab\n"
                        << source << " " << dir.path()
                        << " fuse.s3mount _netdev,ro,endpoint=" << server.endpoint()
