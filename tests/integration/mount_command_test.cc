@@ -376,6 +376,8 @@ TEST_F(MountCommandTest, SigtermUnmountsCleanly) { ExpectCleanExitOn(SIGTERM); }
 
 TEST_F(MountCommandTest, SigintUnmountsCleanly) { ExpectCleanExitOn(SIGINT); }
 
+TEST_F(MountCommandTest, SighupUnmountsCleanly) { ExpectCleanExitOn(SIGHUP); }
+
 // mount(8) removes PATH from the environment (util-linux sanitize_env; AWS_* variables pass),
 // so mount.fuse3 finds `s3mount` only on /bin/sh's default PATH (/usr/local/sbin:/usr/local/
 // bin:/usr/sbin:...), where `cmake --install` puts it. To run the build's binary without
