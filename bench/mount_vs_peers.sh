@@ -10,6 +10,7 @@
 #
 #   bench/mount_vs_peers.sh [--quick] [--server s3rver|moto] [--size-mib N] [--dir-count N]
 #       [--small-count N] [--tools s3mount,s3fs,rclone] [--build DIR] [--keep-logs DIR]
+#       [--timeout S] [--s3mount-opts OPT,OPT]
 # Needs a build of s3mount (cmake -S . -B build && ninja -C build s3mount), root (or FUSE access),
 # curl, s3fs and rclone (apt), and for s3rver node + npm (s3rver@3.7.1 is installed on first use
 # into ~/.cache/s3mount-bench, outside the repository).
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 server=s3rver size_mib=1024 dir_count=10000 small_count=1000 tools=s3mount,s3fs,rclone
-build=build keep_logs="" timeout_s=900
+build=build keep_logs="" timeout_s=900 s3mount_opts=""
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
@@ -30,6 +31,7 @@ while (($#)); do
     --build) build=$2; shift 2 ;;
     --keep-logs) keep_logs=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
+    --s3mount-opts) s3mount_opts=",$2"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -46,18 +48,43 @@ done
 s3mount_bin=$(realpath "$build/s3mount" 2>/dev/null || true)
 
 work=$(mktemp -d /tmp/s3mount-bench.XXXXXX)
-data_dir="" server_pid="" fs_pid="" fs_mnt=""
+data_dir="" server_pid="" fs_pid="" fs_mnt="" bg_pid=""
+# Long steps run in the background and are waited for (run_bg), so that a signal is handled at
+# once: bash defers its traps while a foreground child runs.
+run_bg() {
+  "$@" &
+  bg_pid=$!
+  local rc=0
+  wait "$bg_pid" || rc=$?
+  bg_pid=""
+  return "$rc"
+}
+unmount_now() { # mountpoint; lazily if busy, so that nothing can hang on it
+  mountpoint -q "$1" || return 0
+  fusermount3 -u "$1" 2>/dev/null || fusermount -u "$1" 2>/dev/null || umount -l "$1"
+}
+stop_pid() { # pid: TERM, up to 5 s, then KILL
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
 cleanup() {
   local rc=$?
   set +e
-  if [[ -n $fs_mnt ]] && mountpoint -q "$fs_mnt"; then
-    fusermount3 -u "$fs_mnt" 2>/dev/null || fusermount -u "$fs_mnt" 2>/dev/null || umount -l "$fs_mnt"
-  fi
-  if [[ -n $fs_pid ]]; then kill "$fs_pid" 2>/dev/null; wait "$fs_pid" 2>/dev/null; fi
-  if [[ -n $server_pid ]]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  trap - INT TERM
+  # Unmount and stop the file system first: a workload still reading it then fails at once.
+  [[ -n $fs_mnt ]] && unmount_now "$fs_mnt"
+  [[ -n $fs_pid ]] && stop_pid "$fs_pid"
+  [[ -n $bg_pid ]] && stop_pid "$bg_pid"
+  [[ -n $server_pid ]] && stop_pid "$server_pid"
   if [[ -n $keep_logs ]]; then mkdir -p "$keep_logs" && cp "$work"/*.log "$keep_logs"/ 2>/dev/null; fi
   [[ -n $data_dir ]] && rm -rf "$data_dir"
-  rm -rf "$work"
+  if [[ -n $fs_mnt ]] && mountpoint -q "$fs_mnt"; then
+    echo "warning: $fs_mnt is still mounted; left $work in place" >&2
+  else
+    rm -rf --one-file-system "$work"
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -105,7 +132,7 @@ curl_s3=(-sf --no-progress-meter --aws-sigv4 "aws:amz:us-east-1:s3"
 small_kib() { echo $((4 + ($1 * 7) % 13)); } # 4..16 KiB
 t0=$(now)
 head -c $((size_mib << 20)) /dev/urandom >"$work/large"
-curl "${curl_s3[@]}" -T "$work/large" "$endpoint/$bucket/large/object" >/dev/null
+run_bg curl "${curl_s3[@]}" -T "$work/large" -o /dev/null "$endpoint/$bucket/large/object"
 rm -f "$work/large"
 head -c 100 /dev/urandom >"$work/entry"
 for i in $(seq 0 $((dir_count - 1))); do
@@ -119,14 +146,14 @@ for i in $(seq 0 $((small_count - 1))); do
   printf 'url = "%s/%s/small/%s"\nupload-file = "%s"\noutput = "/dev/null"\n' \
     "$endpoint" "$bucket" "$name" "$work/small/$name"
 done >"$work/put_small.cfg"
-curl "${curl_s3[@]}" --parallel --parallel-max 8 -K "$work/put_many.cfg"
-curl "${curl_s3[@]}" --parallel --parallel-max 8 -K "$work/put_small.cfg"
+run_bg curl "${curl_s3[@]}" --parallel --parallel-max 8 -K "$work/put_many.cfg"
+run_bg curl "${curl_s3[@]}" --parallel --parallel-max 8 -K "$work/put_small.cfg"
 small_md5=$(cat "$work"/small/* | md5sum | cut -d' ' -f1)
 small_bytes=$(cat "$work"/small/* | wc -c)
 setup_s=$(since "$t0")
 
 # The server's own ceiling: one GET of the large object, and a full LIST of the big directory.
-t0=$(now); curl "${curl_s3[@]}" -o /dev/null "$endpoint/$bucket/large/object"
+t0=$(now); run_bg curl "${curl_s3[@]}" -o /dev/null "$endpoint/$bucket/large/object"
 base_get=$(since "$t0")
 t0=$(now); token="" pages=0
 while :; do
@@ -147,7 +174,7 @@ mount_tool() { # tool mountpoint; starts it in the foreground mode in the backgr
   local tool=$1 mnt=$2
   case "$tool" in
     s3mount)
-      "$s3mount_bin" "$bucket" "$mnt" -f -o "endpoint=$endpoint,ro" >>"$work/s3mount.log" 2>&1 & ;;
+      "$s3mount_bin" "$bucket" "$mnt" -f -o "endpoint=$endpoint,ro$s3mount_opts" >>"$work/s3mount.log" 2>&1 & ;;
     s3fs)
       s3fs "$bucket" "$mnt" -f -o "url=$endpoint,use_path_request_style,passwd_file=$work/passwd" \
         -o endpoint=us-east-1,ro >>"$work/s3fs.log" 2>&1 & ;;
@@ -167,14 +194,10 @@ mount_tool() { # tool mountpoint; starts it in the foreground mode in the backgr
   tail -20 "$work/$tool.log" >&2
   return 1
 }
-unmount_tool() {
-  local mnt=$fs_mnt
-  if mountpoint -q "$mnt"; then
-    fusermount3 -u "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt"
-  fi
+unmount_tool() { # unmount, give the tool 10 s to exit by itself, then stop it
+  unmount_now "$fs_mnt"
   for _ in $(seq 100); do kill -0 "$fs_pid" 2>/dev/null || break; sleep 0.1; done
-  kill "$fs_pid" 2>/dev/null || true
-  wait "$fs_pid" 2>/dev/null || true
+  stop_pid "$fs_pid"
   fs_pid="" fs_mnt=""
 }
 
@@ -214,7 +237,7 @@ for workload in seq_read list_dir small_cat; do
   for tool in "${tool_list[@]}"; do
     drop_caches
     echo "[$(date +%T)] $workload on $tool" >&2
-    if mount_tool "$tool" "$work/mnt" && "$workload" "$work/mnt" >"$work/res.txt"; then
+    if mount_tool "$tool" "$work/mnt" && run_bg "$workload" "$work/mnt" >"$work/res.txt"; then
       sed "s/^/$tool /" "$work/res.txt" >>"$work/results.txt"
     else
       echo "$workload FAILED on $tool; last lines of its log:" >&2
@@ -236,10 +259,17 @@ echo "data: one ${size_mib} MiB object; a directory of ${dir_count} objects;" \
   "${small_count} files of 4-16 KiB ($((small_bytes >> 10)) KiB); uploaded in ${setup_s%.*} s"
 echo "server ceiling (curl): GET of the large object $(awk -v m="$size_mib" -v s="$base_get" \
   'BEGIN { printf "%.1f", m / s }') MiB/s; LIST of the directory ${base_list:0:5} s ($pages pages)"
-echo "s3mount: defaults (stat_ttl=60, list_ttl=60, cache_size=256M, readahead=8M), ro"
-echo "s3fs $(s3fs --version 2>/dev/null | sed -n '1s/.*V\([0-9.]*\).*/\1/p'): defaults (no use_cache), ro"
-echo "rclone $(rclone version 2>/dev/null | awk 'NR == 1 { print $2 }'): --vfs-cache-mode off," \
-  "other defaults (dir-cache-time 5m, attr-timeout 1s), read-only"
+uses() { [[ ",$tools," == *",$1,"* ]]; }
+if uses s3mount; then
+  echo "s3mount: defaults (stat_ttl=60, list_ttl=60, cache_size=256M, readahead=8M), ro$s3mount_opts"
+fi
+if uses s3fs; then
+  echo "s3fs $(s3fs --version 2>/dev/null | sed -n '1s/.*V\([0-9.]*\).*/\1/p'): defaults (no use_cache), ro"
+fi
+if uses rclone; then
+  echo "rclone $(rclone version 2>/dev/null | awk 'NR == 1 { print $2 }'): --vfs-cache-mode off," \
+    "other defaults (dir-cache-time 5m, attr-timeout 1s), read-only"
+fi
 [[ -e $work/no_drop ]] && echo "note: the kernel page cache could not be dropped between workloads"
 python3 - "$work/results.txt" "${tool_list[@]}" <<'PY'
 import sys
