@@ -26,6 +26,9 @@
 namespace s3mount {
 namespace {
 
+// Attempts of the one listing that checks bucket and credentials before mounting.
+constexpr int kStartupCheckAttempts = 2;
+
 int Fail(const std::string& message) {
   std::cerr << "s3mount: " << message << "\n";
   return 1;
@@ -79,7 +82,12 @@ int Serve(const MountConfig& config) {
   if (!client.ok()) return Fail(client.error().message);
   RetryPolicy policy(RetryOptions{});
   RetryingObjectStore store(**client, policy, clock);
-  if (Status checked = CheckBucket(store, config.bucket, config.prefix, DescribeEndpoint(config));
+  // The startup check retries once only: a wrong endpoint or a host that is down must fail
+  // the mount command within seconds, not after the full backoff schedule.
+  RetryPolicy check_policy(RetryOptions{.max_attempts = kStartupCheckAttempts});
+  RetryingObjectStore check_store(**client, check_policy, clock);
+  if (Status checked =
+          CheckBucket(check_store, config.bucket, config.prefix, DescribeEndpoint(config));
       !checked.ok()) {
     return Fail(checked.error().message);
   }
