@@ -118,6 +118,20 @@ FileType NonDirectoryTypeOf(std::optional<uint32_t> mode) {
   }
 }
 
+// The media type of a Content-Type, lower-cased, without parameters.
+std::string MediaType(std::string_view content_type) {
+  const size_t semicolon = content_type.find(';');
+  if (semicolon != std::string_view::npos) content_type = content_type.substr(0, semicolon);
+  return AsciiLower(TrimAsciiSpace(content_type));
+}
+
+bool IsS3fsOwnHeader(std::string_view key) {
+  return key == kMetaMode || key == kMetaUid || key == kMetaGid || key == kMetaMtime ||
+         key == kMetaCtime || key == kMetaAtime || key == kMetaXattr;
+}
+
+}  // namespace
+
 uint32_t TypeBitsOf(FileType type) {
   switch (type) {
     case FileType::kRegular:
@@ -133,20 +147,6 @@ uint32_t TypeBitsOf(FileType type) {
   }
   return S_IFREG;
 }
-
-// The media type of a Content-Type, lower-cased, without parameters.
-std::string MediaType(std::string_view content_type) {
-  const size_t semicolon = content_type.find(';');
-  if (semicolon != std::string_view::npos) content_type = content_type.substr(0, semicolon);
-  return AsciiLower(TrimAsciiSpace(content_type));
-}
-
-bool IsS3fsOwnHeader(std::string_view key) {
-  return key == kMetaMode || key == kMetaUid || key == kMetaGid || key == kMetaMtime ||
-         key == kMetaCtime || key == kMetaAtime || key == kMetaXattr;
-}
-
-}  // namespace
 
 std::string DirectoryMarkerContentType() { return "application/x-directory"; }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "s3mount/fs/errno_map.h"
+#include "s3mount/fs/metadata_codec.h"
 
 namespace s3mount {
 namespace {
@@ -30,26 +31,10 @@ timespec ToTimespec(WallTime time) {
                   static_cast<long>(std::chrono::nanoseconds(since - seconds).count())};
 }
 
-mode_t TypeBits(FileType type) {
-  switch (type) {
-    case FileType::kRegular:
-      return S_IFREG;
-    case FileType::kDirectory:
-      return S_IFDIR;
-    case FileType::kSymlink:
-      return S_IFLNK;
-    case FileType::kFifo:
-      return S_IFIFO;
-    case FileType::kSocket:
-      return S_IFSOCK;
-  }
-  return S_IFREG;
-}
-
 struct stat ToStat(fuse_ino_t inode, const Attributes& attributes) {
   struct stat st = {};
   st.st_ino = inode;
-  st.st_mode = TypeBits(attributes.type) | (attributes.permissions & 07777);
+  st.st_mode = TypeBitsOf(attributes.type) | (attributes.permissions & 07777);
   st.st_nlink = attributes.nlink;
   st.st_uid = attributes.uid;
   st.st_gid = attributes.gid;
@@ -170,7 +155,7 @@ void ReadDirCommon(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi
             // glibc's readdir skips entries whose d_ino is 0: plain readdir takes no lookup
             // reference, so it reports "unknown" as libfuse's high-level API does.
             st.st_ino = entry.entry.inode != 0 ? entry.entry.inode : kUnknownInode;
-            st.st_mode = TypeBits(entry.entry.attributes.type);
+            st.st_mode = TypeBitsOf(entry.entry.attributes.type);
             needed = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name.c_str(),
                                        &st, next);
           }

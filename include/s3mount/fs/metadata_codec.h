@@ -76,6 +76,9 @@ std::optional<uint32_t> ModeFromMetadata(const UserMetadata& metadata);
 // Symlinks: an object whose mode carries S_IFLNK; its body is the target.
 bool IsSymlink(const ObjectInfo& object);
 
+// The S_IF* bits of a file type (as in st_mode and s3fs's mode header).
+uint32_t TypeBitsOf(FileType type);
+
 // --- Extended attributes -----------------------------------------------------------------
 using Xattrs = std::map<std::string, std::string>;
 
