@@ -3,9 +3,12 @@
 // the FUSE adapter), checks the bucket with one request, mounts, goes into the background
 // once the mount is ready, and serves until unmounted.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "fuse/fuse_session.h"
@@ -18,6 +21,7 @@
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/fs/bucket_check.h"
+#include "s3mount/fs/content_type.h"
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/fs/mount_config.h"
 #include "s3mount/s3/curl_object_store.h"
@@ -59,6 +63,25 @@ std::string DescribeEndpoint(const MountConfig& config) {
                                                  : config.s3.endpoint.endpoint_url;
 }
 
+// Staging files of this mount: a private directory per mount process under the cache
+// directory, so two mounts never share one.
+std::string StagingDirectoryFor(const MountConfig& config) {
+  std::string base = config.cache_dir;
+  if (base.empty()) {
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg != nullptr && xdg[0] == '/') {
+      base = std::string(xdg) + "/s3mount";
+    } else if (home != nullptr && home[0] == '/' && ::access(home, W_OK) == 0) {
+      base = std::string(home) + "/.cache/s3mount";
+    } else {
+      base = std::filesystem::temp_directory_path().string() + "/s3mount-" +
+             std::to_string(::getuid());
+    }
+  }
+  return base + "/staging-" + std::to_string(::getpid());
+}
+
 FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   FilesystemOptions options;
   options.prefix = config.prefix;
@@ -70,7 +93,11 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   options.list_ttl = config.list_ttl;
   options.max_readahead = std::max<uint64_t>(config.readahead_bytes, options.block_size);
   options.object_metadata = config.object_metadata;
-  options.read_only = true;
+  options.read_only = config.read_only;
+  options.staging_directory = StagingDirectoryFor(config);
+  options.staging_capacity = config.cache_limit;
+  options.write_memory = config.write_buffer;
+  options.content_types = ContentTypes::Load("/etc/mime.types");
   return options;
 }
 
@@ -96,14 +123,9 @@ int Serve(const MountConfig& config) {
   }
 
   FuseContext context;
-  context.read_only = true;
+  context.read_only = config.read_only;
   FuseMountOptions mount_options{config.mountpoint, config.fuse_options, config.debug,
                                  config.single_threaded, config.max_threads};
-  // Writes are not implemented yet: the kernel refuses them with EROFS before they reach us.
-  if (std::find(mount_options.fuse_options.begin(), mount_options.fuse_options.end(), "ro") ==
-      mount_options.fuse_options.end()) {
-    mount_options.fuse_options.emplace_back("ro");
-  }
   auto mount = FuseMount::Create(mount_options, context);
   if (!mount.ok()) return Fail(mount.error().message);
   if (Status mounted = (*mount)->Mount(); !mounted.ok()) return Fail(mounted.error().message);
@@ -122,6 +144,10 @@ int Serve(const MountConfig& config) {
                config.prefix.empty() ? "" : ":/" + config.prefix, config.mountpoint);
   Status served = (*mount)->Run();
   mount->reset();  // unmount before the filesystem goes away
+  const std::string staging = (*filesystem)->staging_directory();
+  filesystem->reset();  // uploads what the last handles left, then stops its threads
+  std::error_code ignored;
+  std::filesystem::remove(staging, ignored);  // only if empty: kept files stay
   if (!served.ok()) return Fail(served.error().message);
   return 0;
 }

@@ -83,6 +83,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "NoSpace";
     case ErrorCode::kNotSupported:
       return "NotSupported";
+    case ErrorCode::kNotPermitted:
+      return "NotPermitted";
     case ErrorCode::kNoData:
       return "NoData";
   }
@@ -131,6 +133,7 @@ bool IsTransient(ErrorCode code) {
     case ErrorCode::kStale:
     case ErrorCode::kNoSpace:
     case ErrorCode::kNotSupported:
+    case ErrorCode::kNotPermitted:
     case ErrorCode::kNoData:
       return false;
   }

@@ -77,6 +77,8 @@ int ErrnoOfCode(ErrorCode code) {
       return ENOSPC;
     case ErrorCode::kNotSupported:
       return ENOTSUP;
+    case ErrorCode::kNotPermitted:
+      return EPERM;
     case ErrorCode::kNoData:
       return ENODATA;
   }

@@ -2,17 +2,14 @@
 // the directory streams and the block fetcher.
 #include "s3mount/fs/filesystem.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
-#include "fs/block_fetcher.h"
-#include "fs/directory_stream.h"
-#include "fs/file_reader.h"
-#include "fs/inode_table.h"
-#include "fs/listing_cache.h"
-#include "fs/path_resolver.h"
-#include "s3mount/common/thread_pool.h"
+#include "fs/filesystem_impl.h"
 #include "s3mount/fs/metadata_codec.h"
 #include "s3mount/s3/object_sinks.h"
 
@@ -22,71 +19,38 @@ namespace {
 constexpr size_t kMaxSymlinkTarget = 4096;
 constexpr size_t kMetadataBatch = 256;  // listed entries HEADed together for readdirplus
 
-struct DirectoryHandle {
-  InodeId inode = 0;
-  InodeId parent = 0;
-  std::mutex mu;
-  std::unique_ptr<DirectoryStream> stream;  // guarded by mu
-};
-
-struct FileHandle {
-  InodeId inode = 0;
-  std::string path;
-  std::unique_ptr<FileReader> reader;
-};
-
 }  // namespace
 
-struct Filesystem::Impl {
-  Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in, BlockCache& blocks_in,
-       FilesystemOptions options_in, PathFilter filter_in)
-      : store(store_in),
-        clock(clock_in),
-        metadata(metadata_in),
-        options(std::move(options_in)),
-        keys(options.prefix),
-        filter(std::move(filter_in)),
-        metadata_pool(options.metadata_threads),
-        data_pool(options.data_threads),
-        resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata,
-                 options.metadata_parallelism),
-        fetcher(store, blocks_in, data_pool, options.block_size),
-        listings(options.list_ttl, options.max_cached_listing_entries),
-        mount_time(clock.Now()) {}
+Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in,
+                       BlockCache& blocks_in, FilesystemOptions options_in, PathFilter filter_in,
+                       std::unique_ptr<StagingArea> staging_in)
+    : store(store_in),
+      clock(clock_in),
+      metadata(metadata_in),
+      options(std::move(options_in)),
+      keys(options.prefix),
+      filter(std::move(filter_in)),
+      metadata_pool(options.metadata_threads),
+      data_pool(options.data_threads),
+      upload_pool(options.read_only ? 1 : options.upload_threads),
+      resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata,
+               options.metadata_parallelism),
+      fetcher(store, blocks_in, data_pool, options.block_size),
+      listings(options.list_ttl, options.max_cached_listing_entries),
+      mount_time(clock.Now()),
+      staging(std::move(staging_in)),
+      memory(options.write_memory),
+      uploader(store, upload_pool, memory, UploaderOptions{.part_size = options.part_size}) {}
 
-  // Background tasks use the fetcher, the resolver and the caches: they finish first.
-  ~Impl() {
-    data_pool.Shutdown();
-    metadata_pool.Shutdown();
-  }
+Filesystem::Impl::~Impl() {
+  upload_pool.Shutdown();
+  data_pool.Shutdown();
+  metadata_pool.Shutdown();
+}
 
-  Attributes AttributesFor(const PathEntry& entry) const;
-  Entry EntryFor(InodeId inode, const Attributes& attributes) const;
-  Result<InodeInfo> InodeOf(InodeId inode) const;
-  Result<PathEntry> ResolveExisting(const InodeInfo& info, bool need_metadata);
-  Status FetchListingMetadata(DirectoryStream& stream, uint64_t from);
-  Result<Entry> DotEntry(InodeId inode) const;
-
-  ObjectStore& store;
-  Clock& clock;
-  MetadataCache& metadata;
-  const FilesystemOptions options;
-  const KeyMapper keys;
-  const PathFilter filter;
-  ThreadPool metadata_pool;
-  ThreadPool data_pool;
-  PathResolver resolver;
-  BlockFetcher fetcher;
-  ListingCache listings;
-  InodeTable inodes;
-  NameWarnings warnings;
-  const WallTime mount_time;
-
-  std::mutex handles_mu;
-  uint64_t next_handle = 1;                                          // guarded by handles_mu
-  std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories;  // guarded by handles_mu
-  std::map<uint64_t, std::shared_ptr<FileHandle>> files;             // guarded by handles_mu
-};
+std::string Filesystem::Impl::ChildPath(const InodeInfo& parent, std::string_view name) const {
+  return parent.path.empty() ? std::string(name) : parent.path + "/" + std::string(name);
+}
 
 Attributes Filesystem::Impl::AttributesFor(const PathEntry& entry) const {
   const bool directory = entry.kind == PathKind::kDirectory;
@@ -122,6 +86,11 @@ Result<PathEntry> Filesystem::Impl::ResolveExisting(const InodeInfo& info, bool 
   return entry;
 }
 
+Attributes Filesystem::Impl::Overlay(InodeId inode, Attributes attributes) {
+  if (auto file = OpenFileOf(inode)) return file->attributes();
+  return attributes;
+}
+
 Result<Entry> Filesystem::Impl::DotEntry(InodeId inode) const {
   Attributes attributes =
       AttributesFromObject(ObjectInfo{.last_modified = mount_time}, true, options.defaults);
@@ -150,8 +119,19 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Create(ObjectStore& store, Clock
                                                        FilesystemOptions options) {
   auto filter = PathFilter::Create(options.include_patterns, options.exclude_patterns);
   S3M_RETURN_IF_ERROR(filter);
+  std::unique_ptr<StagingArea> staging;
+  if (!options.read_only) {
+    if (options.staging_directory.empty()) {
+      options.staging_directory = (std::filesystem::temp_directory_path() /
+                                   ("s3mount-staging-" + std::to_string(::getpid())))
+                                      .string();
+    }
+    auto area = StagingArea::Create(options.staging_directory, options.staging_capacity);
+    S3M_RETURN_IF_ERROR(area);
+    staging = std::move(area).value();
+  }
   auto impl = std::make_unique<Impl>(store, clock, metadata, blocks, std::move(options),
-                                     std::move(filter).value());
+                                     std::move(filter).value(), std::move(staging));
   return std::unique_ptr<Filesystem>(new Filesystem(std::move(impl)));
 }
 
@@ -178,7 +158,7 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   const Attributes attributes = impl_->AttributesFor(*entry);
   auto info = impl_->inodes.Acquire(parent, std::string(name), attributes.type);
   S3M_RETURN_IF_ERROR(info);
-  return impl_->EntryFor(info->id, attributes);
+  return impl_->EntryFor(info->id, impl_->Overlay(info->id, attributes));
 }
 
 void Filesystem::Forget(InodeId inode, uint64_t count) { impl_->inodes.Forget(inode, count); }
@@ -187,6 +167,7 @@ Result<Entry> Filesystem::GetAttr(InodeId inode) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) return impl_->DotEntry(kRootInode);
+  if (auto file = impl_->OpenFileOf(inode)) return impl_->EntryFor(inode, file->attributes());
   auto entry = impl_->ResolveExisting(*info, false);
   S3M_RETURN_IF_ERROR(entry);
   return impl_->EntryFor(inode, impl_->AttributesFor(*entry));
@@ -210,6 +191,9 @@ Result<std::string> Filesystem::GetXattr(InodeId inode, std::string_view name) {
   // Tools ask for security.* and system.* names on every file (ls -l: SELinux labels, ACLs).
   // Only user.* names are worth a HEAD; others are answered from what is already known.
   const bool user_name = name.starts_with("user.");
+  if (auto file = impl_->OpenFileOf(inode)) {
+    return s3mount::GetXattr(ObjectInfo{.user_metadata = file->metadata()}, name);
+  }
   auto entry =
       user_name ? impl_->ResolveExisting(*info, true) : impl_->ResolveExisting(*info, false);
   S3M_RETURN_IF_ERROR(entry);
@@ -223,6 +207,9 @@ Result<std::vector<std::string>> Filesystem::ListXattr(InodeId inode) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) return std::vector<std::string>{};
+  if (auto file = impl_->OpenFileOf(inode)) {
+    return XattrNamesFor(ObjectInfo{.user_metadata = file->metadata()});
+  }
   auto entry = impl_->ResolveExisting(*info, true);
   S3M_RETURN_IF_ERROR(entry);
   return XattrNamesFor(entry->object);
@@ -292,7 +279,7 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     }
     auto info = impl_->inodes.Acquire(handle->inode, out.name, attributes.type);
     S3M_RETURN_IF_ERROR(info);
-    out.entry = impl_->EntryFor(info->id, attributes);
+    out.entry = impl_->EntryFor(info->id, impl_->Overlay(info->id, attributes));
     if (!add(out)) {
       impl_->inodes.Forget(info->id, 1);  // not replied: the kernel holds no reference
       return OkStatus();
@@ -305,49 +292,8 @@ void Filesystem::ReleaseDir(uint64_t handle) {
   impl_->directories.erase(handle);
 }
 
-Result<OpenedFile> Filesystem::Open(InodeId inode, bool write) {
-  if (write) return MakeError(ErrorCode::kReadOnly, "the mount is read-only");
-  auto info = impl_->InodeOf(inode);
-  S3M_RETURN_IF_ERROR(info);
-  if (info->type == FileType::kDirectory) {
-    return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
-  }
-  auto entry = impl_->ResolveExisting(*info, false);
-  S3M_RETURN_IF_ERROR(entry);
-  ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
-  const bool keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
-  auto handle = std::make_shared<FileHandle>();
-  handle->inode = inode;
-  handle->path = info->path;
-  handle->reader =
-      std::make_unique<FileReader>(impl_->fetcher, std::move(object), impl_->options.max_readahead,
-                                   impl_->options.max_request_size);
-  std::lock_guard lock(impl_->handles_mu);
-  const uint64_t id = impl_->next_handle++;
-  impl_->files.emplace(id, std::move(handle));
-  return OpenedFile{id, keep_cache};
-}
-
-Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t offset, size_t size) {
-  std::shared_ptr<FileHandle> handle;
-  {
-    std::lock_guard lock(impl_->handles_mu);
-    auto it = impl_->files.find(handle_id);
-    if (it == impl_->files.end()) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
-    handle = it->second;
-  }
-  auto slices = handle->reader->Read(offset, size);
-  if (!slices.ok() && slices.error().code == ErrorCode::kStale) {
-    // The version this handle opened is gone: the next open must see the new one.
-    impl_->metadata.Invalidate(handle->path);
-    impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
-  }
-  return slices;
-}
-
-void Filesystem::Release(uint64_t handle) {
-  std::lock_guard lock(impl_->handles_mu);
-  impl_->files.erase(handle);
+std::string Filesystem::staging_directory() const {
+  return impl_->staging ? impl_->staging->directory() : std::string();
 }
 
 size_t Filesystem::inode_count() const { return impl_->inodes.size(); }

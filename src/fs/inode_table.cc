@@ -74,6 +74,62 @@ std::string InodeTable::SwapKernelCacheEtag(InodeId inode, const std::string& et
   return previous;
 }
 
+std::optional<InodeInfo> InodeTable::Find(InodeId parent, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto child = children_.find({parent, name});
+  if (child == children_.end()) return std::nullopt;
+  return inodes_.at(child->second).info;
+}
+
+std::optional<InodeId> InodeTable::Detach(InodeId parent, const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto child = children_.find({parent, name});
+  if (child == children_.end()) return std::nullopt;
+  const InodeId inode = child->second;
+  children_.erase(child);
+  return inode;
+}
+
+// Recomputes the path of `inode`'s children (recursively) from its own.
+void InodeTable::RepathLocked(InodeId inode,
+                              std::vector<std::pair<InodeId, std::string>>& changed) {
+  const std::string parent_path = inodes_.at(inode).info.path;
+  for (auto it = children_.lower_bound({inode, std::string()});
+       it != children_.end() && it->first.first == inode; ++it) {
+    Record& record = inodes_.at(it->second);
+    record.info.path =
+        parent_path.empty() ? record.info.name : parent_path + "/" + record.info.name;
+    changed.emplace_back(record.info.id, record.info.path);
+    if (record.info.type == FileType::kDirectory) RepathLocked(record.info.id, changed);
+  }
+}
+
+std::vector<std::pair<InodeId, std::string>> InodeTable::Move(InodeId parent,
+                                                              const std::string& name,
+                                                              InodeId new_parent,
+                                                              const std::string& new_name) {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<InodeId, std::string>> changed;
+  auto child = children_.find({parent, name});
+  auto target_parent = inodes_.find(new_parent);
+  if (child == children_.end() || target_parent == inodes_.end()) {
+    children_.erase({new_parent, new_name});  // the kernel will look the new name up again
+    if (child != children_.end()) children_.erase(child);
+    return changed;
+  }
+  const InodeId inode = child->second;
+  children_.erase(child);
+  children_[{new_parent, new_name}] = inode;  // replaces (detaches) any previous target
+  Record& record = inodes_.at(inode);
+  const std::string& parent_path = target_parent->second.info.path;
+  record.info.parent = new_parent;
+  record.info.name = new_name;
+  record.info.path = parent_path.empty() ? new_name : parent_path + "/" + new_name;
+  changed.emplace_back(inode, record.info.path);
+  if (record.info.type == FileType::kDirectory) RepathLocked(inode, changed);
+  return changed;
+}
+
 size_t InodeTable::size() const {
   std::lock_guard lock(mu_);
   return inodes_.size();

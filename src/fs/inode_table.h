@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "s3mount/fs/attributes.h"
 #include "s3mount/fs/filesystem.h"
@@ -41,6 +42,17 @@ class InodeTable {
   // Drops `count` references; aborts on underflow, which is a bug.
   void Forget(InodeId inode, uint64_t count);
   std::optional<InodeInfo> Get(InodeId inode) const;
+  // The inode `name` under `parent` stands for, if one is known.
+  std::optional<InodeInfo> Find(InodeId parent, const std::string& name) const;
+  // The name no longer leads to its inode (unlink, rmdir, replaced by a rename); the inode
+  // itself lives until the kernel forgets it. Returns the detached inode, if there was one.
+  std::optional<InodeId> Detach(InodeId parent, const std::string& name);
+  // Rename: the inode under (parent, name) now lives at (new_parent, new_name); whatever was
+  // there is detached. Returns every inode whose path changed (it and its descendants) with
+  // its new path.
+  std::vector<std::pair<InodeId, std::string>> Move(InodeId parent, const std::string& name,
+                                                    InodeId new_parent,
+                                                    const std::string& new_name);
   // Records which version the kernel caches for `inode`; returns the previous one.
   std::string SwapKernelCacheEtag(InodeId inode, const std::string& etag);
   size_t size() const;
@@ -50,6 +62,8 @@ class InodeTable {
     InodeInfo info;
     uint64_t lookups = 0;
   };
+
+  void RepathLocked(InodeId inode, std::vector<std::pair<InodeId, std::string>>& changed);
 
   mutable std::mutex mu_;
   InodeId next_id_ = kRootInode + 1;                             // guarded by mu_

@@ -209,6 +209,19 @@ UserMetadata MetadataFromAttributes(const Attributes& attributes) {
   return metadata;
 }
 
+UserMetadata WithAttributes(UserMetadata metadata, const Attributes& attributes) {
+  for (std::string_view name :
+       {kMetaMode, kMetaUid, kMetaGid, kMetaMtime, kMetaCtime, kMetaAtime}) {
+    metadata.erase(std::string(name));
+  }
+  for (auto& [name, value] : MetadataFromAttributes(attributes)) metadata[name] = value;
+  // s3sync's names would win over ours when read back: drop them.
+  metadata.erase("permissions");
+  metadata.erase("owner");
+  metadata.erase("group");
+  return metadata;
+}
+
 Result<WallTime> ParseMetadataTime(std::string_view text) {
   text = TrimAsciiSpace(text);
   std::string_view whole = text;

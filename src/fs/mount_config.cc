@@ -26,6 +26,9 @@ constexpr uint32_t kMaxId = 4'294'967'294U;  // (uid_t)-1 means "no change" to c
 constexpr double kMaxTtlSeconds = 10.0 * 365 * 24 * 3600;
 constexpr uint64_t kMaxCacheBytes = uint64_t{1} << 40;
 constexpr uint64_t kMaxReadaheadBytes = uint64_t{1} << 30;
+constexpr uint64_t kMaxStagingBytes = uint64_t{1} << 50;
+constexpr uint64_t kMaxWriteBufferBytes = uint64_t{64} << 30;
+constexpr uint64_t kMinWriteBufferBytes = uint64_t{16} << 20;
 constexpr uint32_t kMaxThreads = 1024;
 
 // Accepted and ignored: options mount(8), fstab and systemd pass that mean nothing to us, and
@@ -247,6 +250,16 @@ constexpr OptionSpec kOptions[] = {
      return Store(ParseByteSize(v, kMaxCacheBytes), b.config.cache_bytes); }},
   {"readahead", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseByteSize(v, kMaxReadaheadBytes), b.config.readahead_bytes); }},
+  {"cache_dir", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v));
+     if (v.front() != '/') return Invalid("must be an absolute path");
+     b.config.cache_dir = std::string(v); return OkStatus(); }},
+  {"cache_limit", true, [](std::string_view v, Builder& b) -> Status {
+     return Store(ParseByteSize(v, kMaxStagingBytes), b.config.cache_limit); }},
+  {"write_buffer", true, [](std::string_view v, Builder& b) -> Status {
+     auto size = ParseByteSize(v, kMaxWriteBufferBytes);
+     if (size.ok() && *size < kMinWriteBufferBytes) return Invalid("must be at least 16M");
+     return Store(std::move(size), b.config.write_buffer); }},
   {"max_threads", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseCount(v, 1, kMaxThreads), b.config.max_threads); }},
   // Filtering.

@@ -1,9 +1,12 @@
 // FUSE low-level handlers: call the core, convert, reply once.
 #include "fuse/fuse_adapter.h"
 
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 
 #include <cerrno>
 #include <new>
@@ -57,6 +60,17 @@ fuse_entry_param ToEntryParam(const Entry& entry) {
   return param;
 }
 
+Caller CallerOf(fuse_req_t req) {
+  const fuse_ctx* context = fuse_req_ctx(req);
+  // Without FUSE_CAP_DONT_MASK the kernel has already applied the umask to every mode.
+  return Caller{context->uid, context->gid, 0};
+}
+
+OpenFlags OpenFlagsOf(const fuse_file_info* fi) {
+  return OpenFlags{.write = (fi->flags & O_ACCMODE) != O_RDONLY,
+                   .truncate = (fi->flags & O_TRUNC) != 0};
+}
+
 void ReplyError(fuse_req_t req, const char* operation, const Error& error) {
   const int code = ErrnoOf(error);
   if (code == ENOENT || code == ENODATA || code == EROFS) {
@@ -90,6 +104,8 @@ void Init(void* userdata, fuse_conn_info* conn) {
   conn->max_readahead = static_cast<unsigned>(context.max_io);
   if ((conn->capable & FUSE_CAP_ASYNC_READ) != 0) conn->want |= FUSE_CAP_ASYNC_READ;
   if ((conn->capable & FUSE_CAP_READDIRPLUS) != 0) conn->want |= FUSE_CAP_READDIRPLUS;
+  // O_TRUNC arrives with open (one request, and the truncate is known to be this handle's).
+  if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 }
 
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -186,8 +202,7 @@ void ReleaseDir(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
 
 void Open(fuse_req_t req, fuse_ino_t inode, fuse_file_info* fi) {
   Handle(req, "open", [&] {
-    const bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0;
-    auto opened = Fs(req).Open(inode, write);
+    auto opened = Fs(req).Open(inode, OpenFlagsOf(fi));
     if (!opened.ok()) return ReplyError(req, "open", opened.error());
     fi->fh = opened->handle;
     fi->keep_cache = opened->keep_cache ? 1 : 0;
@@ -258,8 +273,137 @@ void ListXattr(fuse_req_t req, fuse_ino_t inode, size_t size) {
   });
 }
 
-// Every modification, while the filesystem is read-only.
-void ReadOnly(fuse_req_t req) { fuse_reply_err(req, EROFS); }
+void ReplyEntry(fuse_req_t req, const char* operation, const Result<Entry>& entry) {
+  if (!entry.ok()) return ReplyError(req, operation, entry.error());
+  const fuse_entry_param param = ToEntryParam(*entry);
+  if (fuse_reply_entry(req, &param) != 0) Fs(req).Forget(entry->inode, 1);  // not delivered
+}
+
+void ReplyStatus(fuse_req_t req, const char* operation, const Status& status) {
+  if (!status.ok()) return ReplyError(req, operation, status.error());
+  fuse_reply_err(req, 0);
+}
+
+void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  Handle(req, "create", [&] {
+    auto created = Fs(req).Create(parent, name, mode & 07777, (fi->flags & O_EXCL) != 0,
+                                  OpenFlagsOf(fi), CallerOf(req));
+    if (!created.ok()) return ReplyError(req, "create", created.error());
+    fi->fh = created->file.handle;
+    const fuse_entry_param param = ToEntryParam(created->entry);
+    if (fuse_reply_create(req, &param, fi) != 0) {
+      Fs(req).Release(created->file.handle);
+      Fs(req).Forget(created->entry.inode, 1);
+    }
+  });
+}
+
+void MakeDirectory(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  Handle(req, "mkdir", [&] {
+    ReplyEntry(req, "mkdir", Fs(req).MakeDirectory(parent, name, mode & 07777, CallerOf(req)));
+  });
+}
+
+void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t /*rdev*/) {
+  Handle(req, "mknod", [&] {
+    std::optional<FileType> type;
+    if (S_ISREG(mode)) type = FileType::kRegular;
+    if (S_ISFIFO(mode)) type = FileType::kFifo;
+    if (S_ISSOCK(mode)) type = FileType::kSocket;
+    if (!type) {
+      return ReplyError(req, "mknod",
+                        MakeError(ErrorCode::kNotPermitted, "device files cannot be stored in S3"));
+    }
+    ReplyEntry(req, "mknod", Fs(req).MakeNode(parent, name, *type, mode & 07777, CallerOf(req)));
+  });
+}
+
+void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  Handle(req, "symlink", [&] {
+    ReplyEntry(req, "symlink", Fs(req).MakeSymlink(parent, name, target, CallerOf(req)));
+  });
+}
+
+void Link(fuse_req_t req, fuse_ino_t inode, fuse_ino_t parent, const char* name) {
+  Handle(req, "link", [&] { ReplyEntry(req, "link", Fs(req).Link(inode, parent, name)); });
+}
+
+void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Handle(req, "unlink", [&] { ReplyStatus(req, "unlink", Fs(req).Unlink(parent, name)); });
+}
+
+void RemoveDirectory(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Handle(req, "rmdir", [&] { ReplyStatus(req, "rmdir", Fs(req).RemoveDirectory(parent, name)); });
+}
+
+void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
+            const char* new_name, unsigned int flags) {
+  Handle(req, "rename", [&] {
+    RenameMode mode = RenameMode::kReplace;
+    if ((flags & RENAME_NOREPLACE) != 0) mode = RenameMode::kNoReplace;
+    if ((flags & RENAME_EXCHANGE) != 0) mode = RenameMode::kExchange;
+    ReplyStatus(req, "rename", Fs(req).Rename(parent, name, new_parent, new_name, mode));
+  });
+}
+
+WallTime FromTimespec(const timespec& time) {
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(
+      std::chrono::seconds(time.tv_sec) + std::chrono::nanoseconds(time.tv_nsec)));
+}
+
+void SetAttr(fuse_req_t req, fuse_ino_t inode, struct stat* attr, int to_set, fuse_file_info* fi) {
+  Handle(req, "setattr", [&] {
+    AttributeChanges changes;
+    if ((to_set & FUSE_SET_ATTR_MODE) != 0) changes.permissions = attr->st_mode & 07777;
+    if ((to_set & FUSE_SET_ATTR_UID) != 0) changes.uid = attr->st_uid;
+    if ((to_set & FUSE_SET_ATTR_GID) != 0) changes.gid = attr->st_gid;
+    if ((to_set & FUSE_SET_ATTR_SIZE) != 0) changes.size = static_cast<uint64_t>(attr->st_size);
+    if ((to_set & FUSE_SET_ATTR_MTIME) != 0) changes.mtime = FromTimespec(attr->st_mtim);
+    if ((to_set & FUSE_SET_ATTR_ATIME) != 0) changes.atime = FromTimespec(attr->st_atim);
+    changes.mtime_now = (to_set & FUSE_SET_ATTR_MTIME_NOW) != 0;
+    changes.atime_now = (to_set & FUSE_SET_ATTR_ATIME_NOW) != 0;
+    std::optional<uint64_t> handle;
+    if (fi != nullptr) handle = fi->fh;
+    auto entry = Fs(req).SetAttr(inode, changes, handle);
+    if (!entry.ok()) return ReplyError(req, "setattr", entry.error());
+    const struct stat st = ToStat(inode, entry->attributes);
+    fuse_reply_attr(req, &st, Seconds(entry->attr_timeout));
+  });
+}
+
+void Write(fuse_req_t req, fuse_ino_t /*inode*/, const char* buffer, size_t size, off_t offset,
+           fuse_file_info* fi) {
+  Handle(req, "write", [&] {
+    auto written =
+        Fs(req).Write(fi->fh, static_cast<uint64_t>(offset), std::string_view(buffer, size));
+    if (!written.ok()) return ReplyError(req, "write", written.error());
+    fuse_reply_write(req, *written);
+  });
+}
+
+void Flush(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
+  Handle(req, "flush", [&] { ReplyStatus(req, "flush", Fs(req).Flush(fi->fh)); });
+}
+
+void Fsync(fuse_req_t req, fuse_ino_t /*inode*/, int /*datasync*/, fuse_file_info* fi) {
+  Handle(req, "fsync", [&] { ReplyStatus(req, "fsync", Fs(req).Flush(fi->fh)); });
+}
+
+void SetXattr(fuse_req_t req, fuse_ino_t inode, const char* name, const char* value, size_t size,
+              int flags) {
+  Handle(req, "setxattr", [&] {
+    XattrMode mode = XattrMode::kAny;
+    if ((flags & XATTR_CREATE) != 0) mode = XattrMode::kCreate;
+    if ((flags & XATTR_REPLACE) != 0) mode = XattrMode::kReplace;
+    ReplyStatus(req, "setxattr",
+                Fs(req).SetXattr(inode, name, std::string_view(value, size), mode));
+  });
+}
+
+void RemoveXattr(fuse_req_t req, fuse_ino_t inode, const char* name) {
+  Handle(req, "removexattr",
+         [&] { ReplyStatus(req, "removexattr", Fs(req).RemoveXattr(inode, name)); });
+}
 
 fuse_lowlevel_ops MakeOperations() {
   fuse_lowlevel_ops ops = {};
@@ -279,28 +423,20 @@ fuse_lowlevel_ops MakeOperations() {
   ops.statfs = StatFs;
   ops.getxattr = GetXattr;
   ops.listxattr = ListXattr;
-  ops.setattr = [](fuse_req_t req, fuse_ino_t, struct stat*, int, fuse_file_info*) {
-    ReadOnly(req);
-  };
-  ops.mknod = [](fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { ReadOnly(req); };
-  ops.mkdir = [](fuse_req_t req, fuse_ino_t, const char*, mode_t) { ReadOnly(req); };
-  ops.unlink = [](fuse_req_t req, fuse_ino_t, const char*) { ReadOnly(req); };
-  ops.rmdir = [](fuse_req_t req, fuse_ino_t, const char*) { ReadOnly(req); };
-  ops.symlink = [](fuse_req_t req, const char*, fuse_ino_t, const char*) { ReadOnly(req); };
-  ops.rename = [](fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int) {
-    ReadOnly(req);
-  };
-  ops.link = [](fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { ReadOnly(req); };
-  ops.create = [](fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
-    ReadOnly(req);
-  };
-  ops.write = [](fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info*) {
-    ReadOnly(req);
-  };
-  ops.setxattr = [](fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
-    ReadOnly(req);
-  };
-  ops.removexattr = [](fuse_req_t req, fuse_ino_t, const char*) { ReadOnly(req); };
+  ops.setattr = SetAttr;
+  ops.mknod = MakeNode;
+  ops.mkdir = MakeDirectory;
+  ops.unlink = Unlink;
+  ops.rmdir = RemoveDirectory;
+  ops.symlink = Symlink;
+  ops.rename = Rename;
+  ops.link = Link;
+  ops.create = Create;
+  ops.write = Write;
+  ops.flush = Flush;
+  ops.fsync = Fsync;
+  ops.setxattr = SetXattr;
+  ops.removexattr = RemoveXattr;
   return ops;
 }
 

@@ -55,6 +55,7 @@ const std::map<ErrorCode, int>& ExpectedErrnos() {
       {ErrorCode::kStale, ESTALE},
       {ErrorCode::kNoSpace, ENOSPC},
       {ErrorCode::kNotSupported, ENOTSUP},
+      {ErrorCode::kNotPermitted, EPERM},
       {ErrorCode::kNoData, ENODATA},
   };
   return *kTable;

@@ -73,7 +73,7 @@ class FilesystemTest : public ::testing::Test {
   }
 
   std::string ReadAll(InodeId inode, size_t chunk) {
-    auto opened = fs().Open(inode, false);
+    auto opened = fs().Open(inode, OpenFlags{});
     EXPECT_TRUE(opened.ok()) << opened.error().ToString();
     std::string data;
     while (true) {
@@ -197,7 +197,7 @@ TEST_F(FilesystemTest, RandomReadsFetchOnlyWhatTheyTouch) {
   store_.PutForTest("r", body);
   Mount({.object_metadata = false});
   const InodeId file = LookupPath("r");
-  auto opened = fs().Open(file, false);
+  auto opened = fs().Open(file, OpenFlags{});
   ASSERT_TRUE(opened.ok());
   store_.ResetCounts();
   for (uint64_t offset : {uint64_t{20} << 20, uint64_t{3} << 20, uint64_t{27} << 20}) {
@@ -215,7 +215,7 @@ TEST_F(FilesystemTest, ChangedObjectGivesStaleOnOpenHandleAndNewOpenSeesNewVersi
   store_.PutForTest("f", Pattern(8u << 20, 'a'));
   Mount({.object_metadata = false});
   const InodeId file = LookupPath("f");
-  auto opened = fs().Open(file, false);
+  auto opened = fs().Open(file, OpenFlags{});
   ASSERT_TRUE(opened.ok());
   ASSERT_TRUE(fs().Read(opened->handle, 5u << 20, 4096).ok());  // a random read: one block
   store_.PutForTest("f", Pattern(8u << 20, 'b'));
@@ -223,7 +223,7 @@ TEST_F(FilesystemTest, ChangedObjectGivesStaleOnOpenHandleAndNewOpenSeesNewVersi
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().code, ErrorCode::kStale);
   fs().Release(opened->handle);
-  auto reopened = fs().Open(file, false);
+  auto reopened = fs().Open(file, OpenFlags{});
   ASSERT_TRUE(reopened.ok());
   EXPECT_FALSE(reopened->keep_cache) << "the kernel must drop pages of the old version";
   auto fresh = fs().Read(reopened->handle, 0, 10);
@@ -244,10 +244,10 @@ TEST_F(FilesystemTest, KernelCacheIsKeptAcrossOpensWhileTheEtagHolds) {
   store_.PutForTest("f", "data");
   Mount({.object_metadata = false});
   const InodeId file = LookupPath("f");
-  auto first = fs().Open(file, false);
+  auto first = fs().Open(file, OpenFlags{});
   ASSERT_TRUE(first.ok());
   fs().Release(first->handle);
-  auto second = fs().Open(file, false);
+  auto second = fs().Open(file, OpenFlags{});
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->keep_cache);
   fs().Release(second->handle);
@@ -255,11 +255,13 @@ TEST_F(FilesystemTest, KernelCacheIsKeptAcrossOpensWhileTheEtagHolds) {
 
 TEST_F(FilesystemTest, ReadOnlyRefusesWritesAndDirectoriesRefuseOpen) {
   store_.PutForTest("d/f", "x");
-  Mount();
-  auto write = fs().Open(LookupPath("d/f"), true);
+  FilesystemOptions read_only;
+  read_only.read_only = true;
+  Mount(read_only);
+  auto write = fs().Open(LookupPath("d/f"), OpenFlags{.write = true});
   ASSERT_FALSE(write.ok());
   EXPECT_EQ(write.error().code, ErrorCode::kReadOnly);
-  auto dir = fs().Open(LookupPath("d"), false);
+  auto dir = fs().Open(LookupPath("d"), OpenFlags{});
   ASSERT_FALSE(dir.ok());
   EXPECT_EQ(dir.error().code, ErrorCode::kIsDirectory);
 }

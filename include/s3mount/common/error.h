@@ -55,7 +55,8 @@ enum class ErrorCode {
   kNameTooLong,    // a name component over 255 bytes
   kStale,          // the object behind an open handle changed or vanished
   kNoSpace,        // a local budget (staging disk, memory) is exhausted
-  kNotSupported,   // an operation S3 cannot represent (hard links...)
+  kNotSupported,   // an operation S3 cannot represent (special xattr namespaces...)
+  kNotPermitted,   // an operation this file system refuses outright (hard links, devices)
   kNoData,         // no such extended attribute
 };
 

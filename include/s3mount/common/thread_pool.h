@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -38,4 +39,11 @@ class ThreadPool {
   std::vector<std::thread> workers_;
 };
 
+// Runs every task on `pool` and waits for all of them; returns the first error (every task
+// still runs). Call it from outside the pool (a task waiting on its own pool can deadlock).
+template <typename StatusT>
+StatusT RunAll(ThreadPool& pool, std::vector<std::function<StatusT()>> tasks);
+
 }  // namespace s3mount
+
+#include "s3mount/common/thread_pool_run_all.h"

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
 #include "s3mount/fs/attributes.h"
+#include "s3mount/fs/content_type.h"
 #include "s3mount/fs/path_rules.h"
 #include "s3mount/s3/object_store.h"
 
@@ -47,8 +49,47 @@ struct FilesystemOptions {
   size_t max_request_size = size_t{16} << 20;  // one ranged GET at most
   size_t data_threads = 8;                     // readahead GETs in flight
   size_t metadata_threads = 16;                // HEADs and LISTs in flight
-  bool read_only = true;
+  bool read_only = false;
+
+  // Writes. Staging files go to `staging_directory` (created 0700), at most
+  // `staging_capacity` bytes together; write buffers (parts being filled or uploaded) of all
+  // files take at most `write_memory` bytes; parts are at least `part_size` bytes and
+  // `upload_threads` of them upload at once.
+  std::string staging_directory;
+  uint64_t staging_capacity = uint64_t{10} << 30;
+  uint64_t write_memory = uint64_t{256} << 20;
+  uint64_t part_size = uint64_t{8} << 20;
+  size_t upload_threads = 8;
+  ContentTypes content_types;  // Content-Type of new files, by extension
 };
+
+// Who asks for a change: new files and directories get this owner, and `umask` is cleared
+// from the mode they are created with.
+struct Caller {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t umask = 0;
+};
+
+// setattr: the fields to change. `mtime_now`/`atime_now` ask for the current time.
+struct AttributeChanges {
+  std::optional<uint32_t> permissions;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<uint64_t> size;
+  std::optional<WallTime> mtime;
+  std::optional<WallTime> atime;
+  bool mtime_now = false;
+  bool atime_now = false;
+};
+
+struct OpenFlags {
+  bool write = false;     // opened for writing (O_WRONLY or O_RDWR)
+  bool truncate = false;  // O_TRUNC
+};
+
+enum class RenameMode { kReplace, kNoReplace, kExchange };
+enum class XattrMode { kAny, kCreate, kReplace };
 
 // An entry as the kernel should cache it. inode 0 means "does not exist" (a negative entry
 // the kernel may cache for entry_timeout).
@@ -114,12 +155,43 @@ class Filesystem {
                  const std::function<bool(const DirectoryEntry&)>& add);
   void ReleaseDir(uint64_t handle);
 
-  // `write` asks for write access: refused with kReadOnly until writes exist.
-  Result<OpenedFile> Open(InodeId inode, bool write);
+  // Writing opens are refused with kReadOnly on a read-only mount.
+  Result<OpenedFile> Open(InodeId inode, OpenFlags flags);
   // The bytes of [offset, offset + size) that exist, as slices of cached blocks, in order.
   Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size);
+  Result<size_t> Write(uint64_t handle, uint64_t offset, std::string_view data);
+  // close() and fsync(): when they return OK, S3 holds what the application wrote.
+  Status Flush(uint64_t handle);
+  // The last close of a handle; pending data is uploaded (and kept locally on failure).
   void Release(uint64_t handle);
 
+  // Namespace changes. Each takes one lookup reference on the inode it returns.
+  struct Created {
+    Entry entry;
+    OpenedFile file;
+  };
+  Result<Created> Create(InodeId parent, std::string_view name, uint32_t mode, bool exclusive,
+                         OpenFlags flags, const Caller& caller);
+  Result<Entry> MakeDirectory(InodeId parent, std::string_view name, uint32_t mode,
+                              const Caller& caller);
+  // Regular files, FIFOs and sockets (as s3fs stores them); devices are refused.
+  Result<Entry> MakeNode(InodeId parent, std::string_view name, FileType type, uint32_t mode,
+                         const Caller& caller);
+  Result<Entry> MakeSymlink(InodeId parent, std::string_view name, std::string_view target,
+                            const Caller& caller);
+  Result<Entry> Link(InodeId inode, InodeId parent, std::string_view name);
+  Status Unlink(InodeId parent, std::string_view name);
+  Status RemoveDirectory(InodeId parent, std::string_view name);
+  Status Rename(InodeId parent, std::string_view name, InodeId new_parent,
+                std::string_view new_name, RenameMode mode);
+  // chmod, chown, utimens, truncate. `handle` is the file handle of ftruncate, if any.
+  Result<Entry> SetAttr(InodeId inode, const AttributeChanges& changes,
+                        std::optional<uint64_t> handle);
+  Status SetXattr(InodeId inode, std::string_view name, std::string_view value, XattrMode mode);
+  Status RemoveXattr(InodeId inode, std::string_view name);
+
+  // Where staging files go ("" on a read-only mount).
+  std::string staging_directory() const;
   // Number of inodes currently known (for tests of lookup accounting).
   size_t inode_count() const;
 

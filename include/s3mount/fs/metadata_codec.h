@@ -62,6 +62,10 @@ Attributes AttributesFromObject(const ObjectInfo& object, bool is_directory,
 // only when the nanoseconds are not zero).
 UserMetadata MetadataFromAttributes(const Attributes& attributes);
 
+// `metadata` (an object's user metadata: xattrs, foreign headers) with the s3fs headers
+// (mode, uid, gid, mtime, ctime, atime) replaced by those of `attributes`.
+UserMetadata WithAttributes(UserMetadata metadata, const Attributes& attributes);
+
 // Parses an s3fs time value: `sec` or `sec.fraction` (1 or more digits; digits beyond
 // nanoseconds are dropped). Fails (kInvalidArgument) on anything else, a negative or zero
 // second count, or a time WallTime cannot hold.

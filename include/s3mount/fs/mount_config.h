@@ -78,6 +78,12 @@ struct MountConfig {
   uint64_t cache_bytes = uint64_t{256} << 20;     // memory block cache; 0 disables it
   uint64_t readahead_bytes = uint64_t{64} << 20;  // most bytes read ahead of a sequential reader
   uint32_t max_threads = 16;                      // FUSE worker threads (unless -s)
+  // Writes: where staging files go (empty: main picks $XDG_CACHE_HOME/s3mount or
+  // ~/.cache/s3mount, else the temp directory), how many bytes they may hold together, and
+  // the memory write buffers may take.
+  std::string cache_dir;
+  uint64_t cache_limit = uint64_t{10} << 30;
+  uint64_t write_buffer = uint64_t{256} << 20;
 
   // Filtering: shell patterns (fnmatch(3)) on paths below the mount root. Empty include: all.
   std::vector<std::string> include;

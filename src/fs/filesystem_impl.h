@@ -1,0 +1,125 @@
+// Filesystem::Impl: the state behind a Filesystem, shared by its source files
+// (filesystem.cc: lookups, attributes, reads; filesystem_write.cc: open files, writes,
+// setattr, xattrs; filesystem_namespace.cc: create, mkdir, unlink, rmdir, rename, links).
+//
+// LOCK ORDERING: handles_mu, then an OpenFile's mutex is never taken while handles_mu is
+// held (handles_mu guards the maps only); the caches' and the inode table's locks are leaves.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "fs/block_fetcher.h"
+#include "fs/directory_stream.h"
+#include "fs/file_reader.h"
+#include "fs/inode_table.h"
+#include "fs/listing_cache.h"
+#include "fs/memory_budget.h"
+#include "fs/object_uploader.h"
+#include "fs/open_file.h"
+#include "fs/path_resolver.h"
+#include "fs/staging.h"
+#include "s3mount/common/thread_pool.h"
+#include "s3mount/fs/filesystem.h"
+
+namespace s3mount {
+
+struct DirectoryHandle {
+  InodeId inode = 0;
+  InodeId parent = 0;
+  std::mutex mu;
+  std::unique_ptr<DirectoryStream> stream;  // guarded by mu
+};
+
+struct FileHandle {
+  InodeId inode = 0;
+  std::string path;
+  bool writable = false;
+  std::unique_ptr<FileReader> reader;  // reads of a file no one writes
+};
+
+// An inode's OpenFile and how many handles share it.
+struct OpenFileRecord {
+  std::shared_ptr<OpenFile> file;
+  size_t handles = 0;
+};
+
+struct Filesystem::Impl {
+  Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in, BlockCache& blocks_in,
+       FilesystemOptions options_in, PathFilter filter_in, std::unique_ptr<StagingArea> staging_in);
+  // Background tasks use the fetcher, the resolver and the caches: they finish first.
+  ~Impl();
+
+  // filesystem.cc
+  Attributes AttributesFor(const PathEntry& entry) const;
+  Entry EntryFor(InodeId inode, const Attributes& attributes) const;
+  Result<InodeInfo> InodeOf(InodeId inode) const;
+  Result<PathEntry> ResolveExisting(const InodeInfo& info, bool need_metadata);
+  Status FetchListingMetadata(DirectoryStream& stream, uint64_t from);
+  Result<Entry> DotEntry(InodeId inode) const;
+  // `attributes` as an open file's local state says, if the inode has one.
+  Attributes Overlay(InodeId inode, Attributes attributes);
+  std::string ChildPath(const InodeInfo& parent, std::string_view name) const;
+
+  // filesystem_write.cc
+  std::shared_ptr<OpenFile> OpenFileOf(InodeId inode);
+  uint64_t AddFileHandle(std::shared_ptr<FileHandle> handle);
+  std::shared_ptr<FileHandle> FileHandleOf(uint64_t id);
+  // Records what a flush stored, in the caches.
+  void Stored(InodeId inode, const std::string& path, const ObjectInfo& object);
+  Status FlushFile(InodeId inode, OpenFile& file);
+  Status ChangeXattrOf(InodeId inode, std::string_view name, std::optional<std::string_view> value,
+                       XattrMode mode);
+  OpenFileInit InitFor(const std::string& path, const PathEntry& entry) const;
+
+  // filesystem_namespace.cc
+  // Records a new object or marker at `path` (kFile or kDirectory) in the caches.
+  void Created(const std::string& path, PathKind kind, const ObjectInfo& object);
+  // Records that `path` is gone.
+  void Removed(const std::string& path);
+  void InvalidateListingsAbove(const std::string& path);
+  Status RequireWritable() const;
+  OpenFileServices services();
+  // Rewrites the user metadata of `entry` (a file's object or a directory's marker, written
+  // if the directory had none) in place; returns the object as now stored.
+  Result<ObjectInfo> RewriteMetadata(const std::string& path, const PathEntry& entry,
+                                     const UserMetadata& metadata);
+  Result<Entry> SetObjectAttributes(const InodeInfo& info, const AttributeChanges& changes,
+                                    WallTime now);
+  // Writes a new empty object (file, FIFO, socket, symlink body) or directory marker.
+  Result<Entry> MakeObject(InodeId parent, std::string_view name, FileType type,
+                           uint32_t permissions, const Caller& caller, std::string_view body,
+                           bool exclusive);
+  Status RenameFile(const InodeInfo& parent, const std::string& from, const std::string& to,
+                    const PathEntry& source);
+  Status RenameDirectory(const std::string& from, const std::string& to);
+
+  ObjectStore& store;
+  Clock& clock;
+  MetadataCache& metadata;
+  const FilesystemOptions options;
+  const KeyMapper keys;
+  const PathFilter filter;
+  ThreadPool metadata_pool;
+  ThreadPool data_pool;
+  ThreadPool upload_pool;
+  PathResolver resolver;
+  BlockFetcher fetcher;
+  ListingCache listings;
+  InodeTable inodes;
+  NameWarnings warnings;
+  const WallTime mount_time;
+  std::unique_ptr<StagingArea> staging;  // null on a read-only mount
+  MemoryBudget memory;
+  ObjectUploader uploader;
+
+  std::mutex handles_mu;
+  uint64_t next_handle = 1;                                          // guarded by handles_mu
+  std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories;  // guarded by handles_mu
+  std::map<uint64_t, std::shared_ptr<FileHandle>> files;             // guarded by handles_mu
+  std::map<InodeId, OpenFileRecord> open_files;                      // guarded by handles_mu
+};
+
+}  // namespace s3mount

@@ -1,0 +1,274 @@
+// Filesystem: namespace changes (create, mkdir, mknod, symlink, unlink, rmdir, rename, link)
+// and in-place metadata rewrites, as s3fs stores them (docs/SEMANTICS.md, "Writing").
+#include <spdlog/spdlog.h>
+
+#include "fs/filesystem_impl.h"
+#include "s3mount/fs/metadata_codec.h"
+
+namespace s3mount {
+namespace {
+
+constexpr uint32_t kPermissionBits = 07777;
+
+std::string ParentOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+}  // namespace
+
+Status Filesystem::Impl::RequireWritable() const {
+  if (options.read_only) return MakeError(ErrorCode::kReadOnly, "the mount is read-only");
+  return OkStatus();
+}
+
+OpenFileServices Filesystem::Impl::services() {
+  return OpenFileServices{.store = store,
+                          .upload_pool = upload_pool,
+                          .memory = memory,
+                          .uploader = uploader,
+                          .staging = *staging,
+                          .fetcher = fetcher,
+                          .max_readahead = options.max_readahead,
+                          .max_request = options.max_request_size,
+                          .part_size = options.part_size};
+}
+
+void Filesystem::Impl::InvalidateListingsAbove(const std::string& path) {
+  std::string directory = path;
+  do {
+    directory = ParentOf(directory);
+    listings.Invalidate(directory);
+  } while (!directory.empty());
+}
+
+void Filesystem::Impl::Created(const std::string& path, PathKind kind, const ObjectInfo& object) {
+  const MonoTime now = clock.Monotonic();
+  metadata.MarkChanged(path, now);
+  metadata.Insert(path, PathEntry{.kind = kind,
+                                  .object = object,
+                                  .marker_present = kind == PathKind::kDirectory,
+                                  .has_user_metadata = true,
+                                  .fetched_at = now});
+  InvalidateListingsAbove(path);
+}
+
+void Filesystem::Impl::Removed(const std::string& path) {
+  const MonoTime now = clock.Monotonic();
+  metadata.MarkChanged(path, now);
+  metadata.InvalidatePrefix(path);
+  // Implicit parent directories may have vanished with it.
+  for (std::string parent = ParentOf(path); !parent.empty(); parent = ParentOf(parent)) {
+    metadata.MarkChanged(parent, now);
+  }
+  InvalidateListingsAbove(path);
+  listings.Invalidate(path);
+}
+
+Result<ObjectInfo> Filesystem::Impl::RewriteMetadata(const std::string& path,
+                                                     const PathEntry& entry,
+                                                     const UserMetadata& user_metadata) {
+  const bool directory = entry.kind == PathKind::kDirectory;
+  const std::string key = keys.KeyFor(path) + (directory ? "/" : "");
+  ObjectInfo object = entry.object;
+  object.key = key;
+  object.user_metadata = user_metadata;
+  if (directory && !entry.marker_present) {
+    object.content_type = DirectoryMarkerContentType();
+    auto put = store.PutObject({.key = key,
+                                .body = "",
+                                .content_type = object.content_type,
+                                .user_metadata = user_metadata});
+    S3M_RETURN_IF_ERROR(put);
+    object.etag = put->etag;
+    object.size = 0;
+    object.last_modified = clock.Now();
+    return object;
+  }
+  auto copied = uploader.Copy({.source_key = key,
+                               .destination_key = key,
+                               .metadata_directive = MetadataDirective::kReplace,
+                               .content_type = object.content_type,
+                               .user_metadata = user_metadata,
+                               .source_if_match = object.etag},
+                              object.size);
+  S3M_RETURN_IF_ERROR(copied);
+  object.etag = copied->etag;
+  object.last_modified = clock.Now();
+  return object;
+}
+
+Result<Entry> Filesystem::Impl::SetObjectAttributes(const InodeInfo& info,
+                                                    const AttributeChanges& changes, WallTime now) {
+  auto entry = ResolveExisting(info, true);
+  S3M_RETURN_IF_ERROR(entry);
+  Attributes attributes = AttributesFor(*entry);
+  if (changes.permissions) attributes.permissions = *changes.permissions & kPermissionBits;
+  if (changes.uid) attributes.uid = *changes.uid;
+  if (changes.gid) attributes.gid = *changes.gid;
+  if (changes.mtime) attributes.mtime = *changes.mtime;
+  if (changes.atime) attributes.atime = *changes.atime;
+  if (changes.mtime_now) attributes.mtime = now;
+  if (changes.atime_now) attributes.atime = now;
+  attributes.ctime = now;
+  auto stored =
+      RewriteMetadata(info.path, *entry, WithAttributes(entry->object.user_metadata, attributes));
+  S3M_RETURN_IF_ERROR(stored);
+  Created(info.path, entry->kind, *stored);
+  PathEntry updated = *entry;
+  updated.object = *stored;
+  updated.marker_present = entry->kind == PathKind::kDirectory;
+  return EntryFor(info.id, AttributesFor(updated));
+}
+
+Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name, FileType type,
+                                           uint32_t permissions, const Caller& caller,
+                                           std::string_view body, bool exclusive) {
+  S3M_RETURN_IF_ERROR(RequireWritable());
+  auto parent_info = InodeOf(parent);
+  S3M_RETURN_IF_ERROR(parent_info);
+  if (parent_info->type != FileType::kDirectory) {
+    return MakeError(ErrorCode::kNotDirectory, "'" + parent_info->path + "' is not a directory");
+  }
+  if (name.size() > 255) return MakeError(ErrorCode::kNameTooLong, "name over 255 bytes");
+  if (!IsRepresentableName(name)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "'" + std::string(name) + "' cannot be an S3 key component");
+  }
+  const std::string path = ChildPath(*parent_info, name);
+  const bool directory = type == FileType::kDirectory;
+  if (!filter.IsVisible(path, directory)) {
+    return MakeError(ErrorCode::kNotPermitted, "'" + path + "' is hidden by the mount's filters");
+  }
+  auto existing = resolver.Resolve(path);
+  S3M_RETURN_IF_ERROR(existing);
+  if (existing->kind != PathKind::kMissing) {
+    return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' exists");
+  }
+  const WallTime now = clock.Now();
+  Attributes attributes{.type = type,
+                        .permissions = permissions & ~caller.umask & kPermissionBits,
+                        .uid = caller.uid,
+                        .gid = caller.gid,
+                        .size = body.size(),
+                        .mtime = now,
+                        .ctime = now,
+                        .atime = now};
+  ObjectInfo object{
+      .key = keys.KeyFor(path) + (directory ? "/" : ""),
+      .size = body.size(),
+      .last_modified = now,
+      .content_type = directory ? DirectoryMarkerContentType() : options.content_types.For(path),
+      .user_metadata = MetadataFromAttributes(attributes)};
+  auto put = store.PutObject({.key = object.key,
+                              .body = body,
+                              .content_type = object.content_type,
+                              .user_metadata = object.user_metadata,
+                              .if_none_match_any = exclusive});
+  if (!put.ok() && exclusive && put.error().code == ErrorCode::kPreconditionFailed) {
+    return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' was created by another client");
+  }
+  S3M_RETURN_IF_ERROR(put);
+  object.etag = put->etag;
+  Created(path, directory ? PathKind::kDirectory : PathKind::kFile, object);
+  auto info = inodes.Acquire(parent, std::string(name), type);
+  S3M_RETURN_IF_ERROR(info);
+  PathEntry entry{.kind = directory ? PathKind::kDirectory : PathKind::kFile,
+                  .object = object,
+                  .marker_present = directory,
+                  .has_user_metadata = true};
+  return EntryFor(info->id, AttributesFor(entry));
+}
+
+Result<Filesystem::Created> Filesystem::Create(InodeId parent, std::string_view name, uint32_t mode,
+                                               bool exclusive, OpenFlags flags,
+                                               const Caller& caller) {
+  auto entry = impl_->MakeObject(parent, name, FileType::kRegular, mode, caller, "", exclusive);
+  S3M_RETURN_IF_ERROR(entry);
+  flags.truncate = false;
+  auto opened = Open(entry->inode, flags);
+  if (!opened.ok()) {
+    Forget(entry->inode, 1);
+    return opened.error();
+  }
+  return Created{*entry, *opened};
+}
+
+Result<Entry> Filesystem::MakeDirectory(InodeId parent, std::string_view name, uint32_t mode,
+                                        const Caller& caller) {
+  return impl_->MakeObject(parent, name, FileType::kDirectory, mode, caller, "", false);
+}
+
+Result<Entry> Filesystem::MakeNode(InodeId parent, std::string_view name, FileType type,
+                                   uint32_t mode, const Caller& caller) {
+  if (type == FileType::kDirectory || type == FileType::kSymlink) {
+    return MakeError(ErrorCode::kInvalidArgument, "mknod makes files, FIFOs and sockets");
+  }
+  return impl_->MakeObject(parent, name, type, mode, caller, "", false);
+}
+
+Result<Entry> Filesystem::MakeSymlink(InodeId parent, std::string_view name,
+                                      std::string_view target, const Caller& caller) {
+  if (target.empty() || target.size() >= 4096) {
+    return MakeError(ErrorCode::kInvalidArgument, "symlink targets are 1 to 4095 bytes");
+  }
+  return impl_->MakeObject(parent, name, FileType::kSymlink, 0777,
+                           Caller{caller.uid, caller.gid, 0}, target, false);
+}
+
+Result<Entry> Filesystem::Link(InodeId /*inode*/, InodeId /*parent*/, std::string_view name) {
+  return MakeError(ErrorCode::kNotPermitted,
+                   "hard links cannot be stored in S3 ('" + std::string(name) + "')");
+}
+
+Status Filesystem::Unlink(InodeId parent, std::string_view name) {
+  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
+  auto parent_info = impl_->InodeOf(parent);
+  S3M_RETURN_IF_ERROR(parent_info);
+  const std::string path = impl_->ChildPath(*parent_info, name);
+  auto entry = impl_->resolver.Resolve(path);
+  S3M_RETURN_IF_ERROR(entry);
+  if (entry->kind == PathKind::kMissing) {
+    return MakeError(ErrorCode::kNotFound, "'" + path + "' does not exist");
+  }
+  if (entry->kind == PathKind::kDirectory) {
+    return MakeError(ErrorCode::kIsDirectory, "'" + path + "' is a directory");
+  }
+  // Handles still open keep working from local copies.
+  if (auto known = impl_->inodes.Find(parent, std::string(name))) {
+    if (auto file = impl_->OpenFileOf(known->id)) S3M_RETURN_IF_ERROR(file->Detach());
+  }
+  S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
+  impl_->Removed(path);
+  impl_->inodes.Detach(parent, std::string(name));
+  return OkStatus();
+}
+
+Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
+  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
+  auto parent_info = impl_->InodeOf(parent);
+  S3M_RETURN_IF_ERROR(parent_info);
+  const std::string path = impl_->ChildPath(*parent_info, name);
+  auto entry = impl_->resolver.Resolve(path);
+  S3M_RETURN_IF_ERROR(entry);
+  if (entry->kind == PathKind::kMissing) {
+    return MakeError(ErrorCode::kNotFound, "'" + path + "' does not exist");
+  }
+  if (entry->kind != PathKind::kDirectory) {
+    return MakeError(ErrorCode::kNotDirectory, "'" + path + "' is not a directory");
+  }
+  const std::string marker = impl_->keys.KeyFor(path) + "/";
+  auto below = impl_->store.ListObjects({.prefix = marker, .max_keys = 2});
+  S3M_RETURN_IF_ERROR(below);
+  for (const ObjectInfo& object : below->objects) {
+    if (object.key != marker) {
+      return MakeError(ErrorCode::kNotEmpty, "'" + path + "' is not empty");
+    }
+  }
+  S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(marker));
+  impl_->Removed(path);
+  impl_->inodes.Detach(parent, std::string(name));
+  return OkStatus();
+}
+
+}  // namespace s3mount

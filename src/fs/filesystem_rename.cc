@@ -1,0 +1,178 @@
+// Filesystem: rename of files (server-side copy, then delete) and of whole directories (every
+// key below the prefix copied in parallel, then deleted in batches), with open handles
+// following their file to its new name. Not atomic on S3: see docs/SEMANTICS.md, "Rename".
+#include <spdlog/spdlog.h>
+
+#include "fs/filesystem_impl.h"
+#include "s3mount/fs/metadata_codec.h"
+
+namespace s3mount {
+namespace {
+
+bool IsUnder(const std::string& path, const std::string& directory) {
+  return path.size() > directory.size() && path.starts_with(directory) &&
+         path[directory.size()] == '/';
+}
+
+}  // namespace
+
+Status Filesystem::Impl::RenameFile(const InodeInfo& parent, const std::string& from,
+                                    const std::string& to, const PathEntry& source_entry) {
+  PathEntry source = source_entry;
+  const std::string name =
+      from.substr(from.rfind('/') == std::string::npos ? 0 : from.rfind('/') + 1);
+  if (auto known = inodes.Find(parent.id, name)) {
+    if (auto file = OpenFileOf(known->id); file && file->dirty()) {
+      S3M_RETURN_IF_ERROR(FlushFile(known->id, *file));
+      auto flushed = resolver.Resolve(from, true);
+      S3M_RETURN_IF_ERROR(flushed);
+      source = *flushed;
+    }
+  }
+  const std::string from_key = keys.KeyFor(from);
+  const std::string to_key = keys.KeyFor(to);
+  auto copied = uploader.Copy({.source_key = from_key,
+                               .destination_key = to_key,
+                               .metadata_directive = MetadataDirective::kCopy,
+                               .source_if_match = source.object.etag},
+                              source.object.size);
+  S3M_RETURN_IF_ERROR(copied);
+  S3M_RETURN_IF_ERROR(store.DeleteObject(from_key));
+  Removed(from);
+  ObjectInfo moved = source.object;
+  moved.key = to_key;
+  moved.etag = copied->etag;
+  if (source.has_user_metadata) {
+    Created(to, PathKind::kFile, moved);
+  } else {
+    metadata.MarkChanged(to, clock.Monotonic());
+    InvalidateListingsAbove(to);
+  }
+  return OkStatus();
+}
+
+Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::string& to) {
+  // Open files below are flushed first so their latest bytes move with them.
+  std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> below;
+  {
+    std::lock_guard lock(handles_mu);
+    for (auto& [inode, record] : open_files) below.emplace_back(inode, record.file);
+  }
+  for (auto& [inode, file] : below) {
+    if (IsUnder(file->path(), from) && file->dirty()) S3M_RETURN_IF_ERROR(FlushFile(inode, *file));
+  }
+  const std::string from_prefix = keys.KeyFor(from) + "/";
+  const std::string to_prefix = keys.KeyFor(to) + "/";
+  std::vector<ObjectInfo> objects;
+  ListObjectsRequest request{.prefix = from_prefix};
+  for (;;) {
+    auto page = store.ListObjects(request);
+    S3M_RETURN_IF_ERROR(page);
+    for (ObjectInfo& object : page->objects) objects.push_back(std::move(object));
+    if (!page->is_truncated) break;
+    request.continuation_token = page->next_continuation_token;
+  }
+  std::vector<std::function<Status()>> copies;
+  for (const ObjectInfo& object : objects) {
+    copies.emplace_back([this, &object, &from_prefix, &to_prefix]() -> Status {
+      auto copied =
+          uploader.Copy({.source_key = object.key,
+                         .destination_key = to_prefix + object.key.substr(from_prefix.size()),
+                         .metadata_directive = MetadataDirective::kCopy,
+                         .source_if_match = object.etag},
+                        object.size);
+      S3M_RETURN_IF_ERROR(copied);
+      return OkStatus();
+    });
+  }
+  Status copied = RunAll<Status>(metadata_pool, std::move(copies));
+  std::vector<std::string> sources;
+  for (const ObjectInfo& object : objects) sources.push_back(object.key);
+  if (!copied.ok()) {
+    spdlog::error("rename of '{}' to '{}' failed part way: {}; the source is intact", from, to,
+                  copied.error().ToString());
+  } else {
+    auto deleted = store.DeleteObjects(sources);
+    if (!deleted.ok()) {
+      copied = deleted.error();
+    } else if (!deleted->failures.empty()) {
+      copied = deleted->failures.front().error;
+    }
+  }
+  const MonoTime now = clock.Monotonic();
+  metadata.MarkChanged(from, now);
+  metadata.MarkChanged(to, now);
+  metadata.InvalidatePrefix(from);
+  metadata.InvalidatePrefix(to);
+  listings.Clear();
+  return copied;
+}
+
+Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_parent,
+                          std::string_view new_name, RenameMode mode) {
+  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
+  if (mode == RenameMode::kExchange) {
+    return MakeError(ErrorCode::kInvalidArgument, "RENAME_EXCHANGE cannot be done on S3");
+  }
+  auto from_parent = impl_->InodeOf(parent);
+  S3M_RETURN_IF_ERROR(from_parent);
+  auto to_parent = impl_->InodeOf(new_parent);
+  S3M_RETURN_IF_ERROR(to_parent);
+  if (new_name.size() > 255) return MakeError(ErrorCode::kNameTooLong, "name over 255 bytes");
+  if (!IsRepresentableName(new_name)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "'" + std::string(new_name) + "' cannot be an S3 key component");
+  }
+  const std::string from = impl_->ChildPath(*from_parent, name);
+  const std::string to = impl_->ChildPath(*to_parent, new_name);
+  if (from == to) return OkStatus();
+  auto source = impl_->resolver.Resolve(from, true);
+  S3M_RETURN_IF_ERROR(source);
+  if (source->kind == PathKind::kMissing) {
+    return MakeError(ErrorCode::kNotFound, "'" + from + "' does not exist");
+  }
+  const bool directory = source->kind == PathKind::kDirectory;
+  if (directory && IsUnder(to, from)) {
+    return MakeError(ErrorCode::kInvalidArgument, "cannot move a directory into itself");
+  }
+  auto target = impl_->resolver.Resolve(to);
+  S3M_RETURN_IF_ERROR(target);
+  if (target->kind != PathKind::kMissing) {
+    if (mode == RenameMode::kNoReplace) {
+      return MakeError(ErrorCode::kAlreadyExists, "'" + to + "' exists");
+    }
+    const bool target_directory = target->kind == PathKind::kDirectory;
+    if (directory && !target_directory) {
+      return MakeError(ErrorCode::kNotDirectory, "'" + to + "' is not a directory");
+    }
+    if (!directory && target_directory) {
+      return MakeError(ErrorCode::kIsDirectory, "'" + to + "' is a directory");
+    }
+    if (target_directory) {
+      const std::string marker = impl_->keys.KeyFor(to) + "/";
+      auto inside = impl_->store.ListObjects({.prefix = marker, .max_keys = 2});
+      S3M_RETURN_IF_ERROR(inside);
+      for (const ObjectInfo& object : inside->objects) {
+        if (object.key != marker)
+          return MakeError(ErrorCode::kNotEmpty, "'" + to + "' is not empty");
+      }
+      S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(marker));
+    } else if (auto replaced = impl_->inodes.Find(new_parent, std::string(new_name))) {
+      // Handles open on the file being replaced keep its bytes.
+      if (auto file = impl_->OpenFileOf(replaced->id)) S3M_RETURN_IF_ERROR(file->Detach());
+    }
+  }
+  S3M_RETURN_IF_ERROR(directory ? impl_->RenameDirectory(from, to)
+                                : impl_->RenameFile(*from_parent, from, to, *source));
+  for (const auto& [inode, path] :
+       impl_->inodes.Move(parent, std::string(name), new_parent, std::string(new_name))) {
+    if (auto file = impl_->OpenFileOf(inode)) {
+      auto now_stored = impl_->resolver.Resolve(path, false);
+      const std::string etag = now_stored.ok() ? now_stored->object.etag : "";
+      file->Rename(path, impl_->keys.KeyFor(path), etag);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace s3mount

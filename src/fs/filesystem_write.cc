@@ -1,0 +1,284 @@
+// Filesystem: open files, reads and writes through them, flush/fsync/release, setattr and
+// extended attributes (docs/SEMANTICS.md, "Writing").
+#include <spdlog/spdlog.h>
+
+#include "fs/filesystem_impl.h"
+#include "s3mount/fs/metadata_codec.h"
+
+namespace s3mount {
+
+std::shared_ptr<OpenFile> Filesystem::Impl::OpenFileOf(InodeId inode) {
+  std::lock_guard lock(handles_mu);
+  auto it = open_files.find(inode);
+  return it == open_files.end() ? nullptr : it->second.file;
+}
+
+uint64_t Filesystem::Impl::AddFileHandle(std::shared_ptr<FileHandle> handle) {
+  std::lock_guard lock(handles_mu);
+  const uint64_t id = next_handle++;
+  files.emplace(id, std::move(handle));
+  return id;
+}
+
+std::shared_ptr<FileHandle> Filesystem::Impl::FileHandleOf(uint64_t id) {
+  std::lock_guard lock(handles_mu);
+  auto it = files.find(id);
+  return it == files.end() ? nullptr : it->second;
+}
+
+OpenFileInit Filesystem::Impl::InitFor(const std::string& path, const PathEntry& entry) const {
+  OpenFileInit init{.path = path,
+                    .key = keys.KeyFor(path),
+                    .base = ObjectVersion{keys.KeyFor(path), entry.object.etag, entry.object.size},
+                    .attributes = AttributesFor(entry),
+                    .content_type = entry.object.content_type,
+                    .metadata = entry.object.user_metadata};
+  if (init.content_type.empty()) init.content_type = options.content_types.For(path);
+  return init;
+}
+
+void Filesystem::Impl::Stored(InodeId inode, const std::string& path, const ObjectInfo& object) {
+  Created(path, PathKind::kFile, object);
+  // The kernel's page cache holds what was written through it: it is this version.
+  inodes.SwapKernelCacheEtag(inode, object.etag);
+}
+
+Status Filesystem::Impl::FlushFile(InodeId inode, OpenFile& file) {
+  auto stored = file.Flush(clock.Now());
+  S3M_RETURN_IF_ERROR(stored);
+  if (stored->has_value()) Stored(inode, file.path(), **stored);
+  return OkStatus();
+}
+
+Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
+  if (flags.write || flags.truncate) S3M_RETURN_IF_ERROR(impl_->RequireWritable());
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (info->type == FileType::kDirectory) {
+    return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
+  }
+  std::shared_ptr<OpenFile> file = impl_->OpenFileOf(inode);
+  std::optional<PathEntry> entry;
+  if (!file) {
+    // A writer re-uploads the object: it needs the user metadata (xattrs, modes) to keep it.
+    auto resolved = impl_->ResolveExisting(*info, flags.write);
+    S3M_RETURN_IF_ERROR(resolved);
+    entry = std::move(resolved).value();
+  }
+  auto handle = std::make_shared<FileHandle>();
+  handle->inode = inode;
+  handle->path = info->path;
+  handle->writable = flags.write;
+  bool keep_cache = false;
+  if (file || flags.write) {
+    std::lock_guard lock(impl_->handles_mu);
+    OpenFileRecord& record = impl_->open_files[inode];
+    if (!record.file) {
+      record.file =
+          file ? file
+               : std::make_shared<OpenFile>(impl_->services(), impl_->InitFor(info->path, *entry));
+    }
+    ++record.handles;
+    file = record.file;
+  } else {
+    ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
+    keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
+    handle->reader =
+        std::make_unique<FileReader>(impl_->fetcher, std::move(object),
+                                     impl_->options.max_readahead, impl_->options.max_request_size);
+  }
+  const uint64_t id = impl_->AddFileHandle(handle);
+  if (flags.truncate) {
+    if (Status truncated = file->Truncate(0, impl_->clock.Now()); !truncated.ok()) {
+      Release(id);
+      return truncated.error();
+    }
+  }
+  return OpenedFile{id, keep_cache};
+}
+
+Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t offset, size_t size) {
+  auto handle = impl_->FileHandleOf(handle_id);
+  if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
+  if (auto file = impl_->OpenFileOf(handle->inode)) return file->Read(offset, size);
+  if (!handle->reader) return MakeError(ErrorCode::kStale, "'" + handle->path + "' was replaced");
+  auto slices = handle->reader->Read(offset, size);
+  if (!slices.ok() && slices.error().code == ErrorCode::kStale) {
+    // The version this handle opened is gone: the next open must see the new one.
+    impl_->metadata.Invalidate(handle->path);
+    impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+  }
+  return slices;
+}
+
+Result<size_t> Filesystem::Write(uint64_t handle_id, uint64_t offset, std::string_view data) {
+  auto handle = impl_->FileHandleOf(handle_id);
+  if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
+  auto file = impl_->OpenFileOf(handle->inode);
+  if (!handle->writable || !file) {
+    return MakeError(ErrorCode::kInvalidArgument, "handle not open for writing");
+  }
+  return file->Write(offset, data, impl_->clock.Now());
+}
+
+Status Filesystem::Flush(uint64_t handle_id) {
+  auto handle = impl_->FileHandleOf(handle_id);
+  if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
+  auto file = impl_->OpenFileOf(handle->inode);
+  if (!file) return OkStatus();
+  return impl_->FlushFile(handle->inode, *file);
+}
+
+void Filesystem::Release(uint64_t handle_id) {
+  std::shared_ptr<FileHandle> handle;
+  std::shared_ptr<OpenFile> last;  // the inode's OpenFile, if this was its last handle
+  {
+    std::lock_guard lock(impl_->handles_mu);
+    auto it = impl_->files.find(handle_id);
+    if (it == impl_->files.end()) return;
+    handle = std::move(it->second);
+    impl_->files.erase(it);
+    auto record = impl_->open_files.find(handle->inode);
+    if (record != impl_->open_files.end() && !handle->reader && --record->second.handles == 0) {
+      last = record->second.file;
+    }
+  }
+  if (!last) return;
+  Status flushed = impl_->FlushFile(handle->inode, *last);
+  if (!flushed.ok()) {
+    spdlog::error("'{}' was closed but could not be uploaded: {}; {}", last->path(),
+                  flushed.error().ToString(), last->Salvage());
+  }
+  std::lock_guard lock(impl_->handles_mu);
+  auto record = impl_->open_files.find(handle->inode);
+  // Reopened meanwhile: the new handles keep the same OpenFile.
+  if (record != impl_->open_files.end() && record->second.handles == 0) {
+    impl_->open_files.erase(record);
+  }
+}
+
+Result<Entry> Filesystem::SetAttr(InodeId inode, const AttributeChanges& changes,
+                                  std::optional<uint64_t> handle) {
+  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
+  auto info = impl_->InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (inode == kRootInode) {
+    return MakeError(ErrorCode::kNotPermitted, "the mount root's attributes are the mount's");
+  }
+  if (changes.size && info->type == FileType::kDirectory) {
+    return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
+  }
+  const WallTime now = impl_->clock.Now();
+  std::shared_ptr<OpenFile> file = impl_->OpenFileOf(inode);
+  const bool temporary = !file && info->type == FileType::kRegular;
+  if (temporary) {
+    auto entry = impl_->ResolveExisting(*info, true);
+    S3M_RETURN_IF_ERROR(entry);
+    file = std::make_shared<OpenFile>(impl_->services(), impl_->InitFor(info->path, *entry));
+  }
+  if (file) {
+    // Pending writes carry the change at their flush; otherwise it is applied now.
+    const bool defer = !temporary && (file->dirty() || handle.has_value());
+    if (changes.size) S3M_RETURN_IF_ERROR(file->Truncate(*changes.size, now));
+    if (changes.permissions) file->SetPermissions(*changes.permissions, now);
+    if (changes.uid || changes.gid) file->SetOwner(changes.uid, changes.gid, now);
+    if (changes.mtime || changes.atime || changes.mtime_now || changes.atime_now) {
+      file->SetTimes(changes.mtime_now ? std::optional(now) : changes.mtime,
+                     changes.atime_now ? std::optional(now) : changes.atime, now);
+    }
+    if (!defer) S3M_RETURN_IF_ERROR(impl_->FlushFile(inode, *file));
+    return impl_->EntryFor(inode, file->attributes());
+  }
+  return impl_->SetObjectAttributes(*info, changes, now);
+}
+
+namespace {
+
+// s3fs keeps any name in its xattr header; the kernel's own namespaces are not ours to store.
+Status CheckXattrName(std::string_view name) {
+  if (name.empty() || name.size() > 255) {
+    return MakeError(ErrorCode::kInvalidArgument, "bad attribute name");
+  }
+  if (!name.starts_with("user.")) {
+    return MakeError(ErrorCode::kNotSupported, "only user.* attributes are stored");
+  }
+  return OkStatus();
+}
+
+// Applies one xattr change to `metadata`: set (`value` present) or remove.
+Status ChangeXattr(UserMetadata& metadata, std::string_view name,
+                   std::optional<std::string_view> value, XattrMode mode) {
+  auto xattrs = DecodeXattrs(metadata);
+  S3M_RETURN_IF_ERROR(xattrs);
+  const std::string key(name);
+  // A foreign header shows as user.<header>; s3fs xattrs win over it (metadata_codec.h).
+  const std::string header = key.substr(5);
+  const bool in_xattrs = xattrs->contains(key);
+  bool own_header = false;
+  for (std::string_view own :
+       {kMetaMode, kMetaUid, kMetaGid, kMetaMtime, kMetaCtime, kMetaAtime, kMetaXattr}) {
+    own_header = own_header || header == own;
+  }
+  const bool in_headers = !own_header && metadata.contains(header);
+  const bool exists = in_xattrs || in_headers;
+  if (!value) {
+    if (!exists) return MakeError(ErrorCode::kNoData, "no attribute '" + key + "'");
+    if (in_xattrs) {
+      xattrs->erase(key);
+    } else {
+      metadata.erase(header);
+    }
+  } else {
+    if (mode == XattrMode::kCreate && exists) {
+      return MakeError(ErrorCode::kAlreadyExists, "attribute '" + key + "' exists");
+    }
+    if (mode == XattrMode::kReplace && !exists) {
+      return MakeError(ErrorCode::kNoData, "no attribute '" + key + "'");
+    }
+    (*xattrs)[key] = std::string(*value);
+    if (in_headers && !in_xattrs) metadata.erase(header);
+  }
+  StoreXattrs(*xattrs, metadata);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status Filesystem::Impl::ChangeXattrOf(InodeId inode, std::string_view name,
+                                       std::optional<std::string_view> value, XattrMode mode) {
+  S3M_RETURN_IF_ERROR(RequireWritable());
+  S3M_RETURN_IF_ERROR(CheckXattrName(name));
+  auto info = InodeOf(inode);
+  S3M_RETURN_IF_ERROR(info);
+  if (inode == kRootInode) return MakeError(ErrorCode::kNotSupported, "the mount root has none");
+  const WallTime now = clock.Now();
+  if (auto file = OpenFileOf(inode)) {
+    UserMetadata user_metadata = file->metadata();
+    S3M_RETURN_IF_ERROR(ChangeXattr(user_metadata, name, value, mode));
+    const bool defer = file->dirty();
+    file->SetMetadata(std::move(user_metadata), now);
+    return defer ? OkStatus() : FlushFile(inode, *file);
+  }
+  auto entry = ResolveExisting(*info, true);
+  S3M_RETURN_IF_ERROR(entry);
+  UserMetadata user_metadata = entry->object.user_metadata;
+  if (entry->kind == PathKind::kDirectory && !entry->marker_present) {
+    user_metadata = MetadataFromAttributes(AttributesFor(*entry));
+  }
+  S3M_RETURN_IF_ERROR(ChangeXattr(user_metadata, name, value, mode));
+  auto stored = RewriteMetadata(info->path, *entry, user_metadata);
+  S3M_RETURN_IF_ERROR(stored);
+  Created(info->path, entry->kind, *stored);
+  return OkStatus();
+}
+
+Status Filesystem::SetXattr(InodeId inode, std::string_view name, std::string_view value,
+                            XattrMode mode) {
+  return impl_->ChangeXattrOf(inode, name, value, mode);
+}
+
+Status Filesystem::RemoveXattr(InodeId inode, std::string_view name) {
+  return impl_->ChangeXattrOf(inode, name, std::nullopt, XattrMode::kAny);
+}
+
+}  // namespace s3mount

@@ -1,0 +1,178 @@
+// ObjectUploader: one PUT, or parallel multipart parts (uploaded or copied), for a whole
+// object.
+#include "fs/object_uploader.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace s3mount {
+namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+constexpr auto kMemoryWait = std::chrono::milliseconds(200);
+
+// What the parts of one multipart upload report back to the thread waiting for them.
+struct PartResults {
+  std::mutex mu;
+  std::condition_variable done;
+  size_t pending = 0;                // guarded by mu
+  std::vector<CompletedPart> parts;  // guarded by mu
+  std::optional<Error> first_error;  // guarded by mu
+
+  void Finish(int number, Result<std::string> etag) {
+    std::lock_guard lock(mu);
+    if (etag.ok()) {
+      parts[static_cast<size_t>(number - 1)] = {number, std::move(etag).value(), 0};
+    } else if (!first_error) {
+      first_error = std::move(etag).error();
+    }
+    --pending;
+    done.notify_all();
+  }
+  void WaitAll() {
+    std::unique_lock lock(mu);
+    done.wait(lock, [&] { return pending == 0; });
+  }
+};
+
+}  // namespace
+
+uint64_t ObjectUploader::PartSizeFor(uint64_t size) const {
+  const uint64_t needed = (size + kMaxPartNumber - 1) / kMaxPartNumber;
+  const uint64_t rounded = (needed + kMiB - 1) / kMiB * kMiB;
+  return std::max(options_.part_size, rounded);
+}
+
+Result<PutObjectResponse> ObjectUploader::Upload(const UploadTarget& target, UploadSource& source) {
+  const uint64_t size = source.size();
+  if (size > kMaxObjectSize) {
+    return MakeError(ErrorCode::kEntityTooLarge, "'" + target.key + "' is over S3's 5 TiB limit");
+  }
+  if (size > options_.part_size) return UploadMultipart(target, source);
+  std::string body(size, '\0');
+  S3M_RETURN_IF_ERROR(source.Read(0, size, body.data()));
+  return store_.PutObject({.key = target.key,
+                           .body = body,
+                           .content_type = target.content_type,
+                           .user_metadata = target.metadata});
+}
+
+Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& target,
+                                                          UploadSource& source) {
+  const uint64_t size = source.size();
+  const uint64_t part_size = PartSizeFor(size);
+  auto upload_id = store_.CreateMultipartUpload(
+      {.key = target.key, .content_type = target.content_type, .user_metadata = target.metadata});
+  S3M_RETURN_IF_ERROR(upload_id);
+  const auto count = static_cast<int>((size + part_size - 1) / part_size);
+  auto results = std::make_shared<PartResults>();
+  results->parts.resize(static_cast<size_t>(count));
+  for (int number = 1; number <= count; ++number) {
+    const uint64_t offset = static_cast<uint64_t>(number - 1) * part_size;
+    const uint64_t length = std::min(part_size, size - offset);
+    {
+      std::lock_guard lock(results->mu);
+      if (results->first_error) break;
+      ++results->pending;
+    }
+    if (target.copy_source_key && source.Unchanged(offset, length)) {
+      UploadPartCopyRequest copy{.key = target.key,
+                                 .upload_id = *upload_id,
+                                 .part_number = number,
+                                 .source_key = *target.copy_source_key,
+                                 .source_range = ByteRange{offset, offset + length - 1},
+                                 .source_if_match = target.copy_source_etag};
+      pool_.Submit([this, results, copy = std::move(copy)] {
+        results->Finish(copy.part_number, store_.UploadPartCopy(copy));
+      });
+      continue;
+    }
+    // Memory for the part's bytes, taken here so pool tasks never wait for it. If the budget
+    // stays exhausted and none of this upload's parts is running, go on anyway: one part
+    // over budget per upload is the price of never deadlocking on other files' buffers.
+    bool charged = false;
+    while (!charged) {
+      charged = memory_.AcquireFor(length, kMemoryWait);
+      std::lock_guard lock(results->mu);
+      if (!charged && results->pending == 1) break;
+    }
+    pool_.Submit(
+        [this, results, &target, &source, upload_id = *upload_id, number, offset, length, charged] {
+          std::string body(length, '\0');
+          Status read = source.Read(offset, length, body.data());
+          Result<std::string> etag = read.ok() ? store_.UploadPart({.key = target.key,
+                                                                    .upload_id = upload_id,
+                                                                    .part_number = number,
+                                                                    .body = body})
+                                               : Result<std::string>(read.error());
+          body = std::string();
+          if (charged) memory_.Release(length);
+          results->Finish(number, std::move(etag));
+        });
+  }
+  results->WaitAll();
+  if (results->first_error) {
+    if (Status aborted = store_.AbortMultipartUpload(target.key, *upload_id); !aborted.ok()) {
+      spdlog::warn("abort of the failed upload of '{}' failed: {}", target.key,
+                   aborted.error().ToString());
+    }
+    return *results->first_error;
+  }
+  return store_.CompleteMultipartUpload(
+      {.key = target.key, .upload_id = *upload_id, .parts = std::move(results->parts)});
+}
+
+Result<CopyObjectResponse> ObjectUploader::Copy(const CopyObjectRequest& request, uint64_t size) {
+  if (size <= kMaxCopySize) return store_.CopyObject(request);
+  return CopyMultipart(request, size);
+}
+
+Result<CopyObjectResponse> ObjectUploader::CopyMultipart(const CopyObjectRequest& request,
+                                                         uint64_t size) {
+  UserMetadata metadata = request.user_metadata;
+  std::string content_type = request.content_type;
+  if (request.metadata_directive == MetadataDirective::kCopy) {
+    auto head = store_.HeadObject({.key = request.source_key, .if_match = request.source_if_match});
+    S3M_RETURN_IF_ERROR(head);
+    metadata = head->user_metadata;
+    content_type = head->content_type;
+  }
+  auto upload_id = store_.CreateMultipartUpload(
+      {.key = request.destination_key, .content_type = content_type, .user_metadata = metadata});
+  S3M_RETURN_IF_ERROR(upload_id);
+  const uint64_t part_size = std::max(PartSizeFor(size), uint64_t{512} << 20);
+  const auto count = static_cast<int>((size + part_size - 1) / part_size);
+  auto results = std::make_shared<PartResults>();
+  results->parts.resize(static_cast<size_t>(count));
+  results->pending = static_cast<size_t>(count);
+  for (int number = 1; number <= count; ++number) {
+    const uint64_t offset = static_cast<uint64_t>(number - 1) * part_size;
+    const uint64_t last = std::min(size, offset + part_size) - 1;
+    UploadPartCopyRequest copy{.key = request.destination_key,
+                               .upload_id = *upload_id,
+                               .part_number = number,
+                               .source_key = request.source_key,
+                               .source_range = ByteRange{offset, last},
+                               .source_if_match = request.source_if_match};
+    pool_.Submit([this, results, copy = std::move(copy)] {
+      results->Finish(copy.part_number, store_.UploadPartCopy(copy));
+    });
+  }
+  results->WaitAll();
+  if (results->first_error) {
+    (void)store_.AbortMultipartUpload(request.destination_key, *upload_id);
+    return *results->first_error;
+  }
+  auto completed = store_.CompleteMultipartUpload({.key = request.destination_key,
+                                                   .upload_id = *upload_id,
+                                                   .parts = std::move(results->parts)});
+  S3M_RETURN_IF_ERROR(completed);
+  return CopyObjectResponse{.etag = completed->etag};
+}
+
+}  // namespace s3mount

@@ -1,0 +1,359 @@
+// OpenFile: where an open file's bytes are (stream, staging file, S3, zeros) and how they get
+// back to S3.
+#include "fs/open_file.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "s3mount/fs/metadata_codec.h"
+#include "s3mount/s3/object_sinks.h"
+
+namespace s3mount {
+
+// The bytes of the file as the application sees them, for the uploader. Called while the
+// flushing thread holds mu_ and waits, so the state it reads does not change underneath.
+class OpenFile::Source final : public UploadSource {
+ public:
+  explicit Source(OpenFile& file) : file_(file) {}
+  uint64_t size() const override { return file_.size_; }
+  Status Read(uint64_t offset, size_t size, char* out) override {
+    return file_.ReadLocked(offset, size, out);
+  }
+  bool Unchanged(uint64_t offset, uint64_t size) const override {
+    const bool written =
+        file_.staging_ != nullptr && file_.staging_->written().Overlaps(offset, offset + size);
+    return file_.base_.has_value() && offset + size <= file_.base_limit_ && !written;
+  }
+
+ private:
+  OpenFile& file_;
+};
+
+OpenFile::OpenFile(const OpenFileServices& services, OpenFileInit init)
+    : services_(services),
+      path_(std::move(init.path)),
+      key_(std::move(init.key)),
+      base_(std::move(init.base)),
+      base_limit_(base_ ? base_->size : 0),
+      size_(base_limit_),
+      attributes_(init.attributes),
+      content_type_(std::move(init.content_type)),
+      metadata_(std::move(init.metadata)) {}
+
+OpenFile::~OpenFile() = default;
+
+Status OpenFile::EnsureStagingLocked() {
+  if (staging_) return OkStatus();
+  auto file = services_.staging.NewFile(path_);
+  S3M_RETURN_IF_ERROR(file);
+  staging_ = std::move(file).value();
+  return OkStatus();
+}
+
+// Out of streaming mode: a stream that uploaded nothing moves to the staging file; one that
+// did is completed, and what it wrote becomes the base version.
+Status OpenFile::LeaveStreamingLocked(WallTime now) {
+  if (!stream_) return OkStatus();
+  if (!stream_->started()) {
+    S3M_RETURN_IF_ERROR(EnsureStagingLocked());
+    const std::string tail = stream_->TakeTail();
+    S3M_RETURN_IF_ERROR(staging_->Write(0, tail));
+    stream_.reset();
+    return OkStatus();
+  }
+  auto stored = FlushLocked(now);
+  S3M_RETURN_IF_ERROR(stored);
+  return OkStatus();
+}
+
+Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime now) {
+  std::lock_guard lock(mu_);
+  if (offset + data.size() > kMaxObjectSize) {
+    return MakeError(ErrorCode::kEntityTooLarge, "files end at S3's 5 TiB limit");
+  }
+  const bool staged = staging_ != nullptr && !staging_->written().empty();
+  if (!stream_ && !detached_ && size_ == 0 && base_limit_ == 0 && offset == 0 && !staged) {
+    stream_ =
+        std::make_unique<StreamingUpload>(services_.store, services_.upload_pool, services_.memory,
+                                          services_.uploader, key_, services_.part_size);
+    stream_->SetInitialMetadata(content_type_, UploadMetadataLocked());
+  }
+  if (stream_) {
+    const bool in_tail = offset >= stream_->tail_offset() && offset <= stream_->size();
+    Status written = in_tail ? stream_->WriteTail(offset, data)
+                             : MakeError(ErrorCode::kNoSpace, "not sequential");
+    if (written.ok()) {
+      size_ = stream_->size();
+      content_dirty_ = true;
+      attributes_.mtime = attributes_.ctime = now;
+      return data.size();
+    }
+    if (written.error().code != ErrorCode::kNoSpace) return written.error();
+    S3M_RETURN_IF_ERROR(LeaveStreamingLocked(now));
+  }
+  S3M_RETURN_IF_ERROR(EnsureStagingLocked());
+  S3M_RETURN_IF_ERROR(staging_->Write(offset, data));
+  size_ = std::max<uint64_t>(size_, offset + data.size());
+  content_dirty_ = true;
+  attributes_.mtime = attributes_.ctime = now;
+  return data.size();
+}
+
+Status OpenFile::ReadBaseLocked(uint64_t offset, size_t size, char* out) {
+  BufferSink sink(std::span<char>(out, size));
+  auto got = services_.store.GetObject(
+      {.key = base_->key, .range = ByteRange{offset, offset + size - 1}, .if_match = base_->etag},
+      sink);
+  S3M_RETURN_IF_ERROR(got);
+  if (sink.size() != size) {
+    return MakeError(ErrorCode::kTruncatedBody, "short read of '" + base_->key + "'");
+  }
+  return OkStatus();
+}
+
+// Bytes [offset, offset + size) of the file (all below size_), outside streaming mode.
+Status OpenFile::ReadLocked(uint64_t offset, size_t size, char* out) {
+  const uint64_t end = offset + size;
+  RangeSet none;
+  const RangeSet& written = staging_ ? staging_->written() : none;
+  for (const RangeSet::Piece& piece : written.Split(offset, end)) {
+    char* at = out + (piece.span.begin - offset);
+    if (piece.present) {
+      S3M_RETURN_IF_ERROR(staging_->Read(piece.span.begin, piece.span.size(), at));
+      continue;
+    }
+    const uint64_t from_base_end = std::min(piece.span.end, base_limit_);
+    if (base_ && piece.span.begin < from_base_end) {
+      S3M_RETURN_IF_ERROR(ReadBaseLocked(piece.span.begin, from_base_end - piece.span.begin, at));
+      at += from_base_end - piece.span.begin;
+    }
+    const uint64_t zeros_from = std::max(piece.span.begin, from_base_end);
+    if (zeros_from < piece.span.end) std::memset(at, 0, piece.span.end - zeros_from);
+  }
+  return OkStatus();
+}
+
+Result<std::vector<DataSlice>> OpenFile::Read(uint64_t offset, size_t size) {
+  std::lock_guard lock(mu_);
+  if (offset >= size_) return std::vector<DataSlice>{};
+  size = static_cast<size_t>(std::min<uint64_t>(size, size_ - offset));
+  if (stream_ && offset >= stream_->tail_offset()) {
+    auto bytes = std::make_shared<std::string>(
+        stream_->tail().substr(offset - stream_->tail_offset(), size));
+    return std::vector<DataSlice>{{std::move(bytes), 0, size}};
+  }
+  S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
+  const bool staged = staging_ && staging_->written().Overlaps(offset, offset + size);
+  if (!staged && base_ && offset + size <= base_limit_) {
+    // Only S3's bytes: through the block cache, with readahead.
+    if (!reader_) {
+      reader_ = std::make_unique<FileReader>(services_.fetcher, *base_, services_.max_readahead,
+                                             services_.max_request);
+    }
+    return reader_->Read(offset, size);
+  }
+  auto bytes = std::make_shared<std::string>(size, '\0');
+  S3M_RETURN_IF_ERROR(ReadLocked(offset, size, bytes->data()));
+  return std::vector<DataSlice>{{std::move(bytes), 0, size}};
+}
+
+Status OpenFile::Truncate(uint64_t size, WallTime now) {
+  std::lock_guard lock(mu_);
+  if (size > kMaxObjectSize) return MakeError(ErrorCode::kEntityTooLarge, "over 5 TiB");
+  if (stream_ && size == 0) {
+    stream_.reset();  // abandoned: its multipart upload is aborted
+  } else if (stream_ && size != stream_->size()) {
+    S3M_RETURN_IF_ERROR(LeaveStreamingLocked(now));
+  }
+  if (staging_) S3M_RETURN_IF_ERROR(staging_->TruncateTo(size));
+  base_limit_ = std::min(base_limit_, size);
+  if (size != size_) content_dirty_ = true;
+  size_ = size;
+  attributes_.mtime = attributes_.ctime = now;
+  return OkStatus();
+}
+
+UserMetadata OpenFile::UploadMetadataLocked() const {
+  return WithAttributes(metadata_, attributes_);
+}
+
+ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now) const {
+  return ObjectInfo{.key = key_,
+                    .size = size_,
+                    .etag = put.etag,
+                    .last_modified = now,
+                    .content_type = content_type_,
+                    .version_id = put.version_id,
+                    .user_metadata = UploadMetadataLocked()};
+}
+
+void OpenFile::NewBaseLocked(const std::string& etag) {
+  base_ = ObjectVersion{key_, etag, size_};
+  base_limit_ = size_;
+  staging_.reset();
+  stream_.reset();
+  reader_.reset();
+  content_dirty_ = false;
+  metadata_dirty_ = false;
+}
+
+Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
+  if (detached_ || (!content_dirty_ && !metadata_dirty_)) return std::optional<ObjectInfo>();
+  const UserMetadata metadata = UploadMetadataLocked();
+  PutObjectResponse stored;
+  if (stream_) {
+    auto finished = stream_->Finish(content_type_, metadata);
+    if (!finished.ok()) {
+      spdlog::error("upload of '{}' failed: {}; its unsent bytes stay in memory", path_,
+                    finished.error().ToString());
+      return finished.error();
+    }
+    stored = std::move(finished).value();
+  } else if (content_dirty_ || !base_) {
+    Source source(*this);
+    UploadTarget target{.key = key_, .content_type = content_type_, .metadata = metadata};
+    if (base_ && base_limit_ > 0) {
+      target.copy_source_key = base_->key;
+      target.copy_source_etag = base_->etag;
+    }
+    auto uploaded = services_.uploader.Upload(target, source);
+    if (!uploaded.ok()) {
+      spdlog::error("upload of '{}' failed: {}{}", path_, uploaded.error().ToString(),
+                    staging_ ? "; its data stays in '" + staging_->path() + "'" : "");
+      return uploaded.error();
+    }
+    stored = std::move(uploaded).value();
+  } else {
+    auto copied = services_.uploader.Copy({.source_key = key_,
+                                           .destination_key = key_,
+                                           .metadata_directive = MetadataDirective::kReplace,
+                                           .content_type = content_type_,
+                                           .user_metadata = metadata,
+                                           .source_if_match = base_->etag},
+                                          base_->size);
+    S3M_RETURN_IF_ERROR(copied);
+    stored.etag = copied->etag;
+  }
+  NewBaseLocked(stored.etag);
+  return std::optional<ObjectInfo>(StoredLocked(stored, now));
+}
+
+Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now) {
+  std::lock_guard lock(mu_);
+  return FlushLocked(now);
+}
+
+bool OpenFile::dirty() const {
+  std::lock_guard lock(mu_);
+  return !detached_ && (content_dirty_ || metadata_dirty_);
+}
+
+Attributes OpenFile::attributes() const {
+  std::lock_guard lock(mu_);
+  Attributes attributes = attributes_;
+  attributes.size = size_;
+  return attributes;
+}
+
+void OpenFile::SetPermissions(uint32_t permissions, WallTime now) {
+  std::lock_guard lock(mu_);
+  attributes_.permissions = permissions & 07777;
+  attributes_.ctime = now;
+  metadata_dirty_ = true;
+}
+
+void OpenFile::SetOwner(std::optional<uint32_t> uid, std::optional<uint32_t> gid, WallTime now) {
+  std::lock_guard lock(mu_);
+  if (uid) attributes_.uid = *uid;
+  if (gid) attributes_.gid = *gid;
+  attributes_.ctime = now;
+  metadata_dirty_ = true;
+}
+
+void OpenFile::SetTimes(std::optional<WallTime> mtime, std::optional<WallTime> atime,
+                        WallTime now) {
+  std::lock_guard lock(mu_);
+  if (mtime) attributes_.mtime = *mtime;
+  if (atime) attributes_.atime = *atime;
+  attributes_.ctime = now;
+  metadata_dirty_ = true;
+}
+
+UserMetadata OpenFile::metadata() const {
+  std::lock_guard lock(mu_);
+  return metadata_;
+}
+
+void OpenFile::SetMetadata(UserMetadata metadata, WallTime now) {
+  std::lock_guard lock(mu_);
+  metadata_ = std::move(metadata);
+  attributes_.ctime = now;
+  metadata_dirty_ = true;
+}
+
+std::string OpenFile::path() const {
+  std::lock_guard lock(mu_);
+  return path_;
+}
+
+void OpenFile::Rename(std::string path, std::string key, const std::string& etag) {
+  std::lock_guard lock(mu_);
+  path_ = std::move(path);
+  key_ = std::move(key);
+  if (base_) base_ = ObjectVersion{key_, etag, base_->size};
+  reader_.reset();
+}
+
+Status OpenFile::Detach() {
+  std::lock_guard lock(mu_);
+  if (detached_) return OkStatus();
+  S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
+  if (base_ && base_limit_ > 0) {
+    // Everything only S3 holds comes here before the object goes.
+    S3M_RETURN_IF_ERROR(EnsureStagingLocked());
+    const RangeSet written = staging_->written();
+    constexpr uint64_t kChunk = uint64_t{8} << 20;
+    for (const RangeSet::Piece& piece : written.Split(0, base_limit_)) {
+      if (piece.present) continue;
+      std::string buffer;
+      for (uint64_t at = piece.span.begin; at < piece.span.end; at += kChunk) {
+        const size_t length = static_cast<size_t>(std::min(kChunk, piece.span.end - at));
+        buffer.resize(length);
+        S3M_RETURN_IF_ERROR(ReadBaseLocked(at, length, buffer.data()));
+        S3M_RETURN_IF_ERROR(staging_->Write(at, buffer));
+      }
+    }
+  }
+  base_.reset();
+  base_limit_ = 0;
+  reader_.reset();
+  detached_ = true;
+  return OkStatus();
+}
+
+bool OpenFile::detached() const {
+  std::lock_guard lock(mu_);
+  return detached_;
+}
+
+std::string OpenFile::Salvage() {
+  std::lock_guard lock(mu_);
+  if (stream_) {
+    if (!staging_ && !EnsureStagingLocked().ok()) return "nothing could be kept: no staging file";
+    const std::string where = stream_->Salvage(*staging_);
+    staging_->Keep();
+    return where;
+  }
+  if (!staging_) return "no local data to keep (only metadata changes were lost)";
+  staging_->Keep();
+  std::string ranges;
+  for (const ByteSpan& span : staging_->written().spans()) {
+    ranges += " " + std::to_string(span.begin) + "-" + std::to_string(span.end);
+  }
+  return "bytes written locally kept in '" + staging_->path() + "' (ranges" + ranges +
+         "; other bytes of the " + std::to_string(size_) + "-byte file are in S3 or zeros)";
+}
+
+}  // namespace s3mount

@@ -1,0 +1,122 @@
+// OpenFile: the state of one file while it has open handles (all handles of an inode share
+// it): its size and attributes as the application sees them, and where each byte is now:
+//   - in the StreamingUpload, for a new or truncated file written sequentially from 0;
+//   - in the staging file, for bytes written out of order (RangeSet of written ranges);
+//   - in S3, the `base` version, for bytes below `base_limit` not written locally;
+//   - zeros, for the rest (holes and growing truncates).
+// Flush makes S3 hold exactly what the application sees (content and s3fs metadata), with
+// unchanged ranges copied server-side; on failure nothing local is dropped and the error is
+// returned, so the next flush/fsync/close tries again.
+//
+// A file unlinked while open keeps working from local copies (Detach fetches what is only in
+// S3); a renamed one follows its new key (Rename, after the caller flushed it).
+//
+// Thread-safety: every public method may be called from many threads; one mutex serializes
+// them and is held across the file's own requests (this file only, never the filesystem).
+// LOCK ORDERING: mu_ is taken before any lock of StreamingUpload, StagingArea, MemoryBudget.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fs/block_fetcher.h"
+#include "fs/file_reader.h"
+#include "fs/memory_budget.h"
+#include "fs/object_uploader.h"
+#include "fs/staging.h"
+#include "fs/streaming_upload.h"
+#include "s3mount/fs/attributes.h"
+#include "s3mount/fs/filesystem.h"
+#include "s3mount/s3/object_store.h"
+
+namespace s3mount {
+
+struct OpenFileServices {
+  ObjectStore& store;
+  ThreadPool& upload_pool;
+  MemoryBudget& memory;
+  ObjectUploader& uploader;
+  StagingArea& staging;
+  BlockFetcher& fetcher;
+  size_t max_readahead = 0;
+  size_t max_request = 0;
+  uint64_t part_size = uint64_t{8} << 20;
+};
+
+// What a file is when it is opened.
+struct OpenFileInit {
+  std::string path;  // relative to the mount root
+  std::string key;
+  std::optional<ObjectVersion> base;  // the object in S3 now, if any
+  Attributes attributes;
+  std::string content_type;
+  UserMetadata metadata;  // the object's user metadata (xattrs, foreign headers...)
+};
+
+class OpenFile {
+ public:
+  OpenFile(const OpenFileServices& services, OpenFileInit init);
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+
+  Result<size_t> Write(uint64_t offset, std::string_view data, WallTime now);
+  Result<std::vector<DataSlice>> Read(uint64_t offset, size_t size);
+  Status Truncate(uint64_t size, WallTime now);
+
+  // Uploads pending content and metadata. Returns the object as now stored, or nullopt when
+  // there was nothing to upload (clean, or unlinked).
+  Result<std::optional<ObjectInfo>> Flush(WallTime now);
+  bool dirty() const;
+
+  Attributes attributes() const;
+  // chmod/chown/utimens: applied locally and uploaded by the next Flush.
+  void SetPermissions(uint32_t permissions, WallTime now);
+  void SetOwner(std::optional<uint32_t> uid, std::optional<uint32_t> gid, WallTime now);
+  void SetTimes(std::optional<WallTime> mtime, std::optional<WallTime> atime, WallTime now);
+  UserMetadata metadata() const;
+  void SetMetadata(UserMetadata metadata, WallTime now);
+
+  std::string path() const;
+  // The caller copied the (flushed) object to `key`; `etag` is the copy's.
+  void Rename(std::string path, std::string key, const std::string& etag);
+  // The object is about to be deleted: fetch what only S3 holds, then stop uploading.
+  Status Detach();
+  bool detached() const;
+  // At the last close, when Flush failed for good: keeps what is held locally on disk and
+  // says where, for the log.
+  std::string Salvage();
+
+ private:
+  class Source;
+  Status EnsureStagingLocked();
+  Status LeaveStreamingLocked(WallTime now);
+  Result<std::optional<ObjectInfo>> FlushLocked(WallTime now);
+  Status ReadBaseLocked(uint64_t offset, size_t size, char* out);
+  Status ReadLocked(uint64_t offset, size_t size, char* out);
+  UserMetadata UploadMetadataLocked() const;
+  ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now) const;
+  void NewBaseLocked(const std::string& etag);
+
+  const OpenFileServices services_;
+  mutable std::mutex mu_;
+  std::string path_;                   // guarded by mu_
+  std::string key_;                    // guarded by mu_
+  std::optional<ObjectVersion> base_;  // guarded by mu_
+  uint64_t base_limit_ = 0;            // guarded by mu_: bytes of base_ still part of the file
+  uint64_t size_ = 0;                  // guarded by mu_
+  Attributes attributes_;              // guarded by mu_ (size in size_)
+  std::string content_type_;           // guarded by mu_
+  UserMetadata metadata_;              // guarded by mu_
+  bool content_dirty_ = false;         // guarded by mu_
+  bool metadata_dirty_ = false;        // guarded by mu_
+  bool detached_ = false;              // guarded by mu_
+  std::unique_ptr<StreamingUpload> stream_;  // guarded by mu_
+  std::unique_ptr<StagingFile> staging_;     // guarded by mu_
+  std::unique_ptr<FileReader> reader_;       // guarded by mu_: reads of base_
+};
+
+}  // namespace s3mount

@@ -1,0 +1,233 @@
+// StreamingUpload: sequential writes as a multipart upload running beside the writer.
+#include "fs/streaming_upload.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace s3mount {
+namespace {
+
+constexpr auto kMemoryWait = std::chrono::milliseconds(200);
+constexpr uint64_t kChargeStep = uint64_t{1} << 20;  // the tail's memory is taken in steps
+
+}  // namespace
+
+StreamingUpload::StreamingUpload(ObjectStore& store, ThreadPool& pool, MemoryBudget& memory,
+                                 ObjectUploader& uploader, std::string key,
+                                 uint64_t first_part_size)
+    : store_(store),
+      pool_(pool),
+      memory_(memory),
+      uploader_(uploader),
+      key_(std::move(key)),
+      first_part_size_(first_part_size) {}
+
+StreamingUpload::~StreamingUpload() {
+  WaitForParts();
+  if (upload_id_ && !finished_ && !salvaged_) {
+    if (Status aborted = store_.AbortMultipartUpload(key_, *upload_id_); !aborted.ok()) {
+      spdlog::warn("abort of the abandoned upload of '{}' failed: {}", key_,
+                   aborted.error().ToString());
+    }
+  }
+  ReleaseAll();
+}
+
+void StreamingUpload::SetInitialMetadata(std::string content_type, UserMetadata metadata) {
+  content_type_ = std::move(content_type);
+  initial_metadata_ = std::move(metadata);
+}
+
+uint64_t StreamingUpload::PartSize(int number) const {
+  const int doublings = std::min((number - 1) / 1000, 9);
+  return std::min(first_part_size_ << doublings, kMaxPartSize);
+}
+
+Status StreamingUpload::ChargeTail(uint64_t bytes) {
+  if (tail_charged_ >= bytes) return OkStatus();
+  const uint64_t want = std::max(bytes - tail_charged_, kChargeStep);
+  while (!memory_.TryAcquire(want)) {
+    std::unique_lock lock(mu_);
+    if (in_flight_ == 0) {
+      lock.unlock();
+      if (memory_.AcquireFor(want, kMemoryWait)) break;
+      return MakeError(ErrorCode::kNoSpace, "the write memory budget is exhausted");
+    }
+    part_done_.wait_for(lock, kMemoryWait);
+  }
+  tail_charged_ += want;
+  return OkStatus();
+}
+
+Status StreamingUpload::StartIfNeeded() {
+  if (upload_id_) return OkStatus();
+  auto id = store_.CreateMultipartUpload(
+      {.key = key_, .content_type = content_type_, .user_metadata = initial_metadata_});
+  S3M_RETURN_IF_ERROR(id);
+  upload_id_ = std::move(id).value();
+  return OkStatus();
+}
+
+Status StreamingUpload::HandOffTail() {
+  S3M_RETURN_IF_ERROR(StartIfNeeded());
+  const int number = next_part_++;
+  auto bytes = std::make_shared<std::string>(std::move(tail_));
+  const uint64_t offset = tail_offset_;
+  const uint64_t charged = tail_charged_;
+  tail_ = std::string();
+  tail_charged_ = 0;
+  tail_offset_ += bytes->size();
+  {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  pool_.Submit([this, number, bytes, offset, charged] {
+    auto etag = store_.UploadPart(
+        {.key = key_, .upload_id = *upload_id_, .part_number = number, .body = *bytes});
+    std::lock_guard lock(mu_);
+    if (etag.ok()) {
+      done_[number] = {number, std::move(etag).value(), bytes->size()};
+      memory_.Release(charged);
+    } else {
+      spdlog::warn("upload of part {} of '{}' failed: {}", number, key_, etag.error().ToString());
+      if (!part_error_) part_error_ = etag.error();
+      failed_[number] = {offset, bytes, charged};  // its memory stays charged until it is uploaded
+    }
+    --in_flight_;
+    part_done_.notify_all();
+  });
+  return OkStatus();
+}
+
+Status StreamingUpload::Append(std::string_view data) {
+  {
+    std::lock_guard lock(mu_);
+    if (part_error_) return *part_error_;
+  }
+  while (!data.empty()) {
+    const uint64_t part = PartSize(next_part_);
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(part - tail_.size(), data.size()));
+    S3M_RETURN_IF_ERROR(ChargeTail(tail_.size() + take));
+    if (tail_.capacity() < tail_.size() + take) {
+      tail_.reserve(std::min<uint64_t>(part, std::max(tail_.capacity() * 2, tail_.size() + take)));
+    }
+    tail_.append(data.substr(0, take));
+    data.remove_prefix(take);
+    if (tail_.size() == part) S3M_RETURN_IF_ERROR(HandOffTail());
+  }
+  return OkStatus();
+}
+
+Status StreamingUpload::WriteTail(uint64_t offset, std::string_view data) {
+  const uint64_t within = offset - tail_offset_;
+  const size_t overlap =
+      static_cast<size_t>(std::min<uint64_t>(tail_.size() - within, data.size()));
+  tail_.replace(within, overlap, data.substr(0, overlap));
+  return Append(data.substr(overlap));
+}
+
+void StreamingUpload::WaitForParts() {
+  std::unique_lock lock(mu_);
+  part_done_.wait(lock, [&] { return in_flight_ == 0; });
+}
+
+Result<PutObjectResponse> StreamingUpload::Finish(const std::string& content_type,
+                                                  const UserMetadata& metadata) {
+  WaitForParts();
+  if (!upload_id_) {
+    auto put = store_.PutObject(
+        {.key = key_, .body = tail_, .content_type = content_type, .user_metadata = metadata});
+    S3M_RETURN_IF_ERROR(put);
+    finished_ = true;
+    ReleaseAll();
+    return put;
+  }
+  // Parts that failed before: once more, in order, from the bytes kept.
+  std::map<int, HeldPart> retry;
+  {
+    std::lock_guard lock(mu_);
+    retry = failed_;
+  }
+  for (auto& [number, held] : retry) {
+    auto etag = store_.UploadPart(
+        {.key = key_, .upload_id = *upload_id_, .part_number = number, .body = *held.bytes});
+    S3M_RETURN_IF_ERROR(etag);
+    std::lock_guard lock(mu_);
+    done_[number] = {number, std::move(etag).value(), held.bytes->size()};
+    memory_.Release(held.charged);
+    failed_.erase(number);
+  }
+  if (!tail_.empty()) {
+    auto etag = store_.UploadPart(
+        {.key = key_, .upload_id = *upload_id_, .part_number = next_part_, .body = tail_});
+    S3M_RETURN_IF_ERROR(etag);
+    std::lock_guard lock(mu_);
+    done_[next_part_] = {next_part_, std::move(etag).value(), tail_.size()};
+    ++next_part_;
+    tail_offset_ += tail_.size();
+    tail_ = std::string();
+  }
+  std::vector<CompletedPart> parts;
+  {
+    std::lock_guard lock(mu_);
+    part_error_.reset();
+    for (const auto& [number, part] : done_) parts.push_back({number, part.etag, 0});
+  }
+  auto completed = store_.CompleteMultipartUpload(
+      {.key = key_, .upload_id = *upload_id_, .parts = std::move(parts)});
+  S3M_RETURN_IF_ERROR(completed);
+  finished_ = true;
+  ReleaseAll();
+  if (content_type == content_type_ && metadata == initial_metadata_) return completed;
+  // The metadata changed while the data streamed (mtime, chmod...): set it in place.
+  auto copied = uploader_.Copy({.source_key = key_,
+                                .destination_key = key_,
+                                .metadata_directive = MetadataDirective::kReplace,
+                                .content_type = content_type,
+                                .user_metadata = metadata,
+                                .source_if_match = completed->etag},
+                               size());
+  S3M_RETURN_IF_ERROR(copied);
+  return PutObjectResponse{.etag = copied->etag, .version_id = ""};
+}
+
+std::string StreamingUpload::TakeTail() {
+  std::string out = std::move(tail_);
+  tail_ = std::string();
+  memory_.Release(tail_charged_);
+  tail_charged_ = 0;
+  return out;
+}
+
+std::string StreamingUpload::Salvage(StagingFile& file) {
+  WaitForParts();
+  std::string kept;
+  std::lock_guard lock(mu_);
+  for (const auto& [number, held] : failed_) {
+    if (file.Write(held.offset, *held.bytes).ok()) {
+      kept += " part " + std::to_string(number) + " (bytes " + std::to_string(held.offset) + "+" +
+              std::to_string(held.bytes->size()) + ")";
+    }
+  }
+  if (!tail_.empty() && file.Write(tail_offset_, tail_).ok()) {
+    kept +=
+        " tail (bytes " + std::to_string(tail_offset_) + "+" + std::to_string(tail_.size()) + ")";
+  }
+  salvaged_ = true;
+  std::string uploaded;
+  for (const auto& [number, part] : done_) uploaded += " " + std::to_string(number);
+  return "multipart upload " + upload_id_.value_or("(none)") + " of key '" + key_ +
+         "' left open with parts" + (uploaded.empty() ? " (none)" : uploaded) +
+         "; bytes still held written to '" + file.path() + "':" + kept;
+}
+
+void StreamingUpload::ReleaseAll() {
+  memory_.Release(tail_charged_);
+  tail_charged_ = 0;
+  std::lock_guard lock(mu_);
+  for (const auto& [number, held] : failed_) memory_.Release(held.charged);
+  failed_.clear();
+}
+
+}  // namespace s3mount

@@ -1,0 +1,107 @@
+// StreamingUpload: a new (or truncated) file written sequentially from offset 0 goes to S3
+// while the application writes. Bytes collect in a tail buffer; each time the tail fills a
+// part, the part is handed to the upload pool (the multipart upload is created with the
+// first one) and the writer carries on. Part sizes grow (8 MiB for parts 1-1000, doubling
+// every 1,000 parts) so that 10,000 parts reach S3's 5 TiB limit. A file that never fills
+// a part is one PUT at Finish.
+//
+// Memory: the tail and the parts in flight are charged to the shared MemoryBudget. When the
+// budget is exhausted, Append waits for this upload's own parts; when it has none in flight
+// it says so (kNoSpace) and the caller spills the file to a staging file instead.
+//
+// Failures: a part that fails (after the store's retries) keeps its bytes; Finish uploads it
+// again before completing, so a later flush/fsync can succeed. Nothing is dropped until the
+// upload completes or is aborted; Salvage writes what is still held to a local file.
+//
+// Thread-safety: the owner (an OpenFile) serializes calls; part tasks report through mu_.
+// LOCK ORDERING: mu_ is a leaf.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fs/memory_budget.h"
+#include "fs/object_uploader.h"
+#include "fs/staging.h"
+#include "s3mount/common/thread_pool.h"
+#include "s3mount/s3/object_store.h"
+
+namespace s3mount {
+
+class StreamingUpload {
+ public:
+  StreamingUpload(ObjectStore& store, ThreadPool& pool, MemoryBudget& memory,
+                  ObjectUploader& uploader, std::string key, uint64_t first_part_size);
+  // Aborts the multipart upload unless it completed or was salvaged.
+  ~StreamingUpload();
+  StreamingUpload(const StreamingUpload&) = delete;
+  StreamingUpload& operator=(const StreamingUpload&) = delete;
+
+  // Metadata sent with the multipart upload's creation (if it has not started yet).
+  void SetInitialMetadata(std::string content_type, UserMetadata metadata);
+  // Appends at size(). kNoSpace: no memory and no part in flight (spill to staging);
+  // another error: an earlier part failed.
+  Status Append(std::string_view data);
+  // Writes at `offset` in [tail_offset(), size()], extending the file if needed.
+  Status WriteTail(uint64_t offset, std::string_view data);
+  // Completes the object with `metadata` (fixed up by a server-side copy if it differs from
+  // what the multipart upload was created with). On error everything is kept for a retry.
+  Result<PutObjectResponse> Finish(const std::string& content_type, const UserMetadata& metadata);
+
+  uint64_t size() const { return tail_offset_ + tail_.size(); }
+  // Bytes before this offset were handed to part uploads.
+  uint64_t tail_offset() const { return tail_offset_; }
+  const std::string& tail() const { return tail_; }
+  bool started() const { return upload_id_.has_value(); }
+  const std::string& key() const { return key_; }
+  // Gives up the tail (only valid when !started()); releases its memory.
+  std::string TakeTail();
+  // Writes the bytes still held (failed parts and the tail) into `file` at their offsets and
+  // leaves the multipart upload open (it holds the parts already uploaded). Returns a
+  // description for the log.
+  std::string Salvage(StagingFile& file);
+
+ private:
+  struct HeldPart {
+    uint64_t offset = 0;
+    std::shared_ptr<std::string> bytes;
+    uint64_t charged = 0;  // memory held for it
+  };
+  uint64_t PartSize(int number) const;
+  Status StartIfNeeded();
+  Status HandOffTail();
+  Status ChargeTail(uint64_t bytes);
+  void WaitForParts();
+  void ReleaseAll();
+
+  ObjectStore& store_;
+  ThreadPool& pool_;
+  MemoryBudget& memory_;
+  ObjectUploader& uploader_;
+  const std::string key_;
+  const uint64_t first_part_size_;
+  std::string content_type_;
+  UserMetadata initial_metadata_;
+  std::optional<std::string> upload_id_;
+  int next_part_ = 1;
+  uint64_t tail_offset_ = 0;
+  std::string tail_;
+  uint64_t tail_charged_ = 0;  // memory held for the tail
+  bool finished_ = false;
+  bool salvaged_ = false;
+
+  std::mutex mu_;
+  std::condition_variable part_done_;
+  size_t in_flight_ = 0;               // guarded by mu_
+  std::map<int, CompletedPart> done_;  // guarded by mu_
+  std::map<int, HeldPart> failed_;     // guarded by mu_
+  std::optional<Error> part_error_;    // guarded by mu_
+};
+
+}  // namespace s3mount
