@@ -101,10 +101,7 @@ Status StreamingUpload::HandOffTail() {
 }
 
 Status StreamingUpload::Append(std::string_view data) {
-  {
-    std::lock_guard lock(mu_);
-    if (part_error_) return *part_error_;
-  }
+  // A failed part does not stop the writer: its bytes are kept and Finish sends them again.
   while (!data.empty()) {
     const uint64_t part = PartSize(next_part_);
     const size_t take = static_cast<size_t>(std::min<uint64_t>(part - tail_.size(), data.size()));

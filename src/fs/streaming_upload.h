@@ -45,8 +45,7 @@ class StreamingUpload {
 
   // Metadata sent with the multipart upload's creation (if it has not started yet).
   void SetInitialMetadata(std::string content_type, UserMetadata metadata);
-  // Appends at size(). kNoSpace: no memory and no part in flight (spill to staging);
-  // another error: an earlier part failed.
+  // Appends at size(). kNoSpace: no memory and no part in flight (spill to staging).
   Status Append(std::string_view data);
   // Writes at `offset` in [tail_offset(), size()], extending the file if needed.
   Status WriteTail(uint64_t offset, std::string_view data);
