@@ -149,7 +149,7 @@ TEST_F(MountTest, OrdinaryToolsSeeTheObjectsExactly) {
 
 TEST_F(MountTest, ReadOnlyRefusesEveryModification) {
   Put("f", "data");
-  auto mount = Mount();
+  auto mount = Mount({"ro"});
   ASSERT_NE(mount, nullptr);
   errno = 0;
   EXPECT_EQ(open(mount->Path("new").c_str(), O_WRONLY | O_CREAT, 0644), -1);
