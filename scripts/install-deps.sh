@@ -11,10 +11,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   curl ca-certificates openssl
-  rsync attr man-db
+  rsync attr man-db media-types
+  # Integration tests: interoperability with s3fs-fuse, and the tools run on the mount.
+  s3fs git unzip zip sqlite3 vim
 )
 if [[ "${1:-}" == "--with-peers" ]]; then
-  packages+=(s3fs rclone fio redis-server)
+  packages+=(rclone fio redis-server)
 fi
 
 missing=()
