@@ -160,11 +160,23 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
       .last_modified = now,
       .content_type = directory ? DirectoryMarkerContentType() : options.content_types.For(path),
       .user_metadata = MetadataFromAttributes(attributes)};
-  auto put = store.PutObject({.key = object.key,
-                              .body = body,
-                              .content_type = object.content_type,
-                              .user_metadata = object.user_metadata,
-                              .if_none_match_any = exclusive});
+  PutObjectRequest request{.key = object.key,
+                           .body = body,
+                           .content_type = object.content_type,
+                           .user_metadata = object.user_metadata,
+                           .if_none_match_any = exclusive};
+  auto put = store.PutObject(request);
+  if (!put.ok() && exclusive && put.error().code == ErrorCode::kNotImplemented) {
+    // A server without conditional writes: check with S3 itself (not the cache), then write.
+    metadata.Invalidate(path);
+    auto fresh = resolver.Resolve(path);
+    S3M_RETURN_IF_ERROR(fresh);
+    if (fresh->kind != PathKind::kMissing) {
+      return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' exists");
+    }
+    request.if_none_match_any = false;
+    put = store.PutObject(request);
+  }
   if (!put.ok() && exclusive && put.error().code == ErrorCode::kPreconditionFailed) {
     return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' was created by another client");
   }

@@ -124,6 +124,14 @@ Result<size_t> Filesystem::Write(uint64_t handle_id, uint64_t offset, std::strin
 Status Filesystem::Flush(uint64_t handle_id) {
   auto handle = impl_->FileHandleOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
+  // A reader's close does not push another handle's writes out early.
+  if (!handle->writable) return OkStatus();
+  return Fsync(handle_id);
+}
+
+Status Filesystem::Fsync(uint64_t handle_id) {
+  auto handle = impl_->FileHandleOf(handle_id);
+  if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   auto file = impl_->OpenFileOf(handle->inode);
   if (!file) return OkStatus();
   return impl_->FlushFile(handle->inode, *file);

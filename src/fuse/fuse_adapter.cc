@@ -386,7 +386,7 @@ void Flush(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
 }
 
 void Fsync(fuse_req_t req, fuse_ino_t /*inode*/, int /*datasync*/, fuse_file_info* fi) {
-  Handle(req, "fsync", [&] { ReplyStatus(req, "fsync", Fs(req).Flush(fi->fh)); });
+  Handle(req, "fsync", [&] { ReplyStatus(req, "fsync", Fs(req).Fsync(fi->fh)); });
 }
 
 void SetXattr(fuse_req_t req, fuse_ino_t inode, const char* name, const char* value, size_t size,

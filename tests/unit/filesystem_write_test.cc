@@ -146,6 +146,23 @@ TEST_F(FilesystemWriteTest, ExclusiveCreateOfAKeyAnotherClientMadeFails) {
   EXPECT_EQ(store_.BodyOf("race"), "theirs") << "the other client's object must survive";
 }
 
+TEST_F(FilesystemWriteTest, ExclusiveCreateFallsBackToACheckWithoutConditionalWrites) {
+  Mount();
+  const Error unsupported = MakeError(ErrorCode::kNotImplemented, "no If-None-Match here");
+  faulty_.FailNext(Operation::kPutObject, unsupported);
+  auto created = fs().Create(kRootInode, "fresh", 0644, true, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  fs().Release(created->file.handle);
+  EXPECT_EQ(store_.BodyOf("fresh"), "");
+  ASSERT_EQ(fs().Lookup(kRootInode, "taken")->inode, 0u);  // negative entry cached
+  store_.PutForTest("taken", "theirs");
+  faulty_.FailNext(Operation::kPutObject, unsupported);
+  auto refused = fs().Create(kRootInode, "taken", 0644, true, {.write = true}, kUser);
+  ASSERT_FALSE(refused.ok()) << "the fallback must ask S3, not the cache";
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_.BodyOf("taken"), "theirs");
+}
+
 TEST_F(FilesystemWriteTest, SequentialWriteStreamsAMultipartUploadWhileWriting) {
   Mount();
   const std::string data = Pattern(23 * kMiB);

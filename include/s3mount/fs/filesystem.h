@@ -160,8 +160,10 @@ class Filesystem {
   // The bytes of [offset, offset + size) that exist, as slices of cached blocks, in order.
   Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size);
   Result<size_t> Write(uint64_t handle, uint64_t offset, std::string_view data);
-  // close() and fsync(): when they return OK, S3 holds what the application wrote.
+  // close() of a writing handle, and fsync() of any: when they return OK, S3 holds what the
+  // application wrote.
   Status Flush(uint64_t handle);
+  Status Fsync(uint64_t handle);
   // The last close of a handle; pending data is uploaded (and kept locally on failure).
   void Release(uint64_t handle);
 
