@@ -17,7 +17,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 
 #include "s3mount/s3/curl_object_store.h"
@@ -98,11 +97,18 @@ void BuildSourceTree(const std::string& src) {
 
 // `tar tvf` lines with the date and time of directory lines masked.
 std::string MaskDirectoryTimes(const std::string& listing) {
-  static const std::regex kDirectoryLine(R"(^(d\S+\s+\S+\s+\d+\s+)\S+\s+\S+)");
   std::istringstream in(listing);
   std::string out;
   for (std::string line; std::getline(in, line);) {
-    out += std::regex_replace(line, kDirectoryLine, "$1<time>") + "\n";
+    if (line.empty() || line[0] != 'd') {
+      out += line + "\n";
+      continue;
+    }
+    std::istringstream fields(line);
+    std::string mode, owner, size, date, time, name;
+    fields >> mode >> owner >> size >> date >> time;
+    std::getline(fields, name);
+    out += mode + " " + owner + " " + size + " <time>" + name + "\n";
   }
   return out;
 }
