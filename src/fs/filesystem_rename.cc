@@ -73,6 +73,7 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
     request.continuation_token = page->next_continuation_token;
   }
   std::vector<std::function<Status()>> copies;
+  copies.reserve(objects.size());
   for (const ObjectInfo& object : objects) {
     copies.emplace_back([this, &object, &from_prefix, &to_prefix]() -> Status {
       auto copied =
@@ -87,6 +88,7 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
   }
   Status copied = RunAll<Status>(metadata_pool, std::move(copies));
   std::vector<std::string> sources;
+  sources.reserve(objects.size());
   for (const ObjectInfo& object : objects) sources.push_back(object.key);
   if (!copied.ok()) {
     spdlog::error("rename of '{}' to '{}' failed part way: {}; the source is intact", from, to,

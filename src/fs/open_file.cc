@@ -342,7 +342,7 @@ std::string OpenFile::Salvage() {
   std::lock_guard lock(mu_);
   if (stream_) {
     if (!staging_ && !EnsureStagingLocked().ok()) return "nothing could be kept: no staging file";
-    const std::string where = stream_->Salvage(*staging_);
+    std::string where = stream_->Salvage(*staging_);
     staging_->Keep();
     return where;
   }
