@@ -33,11 +33,15 @@ struct DirectoryHandle {
   std::unique_ptr<DirectoryStream> stream;  // guarded by mu
 };
 
+// Guarded by Filesystem::Impl::handles_mu once registered.
 struct FileHandle {
   InodeId inode = 0;
   std::string path;
   bool writable = false;
-  std::unique_ptr<FileReader> reader;  // reads of a file no one writes
+  // Counted in the inode's OpenFileRecord (reads and writes go through its OpenFile);
+  // otherwise the handle reads one version of the object through `reader`.
+  bool attached = false;
+  std::shared_ptr<FileReader> reader;
 };
 
 // An inode's OpenFile and how many handles share it.
@@ -68,7 +72,13 @@ struct Filesystem::Impl {
   uint64_t AddFileHandle(std::shared_ptr<FileHandle> handle);
   std::shared_ptr<FileHandle> FileHandleOf(uint64_t id);
   // Records what a flush stored, in the caches.
+  // Read-only handles of the inode then read the new version.
   void Stored(InodeId inode, const std::string& path, const ObjectInfo& object);
+  std::shared_ptr<FileReader> ReaderOf(const FileHandle& handle);
+  bool HasHandles(InodeId inode);
+  // The inode's OpenFile, made (from `entry`) if needed, with every read-only handle of the
+  // inode attached to it: before an unlink or a replacing rename, so they keep working.
+  std::shared_ptr<OpenFile> AdoptHandles(InodeId inode, const std::string& path);
   Status FlushFile(InodeId inode, OpenFile& file);
   Status ChangeXattrOf(InodeId inode, std::string_view name, std::optional<std::string_view> value,
                        XattrMode mode);

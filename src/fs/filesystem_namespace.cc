@@ -248,7 +248,7 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
   }
   // Handles still open keep working from local copies.
   if (auto known = impl_->inodes.Find(parent, std::string(name))) {
-    if (auto file = impl_->OpenFileOf(known->id)) S3M_RETURN_IF_ERROR(file->Detach());
+    if (auto file = impl_->AdoptHandles(known->id, path)) S3M_RETURN_IF_ERROR(file->Detach());
   }
   S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
   impl_->Removed(path);

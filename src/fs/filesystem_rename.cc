@@ -161,17 +161,20 @@ Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_par
       S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(marker));
     } else if (auto replaced = impl_->inodes.Find(new_parent, std::string(new_name))) {
       // Handles open on the file being replaced keep its bytes.
-      if (auto file = impl_->OpenFileOf(replaced->id)) S3M_RETURN_IF_ERROR(file->Detach());
+      if (auto file = impl_->AdoptHandles(replaced->id, to)) S3M_RETURN_IF_ERROR(file->Detach());
     }
   }
   S3M_RETURN_IF_ERROR(directory ? impl_->RenameDirectory(from, to)
                                 : impl_->RenameFile(*from_parent, from, to, *source));
   for (const auto& [inode, path] :
        impl_->inodes.Move(parent, std::string(name), new_parent, std::string(new_name))) {
+    if (!impl_->HasHandles(inode)) continue;
+    auto now_stored = impl_->resolver.Resolve(path, false);
+    if (!now_stored.ok() || now_stored->kind != PathKind::kFile) continue;
     if (auto file = impl_->OpenFileOf(inode)) {
-      auto now_stored = impl_->resolver.Resolve(path, false);
-      const std::string etag = now_stored.ok() ? now_stored->object.etag : "";
-      file->Rename(path, impl_->keys.KeyFor(path), etag);
+      file->Rename(path, impl_->keys.KeyFor(path), now_stored->object.etag);
+    } else {
+      impl_->Stored(inode, path, now_stored->object);  // read-only handles follow
     }
   }
   return OkStatus();

@@ -2,6 +2,8 @@
 // extended attributes (docs/SEMANTICS.md, "Writing").
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "fs/filesystem_impl.h"
 #include "s3mount/fs/metadata_codec.h"
 
@@ -41,6 +43,61 @@ void Filesystem::Impl::Stored(InodeId inode, const std::string& path, const Obje
   Created(path, PathKind::kFile, object);
   // The kernel's page cache holds what was written through it: it is this version.
   inodes.SwapKernelCacheEtag(inode, object.etag);
+  std::lock_guard lock(handles_mu);
+  for (auto& [id, handle] : files) {
+    if (handle->inode != inode || handle->attached) continue;
+    handle->reader =
+        std::make_shared<FileReader>(fetcher, ObjectVersion{object.key, object.etag, object.size},
+                                     options.max_readahead, options.max_request_size);
+  }
+}
+
+bool Filesystem::Impl::HasHandles(InodeId inode) {
+  std::lock_guard lock(handles_mu);
+  return open_files.contains(inode) ||
+         std::any_of(files.begin(), files.end(),
+                     [&](const auto& item) { return item.second->inode == inode; });
+}
+
+std::shared_ptr<FileReader> Filesystem::Impl::ReaderOf(const FileHandle& handle) {
+  std::lock_guard lock(handles_mu);
+  return handle.reader;
+}
+
+std::shared_ptr<OpenFile> Filesystem::Impl::AdoptHandles(InodeId inode, const std::string& path) {
+  std::optional<PathEntry> entry;
+  {
+    std::lock_guard lock(handles_mu);
+    const bool readers = std::any_of(files.begin(), files.end(), [&](const auto& item) {
+      return item.second->inode == inode && !item.second->attached;
+    });
+    if (!readers) {
+      auto it = open_files.find(inode);
+      return it == open_files.end() ? nullptr : it->second.file;
+    }
+  }
+  auto resolved = resolver.Resolve(path, false);
+  if (resolved.ok() && resolved->kind == PathKind::kFile) entry = std::move(resolved).value();
+  std::lock_guard lock(handles_mu);
+  OpenFileRecord& record = open_files[inode];
+  for (auto& [id, handle] : files) {
+    if (handle->inode != inode || handle->attached) continue;
+    if (!record.file) {
+      const ObjectVersion& version = handle->reader->object();
+      PathEntry from_handle = entry.value_or(PathEntry{.kind = PathKind::kFile});
+      from_handle.object.etag = version.etag;
+      from_handle.object.size = version.size;
+      record.file = std::make_shared<OpenFile>(services(), InitFor(path, from_handle));
+    }
+    handle->attached = true;
+    handle->reader.reset();
+    ++record.handles;
+  }
+  if (!record.file) {
+    open_files.erase(inode);
+    return nullptr;
+  }
+  return record.file;
 }
 
 Status Filesystem::Impl::FlushFile(InodeId inode, OpenFile& file) {
@@ -71,6 +128,7 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   handle->writable = flags.write;
   bool keep_cache = false;
   if (file || flags.write) {
+    handle->attached = true;
     std::lock_guard lock(impl_->handles_mu);
     OpenFileRecord& record = impl_->open_files[inode];
     if (!record.file) {
@@ -101,8 +159,9 @@ Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t off
   auto handle = impl_->FileHandleOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   if (auto file = impl_->OpenFileOf(handle->inode)) return file->Read(offset, size);
-  if (!handle->reader) return MakeError(ErrorCode::kStale, "'" + handle->path + "' was replaced");
-  auto slices = handle->reader->Read(offset, size);
+  auto reader = impl_->ReaderOf(*handle);
+  if (!reader) return MakeError(ErrorCode::kStale, "'" + handle->path + "' was replaced");
+  auto slices = reader->Read(offset, size);
   if (!slices.ok() && slices.error().code == ErrorCode::kStale) {
     // The version this handle opened is gone: the next open must see the new one.
     impl_->metadata.Invalidate(handle->path);
@@ -147,7 +206,7 @@ void Filesystem::Release(uint64_t handle_id) {
     handle = std::move(it->second);
     impl_->files.erase(it);
     auto record = impl_->open_files.find(handle->inode);
-    if (record != impl_->open_files.end() && !handle->reader && --record->second.handles == 0) {
+    if (record != impl_->open_files.end() && handle->attached && --record->second.handles == 0) {
       last = record->second.file;
     }
   }
