@@ -91,6 +91,10 @@ struct Filesystem::Impl {
   void Removed(const std::string& path);
   void InvalidateListingsAbove(const std::string& path);
   Status RequireWritable() const;
+  // The path of `name` under `parent` and what it is; kNotFound when it does not exist.
+  Result<std::pair<std::string, PathEntry>> ResolveChild(InodeId parent, std::string_view name);
+  // kNotEmpty unless nothing but its marker is below the directory `path`.
+  Status RequireEmptyDirectory(const std::string& path);
   OpenFileServices services();
   // Rewrites the user metadata of `entry` (a file's object or a directory's marker, written
   // if the directory had none) in place; returns the object as now stored.
@@ -102,8 +106,11 @@ struct Filesystem::Impl {
   Result<Entry> MakeObject(InodeId parent, std::string_view name, FileType type,
                            uint32_t permissions, const Caller& caller, std::string_view body,
                            bool exclusive);
-  Status RenameFile(const InodeInfo& parent, const std::string& from, const std::string& to,
+  Status RenameFile(InodeId parent, const std::string& from, const std::string& to,
                     const PathEntry& source);
+  Status ClearRenameTarget(bool directory, const std::string& to, InodeId new_parent,
+                           std::string_view new_name, RenameMode mode);
+  void FollowRename(const std::vector<std::pair<InodeId, std::string>>& moved);
   Status RenameDirectory(const std::string& from, const std::string& to);
 
   ObjectStore& store;

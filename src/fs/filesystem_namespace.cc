@@ -233,17 +233,35 @@ Result<Entry> Filesystem::Link(InodeId /*inode*/, InodeId /*parent*/, std::strin
                    "hard links cannot be stored in S3 ('" + std::string(name) + "')");
 }
 
-Status Filesystem::Unlink(InodeId parent, std::string_view name) {
-  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
-  auto parent_info = impl_->InodeOf(parent);
+Result<std::pair<std::string, PathEntry>> Filesystem::Impl::ResolveChild(InodeId parent,
+                                                                         std::string_view name) {
+  S3M_RETURN_IF_ERROR(RequireWritable());
+  auto parent_info = InodeOf(parent);
   S3M_RETURN_IF_ERROR(parent_info);
-  const std::string path = impl_->ChildPath(*parent_info, name);
-  auto entry = impl_->resolver.Resolve(path);
+  std::string path = ChildPath(*parent_info, name);
+  auto entry = resolver.Resolve(path);
   S3M_RETURN_IF_ERROR(entry);
   if (entry->kind == PathKind::kMissing) {
     return MakeError(ErrorCode::kNotFound, "'" + path + "' does not exist");
   }
-  if (entry->kind == PathKind::kDirectory) {
+  return std::pair(std::move(path), std::move(entry).value());
+}
+
+Status Filesystem::Impl::RequireEmptyDirectory(const std::string& path) {
+  const std::string marker = keys.KeyFor(path) + "/";
+  auto below = store.ListObjects({.prefix = marker, .max_keys = 2});
+  S3M_RETURN_IF_ERROR(below);
+  for (const ObjectInfo& object : below->objects) {
+    if (object.key != marker) return MakeError(ErrorCode::kNotEmpty, "'" + path + "' is not empty");
+  }
+  return OkStatus();
+}
+
+Status Filesystem::Unlink(InodeId parent, std::string_view name) {
+  auto child = impl_->ResolveChild(parent, name);
+  S3M_RETURN_IF_ERROR(child);
+  const auto& [path, entry] = *child;
+  if (entry.kind == PathKind::kDirectory) {
     return MakeError(ErrorCode::kIsDirectory, "'" + path + "' is a directory");
   }
   // Handles still open keep working from local copies.
@@ -257,27 +275,14 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
 }
 
 Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
-  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
-  auto parent_info = impl_->InodeOf(parent);
-  S3M_RETURN_IF_ERROR(parent_info);
-  const std::string path = impl_->ChildPath(*parent_info, name);
-  auto entry = impl_->resolver.Resolve(path);
-  S3M_RETURN_IF_ERROR(entry);
-  if (entry->kind == PathKind::kMissing) {
-    return MakeError(ErrorCode::kNotFound, "'" + path + "' does not exist");
-  }
-  if (entry->kind != PathKind::kDirectory) {
+  auto child = impl_->ResolveChild(parent, name);
+  S3M_RETURN_IF_ERROR(child);
+  const auto& [path, entry] = *child;
+  if (entry.kind != PathKind::kDirectory) {
     return MakeError(ErrorCode::kNotDirectory, "'" + path + "' is not a directory");
   }
-  const std::string marker = impl_->keys.KeyFor(path) + "/";
-  auto below = impl_->store.ListObjects({.prefix = marker, .max_keys = 2});
-  S3M_RETURN_IF_ERROR(below);
-  for (const ObjectInfo& object : below->objects) {
-    if (object.key != marker) {
-      return MakeError(ErrorCode::kNotEmpty, "'" + path + "' is not empty");
-    }
-  }
-  S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(marker));
+  S3M_RETURN_IF_ERROR(impl_->RequireEmptyDirectory(path));
+  S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path) + "/"));
   impl_->Removed(path);
   impl_->inodes.Detach(parent, std::string(name));
   return OkStatus();

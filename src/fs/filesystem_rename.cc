@@ -16,12 +16,12 @@ bool IsUnder(const std::string& path, const std::string& directory) {
 
 }  // namespace
 
-Status Filesystem::Impl::RenameFile(const InodeInfo& parent, const std::string& from,
-                                    const std::string& to, const PathEntry& source_entry) {
+Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, const std::string& to,
+                                    const PathEntry& source_entry) {
   PathEntry source = source_entry;
   const std::string name =
       from.substr(from.rfind('/') == std::string::npos ? 0 : from.rfind('/') + 1);
-  if (auto known = inodes.Find(parent.id, name)) {
+  if (auto known = inodes.Find(parent, name)) {
     if (auto file = OpenFileOf(known->id); file && file->dirty()) {
       S3M_RETURN_IF_ERROR(FlushFile(known->id, *file));
       auto flushed = resolver.Resolve(from, true);
@@ -110,14 +110,56 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
   return copied;
 }
 
+// Checks the target of a rename against POSIX's rules and makes room: an empty directory
+// loses its marker; open handles of a file about to be replaced keep its bytes.
+Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to,
+                                           InodeId new_parent, std::string_view new_name,
+                                           RenameMode mode) {
+  auto target = resolver.Resolve(to);
+  S3M_RETURN_IF_ERROR(target);
+  if (target->kind == PathKind::kMissing) return OkStatus();
+  if (mode == RenameMode::kNoReplace) {
+    return MakeError(ErrorCode::kAlreadyExists, "'" + to + "' exists");
+  }
+  const bool target_directory = target->kind == PathKind::kDirectory;
+  if (directory && !target_directory) {
+    return MakeError(ErrorCode::kNotDirectory, "'" + to + "' is not a directory");
+  }
+  if (!directory && target_directory) {
+    return MakeError(ErrorCode::kIsDirectory, "'" + to + "' is a directory");
+  }
+  if (target_directory) {
+    S3M_RETURN_IF_ERROR(RequireEmptyDirectory(to));
+    return store.DeleteObject(keys.KeyFor(to) + "/");
+  }
+  if (auto replaced = inodes.Find(new_parent, std::string(new_name))) {
+    if (auto file = AdoptHandles(replaced->id, to)) return file->Detach();
+  }
+  return OkStatus();
+}
+
+// Open handles of every moved inode follow it to its new key.
+void Filesystem::Impl::FollowRename(const std::vector<std::pair<InodeId, std::string>>& moved) {
+  for (const auto& [inode, path] : moved) {
+    if (!HasHandles(inode)) continue;
+    auto now_stored = resolver.Resolve(path, false);
+    if (!now_stored.ok() || now_stored->kind != PathKind::kFile) continue;
+    if (auto file = OpenFileOf(inode)) {
+      file->Rename(path, keys.KeyFor(path), now_stored->object.etag);
+    } else {
+      Stored(inode, path, now_stored->object);  // read-only handles follow
+    }
+  }
+}
+
 Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_parent,
                           std::string_view new_name, RenameMode mode) {
-  S3M_RETURN_IF_ERROR(impl_->RequireWritable());
   if (mode == RenameMode::kExchange) {
     return MakeError(ErrorCode::kInvalidArgument, "RENAME_EXCHANGE cannot be done on S3");
   }
-  auto from_parent = impl_->InodeOf(parent);
-  S3M_RETURN_IF_ERROR(from_parent);
+  auto source = impl_->ResolveChild(parent, name);
+  S3M_RETURN_IF_ERROR(source);
+  const auto& [from, source_entry] = *source;
   auto to_parent = impl_->InodeOf(new_parent);
   S3M_RETURN_IF_ERROR(to_parent);
   if (new_name.size() > 255) return MakeError(ErrorCode::kNameTooLong, "name over 255 bytes");
@@ -125,58 +167,17 @@ Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_par
     return MakeError(ErrorCode::kInvalidArgument,
                      "'" + std::string(new_name) + "' cannot be an S3 key component");
   }
-  const std::string from = impl_->ChildPath(*from_parent, name);
   const std::string to = impl_->ChildPath(*to_parent, new_name);
   if (from == to) return OkStatus();
-  auto source = impl_->resolver.Resolve(from, true);
-  S3M_RETURN_IF_ERROR(source);
-  if (source->kind == PathKind::kMissing) {
-    return MakeError(ErrorCode::kNotFound, "'" + from + "' does not exist");
-  }
-  const bool directory = source->kind == PathKind::kDirectory;
+  const bool directory = source_entry.kind == PathKind::kDirectory;
   if (directory && IsUnder(to, from)) {
     return MakeError(ErrorCode::kInvalidArgument, "cannot move a directory into itself");
   }
-  auto target = impl_->resolver.Resolve(to);
-  S3M_RETURN_IF_ERROR(target);
-  if (target->kind != PathKind::kMissing) {
-    if (mode == RenameMode::kNoReplace) {
-      return MakeError(ErrorCode::kAlreadyExists, "'" + to + "' exists");
-    }
-    const bool target_directory = target->kind == PathKind::kDirectory;
-    if (directory && !target_directory) {
-      return MakeError(ErrorCode::kNotDirectory, "'" + to + "' is not a directory");
-    }
-    if (!directory && target_directory) {
-      return MakeError(ErrorCode::kIsDirectory, "'" + to + "' is a directory");
-    }
-    if (target_directory) {
-      const std::string marker = impl_->keys.KeyFor(to) + "/";
-      auto inside = impl_->store.ListObjects({.prefix = marker, .max_keys = 2});
-      S3M_RETURN_IF_ERROR(inside);
-      for (const ObjectInfo& object : inside->objects) {
-        if (object.key != marker)
-          return MakeError(ErrorCode::kNotEmpty, "'" + to + "' is not empty");
-      }
-      S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(marker));
-    } else if (auto replaced = impl_->inodes.Find(new_parent, std::string(new_name))) {
-      // Handles open on the file being replaced keep its bytes.
-      if (auto file = impl_->AdoptHandles(replaced->id, to)) S3M_RETURN_IF_ERROR(file->Detach());
-    }
-  }
+  S3M_RETURN_IF_ERROR(impl_->ClearRenameTarget(directory, to, new_parent, new_name, mode));
   S3M_RETURN_IF_ERROR(directory ? impl_->RenameDirectory(from, to)
-                                : impl_->RenameFile(*from_parent, from, to, *source));
-  for (const auto& [inode, path] :
-       impl_->inodes.Move(parent, std::string(name), new_parent, std::string(new_name))) {
-    if (!impl_->HasHandles(inode)) continue;
-    auto now_stored = impl_->resolver.Resolve(path, false);
-    if (!now_stored.ok() || now_stored->kind != PathKind::kFile) continue;
-    if (auto file = impl_->OpenFileOf(inode)) {
-      file->Rename(path, impl_->keys.KeyFor(path), now_stored->object.etag);
-    } else {
-      impl_->Stored(inode, path, now_stored->object);  // read-only handles follow
-    }
-  }
+                                : impl_->RenameFile(parent, from, to, source_entry));
+  impl_->FollowRename(
+      impl_->inodes.Move(parent, std::string(name), new_parent, std::string(new_name)));
   return OkStatus();
 }
 

@@ -22,10 +22,13 @@
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/test_data.h"
 #include "tests/support/test_paths.h"
 
 namespace s3mount {
 namespace {
+
+using testing::ReadFile;
 
 using testing::CommandResult;
 using testing::EnvOverrides;
@@ -58,13 +61,6 @@ bool WaitFor(const std::function<bool()>& condition,
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Whether /proc/PID is a live (not zombie) process.

@@ -21,29 +21,16 @@
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
 
+using testing::RandomBytes;
+using testing::ReadFile;
+
 using testing::RunCommand;
 using testing::S3mountProcess;
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; i += 8) {
-    const uint64_t word = rng();
-    std::memcpy(data.data() + i, &word, std::min<size_t>(8, size - i));
-  }
-  return data;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream data;
-  data << in.rdbuf();
-  return data.str();
-}
 
 std::set<std::string> Lines(const std::string& text) {
   std::set<std::string> lines;

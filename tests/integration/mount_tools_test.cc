@@ -24,10 +24,14 @@
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
 #include "tests/support/tree_compare.h"
 
 namespace s3mount {
 namespace {
+
+using testing::RandomBytes;
+using testing::ReadFile;
 
 using testing::CommandResult;
 using testing::RunCommand;
@@ -36,23 +40,6 @@ using testing::TempDir;
 
 constexpr std::chrono::seconds kCommandTimeout{90};
 constexpr size_t kMiB = size_t{1} << 20;
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; i += 8) {
-    const uint64_t word = rng();
-    std::memcpy(data.data() + i, &word, std::min<size_t>(8, size - i));
-  }
-  return data;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream data;
-  data << in.rdbuf();
-  return data.str();
-}
 
 void WriteFile(const std::string& path, std::string_view data, mode_t mode) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

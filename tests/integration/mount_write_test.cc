@@ -24,30 +24,18 @@
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
 
+using testing::RandomBytes;
+using testing::ReadFile;
+using testing::SameBytes;
+
 using testing::Fault;
 using testing::FaultProxy;
 using testing::S3mountProcess;
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; i += 8) {
-    const uint64_t word = rng();
-    std::memcpy(data.data() + i, &word, std::min<size_t>(8, size - i));
-  }
-  return data;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream data;
-  data << in.rdbuf();
-  return data.str();
-}
 
 // Writes `data` with write(2) in 1 MiB calls and closes; returns close()'s result and errno.
 std::pair<int, int> WriteAndClose(const std::string& path, const std::string& data,
@@ -64,18 +52,6 @@ std::pair<int, int> WriteAndClose(const std::string& path, const std::string& da
   }
   const int rc = close(fd);
   return {rc, rc == 0 ? 0 : errno};
-}
-
-::testing::AssertionResult SameBytes(const std::string& actual, const std::string& expected) {
-  if (actual.size() != expected.size()) {
-    return ::testing::AssertionFailure()
-           << "size " << actual.size() << ", expected " << expected.size();
-  }
-  const auto diff = std::mismatch(actual.begin(), actual.end(), expected.begin());
-  if (diff.first != actual.end()) {
-    return ::testing::AssertionFailure() << "differs at byte " << (diff.first - actual.begin());
-  }
-  return ::testing::AssertionSuccess();
 }
 
 class MountWriteTest : public testing::MotoTest {

@@ -26,9 +26,13 @@
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3fs_process.h"
 #include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
+
+using testing::RandomBytes;
+using testing::ReadFile;
 
 using testing::S3fsProcess;
 using testing::S3mountProcess;
@@ -48,16 +52,6 @@ constexpr uid_t kChownUid = 1234;
 constexpr gid_t kChownGid = 5678;
 constexpr char kLinkTarget[] = "dir750/inner.txt";
 constexpr size_t kBigSize = 7 << 20;
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; i += 8) {
-    const uint64_t word = rng();
-    std::memcpy(data.data() + i, &word, std::min<size_t>(8, size - i));
-  }
-  return data;
-}
 
 const std::string& SmallBytes() {
   static const auto* bytes = new std::string(std::string("interop\0bytes\xff\n", 15) + "tail\n");

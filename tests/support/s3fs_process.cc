@@ -144,16 +144,7 @@ std::string S3fsProcess::Path(std::string_view relative) const {
 
 Result<int> S3fsProcess::Unmount() {
   unmounted_ = true;
-  auto result = RunCommand({.argv = {"fusermount3", "-u", mountpoint_}});
-  S3M_RETURN_IF_ERROR(result);
-  if (!result->ok()) {
-    return MakeError(ErrorCode::kInvalidArgument, "fusermount3 -u: " + result->Describe());
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (process_->Running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return process_->Stop();
+  return UnmountAndWait(mountpoint_, *process_);
 }
 
 S3fsProcess::~S3fsProcess() {

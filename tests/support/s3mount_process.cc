@@ -66,18 +66,22 @@ std::string S3mountProcess::Path(std::string_view relative) const {
   return mountpoint_ + "/" + std::string(relative);
 }
 
-Result<int> S3mountProcess::Unmount() {
-  unmounted_ = true;
-  auto result = RunCommand({.argv = {"fusermount3", "-u", mountpoint_}});
+Result<int> UnmountAndWait(const std::string& mountpoint, Subprocess& process) {
+  auto result = RunCommand({.argv = {"fusermount3", "-u", mountpoint}});
   S3M_RETURN_IF_ERROR(result);
   if (!result->ok()) {
     return MakeError(ErrorCode::kInvalidArgument, "fusermount3 -u: " + result->Describe());
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (process_->Running() && std::chrono::steady_clock::now() < deadline) {
+  while (process.Running() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return process_->Stop();
+  return process.Stop();
+}
+
+Result<int> S3mountProcess::Unmount() {
+  unmounted_ = true;
+  return UnmountAndWait(mountpoint_, *process_);
 }
 
 S3mountProcess::~S3mountProcess() {

@@ -55,4 +55,8 @@ class S3mountProcess {
 // Whether `path` is a mount point right now.
 bool IsMounted(const std::string& path);
 
+// Unmounts `mountpoint` with fusermount3 -u, waits up to 10 s for `process` (the FUSE
+// daemon) to exit, and returns its exit code.
+Result<int> UnmountAndWait(const std::string& mountpoint, Subprocess& process);
+
 }  // namespace s3mount::testing

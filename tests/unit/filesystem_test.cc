@@ -8,18 +8,15 @@
 
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
 
+using testing::Pattern;
+
 using testing::FakeClock;
 using testing::FakeObjectStore;
-
-std::string Pattern(size_t size, char seed = 'a') {
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(seed + (i * 31 + i / 4096) % 26);
-  return data;
-}
 
 class FilesystemTest : public ::testing::Test {
  protected:

@@ -13,9 +13,13 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 #include "tests/fakes/faulty_object_store.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
+
+using testing::Pattern;
+using testing::SameBytes;
 
 using testing::FakeClock;
 using testing::FakeObjectStore;
@@ -24,26 +28,6 @@ using testing::Operation;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 constexpr Caller kUser{1234, 5678, 022};
-
-// Equality of large byte strings without printing them.
-::testing::AssertionResult SameBytes(const std::optional<std::string>& actual,
-                                     const std::string& expected) {
-  if (!actual) return ::testing::AssertionFailure() << "no such object";
-  if (actual->size() != expected.size()) {
-    return ::testing::AssertionFailure()
-           << "size " << actual->size() << ", expected " << expected.size();
-  }
-  for (size_t i = 0; i < expected.size(); ++i) {
-    if ((*actual)[i] != expected[i]) return ::testing::AssertionFailure() << "differs at " << i;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-std::string Pattern(size_t size, char seed = 'a') {
-  std::string data(size, '\0');
-  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(seed + (i * 31 + i / 4096) % 26);
-  return data;
-}
 
 class FilesystemWriteTest : public ::testing::Test {
  protected:
