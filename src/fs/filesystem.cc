@@ -2,6 +2,7 @@
 // the directory streams and the block fetcher.
 #include "s3mount/fs/filesystem.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -136,7 +137,23 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Create(ObjectStore& store, Clock
 }
 
 Filesystem::Filesystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Filesystem::~Filesystem() = default;
+// Files still open when the mount goes away (a signal, a lazy unmount) are uploaded as at
+// their last close; what cannot be is kept on disk and logged.
+Filesystem::~Filesystem() {
+  std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> open;
+  {
+    std::lock_guard lock(impl_->handles_mu);
+    for (auto& [inode, record] : impl_->open_files) open.emplace_back(inode, record.file);
+  }
+  for (auto& [inode, file] : open) {
+    if (!file->dirty()) continue;
+    Status flushed = impl_->FlushFile(inode, *file);
+    if (!flushed.ok()) {
+      spdlog::error("'{}' was still open at unmount and could not be uploaded: {}; {}",
+                    file->path(), flushed.error().ToString(), file->Salvage());
+    }
+  }
+}
 
 Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   auto parent_info = impl_->InodeOf(parent);

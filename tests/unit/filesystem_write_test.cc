@@ -440,6 +440,15 @@ TEST_F(FilesystemWriteTest, FailureAtLastCloseKeepsTheStagingFileOnDisk) {
   EXPECT_EQ(kept, 1u) << "the data that could not be uploaded must stay on disk";
 }
 
+TEST_F(FilesystemWriteTest, FilesStillOpenAtUnmountAreUploaded) {
+  Mount();
+  auto created = fs().Create(kRootInode, "open", 0644, false, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(fs().Write(created->file.handle, 0, "unsaved").ok());
+  filesystem_.reset();  // as on SIGTERM: no close ever comes
+  EXPECT_EQ(store_.BodyOf("open"), "unsaved");
+}
+
 TEST_F(FilesystemWriteTest, StagingLimitGivesNoSpace) {
   FilesystemOptions options;
   options.staging_capacity = kMiB;
