@@ -209,14 +209,16 @@ setup_s=$(since "$t0")
 
 # S3 helpers for the write workloads and the ceilings.
 s3_keys() { # prefix: prints "key size" for every object whose key starts with it
-  local token="" url
+  # Pages follow start-after (the last key seen), not continuation tokens: s3rver's tokens are
+  # random base64, and curl's SigV4 signs a token holding '/' so that s3rver rejects it.
+  local after="" url
   while :; do
     url="$endpoint/$bucket?list-type=2&prefix=$(urlenc "$1")"
-    [[ -n $token ]] && url+="&continuation-token=$(urlenc "$token")"
+    [[ -n $after ]] && url+="&start-after=$(urlenc "$after")"
     curl "${curl_s3[@]}" -o "$work/keys.xml" "$url" || return 1
     grep -oE '<(Key|Size)>[^<]*</(Key|Size)>' "$work/keys.xml" | sed -E 's/<[^>]+>//g' | paste - - || true
-    token=$(sed -n 's:.*<NextContinuationToken>\([^<]*\)</NextContinuationToken>.*:\1:p' "$work/keys.xml")
-    [[ -n $token ]] || break
+    grep -q '<IsTruncated>true</IsTruncated>' "$work/keys.xml" || break
+    after=$(grep -oE '<Key>[^<]*</Key>' "$work/keys.xml" | tail -n 1 | sed -E 's/<[^>]+>//g')
   done
 }
 s3_size() { # key: prints its Content-Length (HEAD), nothing if it does not exist

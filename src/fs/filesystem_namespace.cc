@@ -276,6 +276,16 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
 
 Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
   auto child = impl_->ResolveChild(parent, name);
+  if (!child.ok() && child.error().code == ErrorCode::kNotFound) {
+    // An implicit directory (no marker) vanishes from S3 with its last entry, but for the
+    // kernel (and `rm -r`) it is still there until rmdir: removing it is then a no-op.
+    auto known = impl_->inodes.Find(parent, std::string(name));
+    if (known && known->type == FileType::kDirectory) {
+      impl_->Removed(known->path);
+      impl_->inodes.Detach(parent, std::string(name));
+      return OkStatus();
+    }
+  }
   S3M_RETURN_IF_ERROR(child);
   const auto& [path, entry] = *child;
   if (entry.kind != PathKind::kDirectory) {

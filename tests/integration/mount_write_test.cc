@@ -186,6 +186,21 @@ TEST_F(MountWriteTest, DirectoriesMarkersRenameAndRefusals) {
       << "everything removed, first left: " << (left->objects.empty() ? "" : left->objects[0].key);
 }
 
+TEST_F(MountWriteTest, RmRecursiveRemovesATreeOfObjectsWithoutMarkers) {
+  for (const char* key : {"tree/a", "tree/b", "tree/sub/c", "tree/sub/deeper/d"}) {
+    ASSERT_TRUE(client_.store->PutObject({.key = key, .body = "x"}).ok());
+  }
+  auto mount = Mount();
+  ASSERT_NE(mount, nullptr);
+  auto rm = testing::RunCommand({.argv = {"rm", "-r", mount->Path("tree")}});
+  ASSERT_TRUE(rm.ok());
+  EXPECT_TRUE(rm->ok()) << rm->Describe();
+  auto left = client_.store->ListObjects({});
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->objects.empty());
+  EXPECT_NE(access(mount->Path("tree").c_str(), F_OK), 0);
+}
+
 TEST_F(MountWriteTest, AttributesSymlinksSpecialFilesAndXattrsAreStoredAsS3fsDoes) {
   auto mount = Mount();
   ASSERT_NE(mount, nullptr);

@@ -283,6 +283,17 @@ TEST_F(FilesystemWriteTest, MkdirWritesAMarkerAndRmdirRefusesANonEmptyDirectory)
   EXPECT_EQ(fs().Lookup(kRootInode, "d")->inode, 0u);
 }
 
+TEST_F(FilesystemWriteTest, ImplicitDirectoryEmptiedByUnlinkCanStillBeRemoved) {
+  store_.PutForTest("implicit/only", "x");  // no implicit/ marker
+  Mount();
+  const InodeId dir = LookupPath("implicit");
+  ASSERT_TRUE(fs().Unlink(dir, "only").ok());
+  Status removed = fs().RemoveDirectory(kRootInode, "implicit");
+  EXPECT_TRUE(removed.ok()) << "rm -r must be able to remove it: " << removed.error().ToString();
+  EXPECT_EQ(fs().RemoveDirectory(kRootInode, "implicit").error().code, ErrorCode::kNotFound)
+      << "but only once";
+}
+
 TEST_F(FilesystemWriteTest, SymlinkFifoAndRefusedHardLink) {
   Mount();
   auto link = fs().MakeSymlink(kRootInode, "l", "../target", kUser);
