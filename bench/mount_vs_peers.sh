@@ -254,14 +254,14 @@ if runs seq_read; then
   base_get=$(since "$t0")
 fi
 if runs list_dir; then
-  t0=$(now); token="" pages=0
-  while :; do
+  t0=$(now); after="" pages=0
+  while :; do # by start-after, as in s3_keys
     url="$endpoint/$bucket?list-type=2&prefix=many/&delimiter=/"
-    [[ -n $token ]] && url+="&continuation-token=$(urlenc "$token")"
+    [[ -n $after ]] && url+="&start-after=$(urlenc "$after")"
     curl "${curl_s3[@]}" -o "$work/page.xml" "$url"
     pages=$((pages + 1))
-    token=$(sed -n 's:.*<NextContinuationToken>\([^<]*\)</NextContinuationToken>.*:\1:p' "$work/page.xml")
-    [[ -n $token ]] || break
+    grep -q '<IsTruncated>true</IsTruncated>' "$work/page.xml" || break
+    after=$(grep -oE '<Key>[^<]*</Key>' "$work/page.xml" | tail -n 1 | sed -E 's/<[^>]+>//g')
   done
   base_list=$(since "$t0")
 fi
