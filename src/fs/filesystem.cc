@@ -164,9 +164,8 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   if (name.size() > 255) return MakeError(ErrorCode::kNameTooLong, "name over 255 bytes");
   const Entry negative{0, {}, impl_->options.negative_ttl, std::chrono::nanoseconds(0)};
   if (!IsRepresentableName(name)) return negative;
-  const std::string path =
-      parent_info->path.empty() ? std::string(name) : parent_info->path + "/" + std::string(name);
-  auto entry = impl_->resolver.Resolve(path);
+  const std::string path = impl_->ChildPath(*parent_info, name);
+  auto entry = impl_->ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(entry);
   if (entry->kind == PathKind::kMissing ||
       !impl_->filter.IsVisible(path, entry->kind == PathKind::kDirectory)) {

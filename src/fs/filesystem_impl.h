@@ -89,7 +89,12 @@ struct Filesystem::Impl {
   void Created(const std::string& path, PathKind kind, const ObjectInfo& object);
   // Records that `path` is gone.
   void Removed(const std::string& path);
+  // Forgets the cached listings of every directory above `path`.
   void InvalidateListingsAbove(const std::string& path);
+  static std::string NameOf(const std::string& path);
+  // What `path` is, using a fresh cached listing of its parent when there is one (no LIST;
+  // no request at all for a name the listing does not have).
+  Result<PathEntry> ResolveInDirectory(const std::string& path);
   Status RequireWritable() const;
   // The path of `name` under `parent` and what it is; kNotFound when it does not exist.
   Result<std::pair<std::string, PathEntry>> ResolveChild(InodeId parent, std::string_view name);

@@ -35,22 +35,38 @@ OpenFileServices Filesystem::Impl::services() {
 }
 
 void Filesystem::Impl::InvalidateListingsAbove(const std::string& path) {
+  const MonoTime now = clock.Monotonic();
   std::string directory = path;
-  do {
+  while (!directory.empty()) {
     directory = ParentOf(directory);
-    listings.Invalidate(directory);
-  } while (!directory.empty());
+    listings.Invalidate(directory, now);
+  }
+}
+
+std::string Filesystem::Impl::NameOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<PathEntry> Filesystem::Impl::ResolveInDirectory(const std::string& path) {
+  auto listed = listings.Find(ParentOf(path), NameOf(path), clock.Monotonic());
+  if (!listed) return resolver.Resolve(path);
+  return resolver.ResolveListed(path, *listed);
 }
 
 void Filesystem::Impl::Created(const std::string& path, PathKind kind, const ObjectInfo& object) {
   const MonoTime now = clock.Monotonic();
   metadata.MarkChanged(path, now);
-  metadata.Insert(path, PathEntry{.kind = kind,
-                                  .object = object,
-                                  .marker_present = kind == PathKind::kDirectory,
-                                  .has_user_metadata = true,
-                                  .fetched_at = now});
-  InvalidateListingsAbove(path);
+  PathEntry entry{.kind = kind,
+                  .object = object,
+                  .marker_present = kind == PathKind::kDirectory,
+                  .has_user_metadata = true,
+                  .fetched_at = now};
+  metadata.Insert(path, entry);
+  // The parent's cached listing gets the entry; directories above may have appeared.
+  const std::string parent = ParentOf(path);
+  listings.Upsert(parent, ListedEntry{NameOf(path), path, std::move(entry)}, now);
+  InvalidateListingsAbove(parent);
 }
 
 void Filesystem::Impl::Removed(const std::string& path) {
@@ -61,8 +77,10 @@ void Filesystem::Impl::Removed(const std::string& path) {
   for (std::string parent = ParentOf(path); !parent.empty(); parent = ParentOf(parent)) {
     metadata.MarkChanged(parent, now);
   }
-  InvalidateListingsAbove(path);
-  listings.Invalidate(path);
+  const std::string parent = ParentOf(path);
+  listings.Erase(parent, NameOf(path), now);
+  InvalidateListingsAbove(parent);
+  listings.Invalidate(path, now);
 }
 
 Result<ObjectInfo> Filesystem::Impl::RewriteMetadata(const std::string& path,
@@ -140,7 +158,7 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
   if (!filter.IsVisible(path, directory)) {
     return MakeError(ErrorCode::kNotPermitted, "'" + path + "' is hidden by the mount's filters");
   }
-  auto existing = resolver.Resolve(path);
+  auto existing = ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(existing);
   if (existing->kind != PathKind::kMissing) {
     return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' exists");
@@ -239,7 +257,7 @@ Result<std::pair<std::string, PathEntry>> Filesystem::Impl::ResolveChild(InodeId
   auto parent_info = InodeOf(parent);
   S3M_RETURN_IF_ERROR(parent_info);
   std::string path = ChildPath(*parent_info, name);
-  auto entry = resolver.Resolve(path);
+  auto entry = ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(entry);
   if (entry->kind == PathKind::kMissing) {
     return MakeError(ErrorCode::kNotFound, "'" + path + "' does not exist");

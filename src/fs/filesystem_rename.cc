@@ -106,7 +106,7 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
   metadata.MarkChanged(to, now);
   metadata.InvalidatePrefix(from);
   metadata.InvalidatePrefix(to);
-  listings.Clear();
+  listings.Clear(now);
   return copied;
 }
 

@@ -1,7 +1,9 @@
 // ListingCache: complete listings of recently read directories, kept for list_ttl, so that a
-// second `ls` of a directory within that time costs no request. Only listings that were read
-// to the end are stored, and only up to a total number of entries (larger directories stream
-// every time). Any change to a directory (a local write, a change event) forgets it.
+// second `ls` of a directory within that time costs no request, and a lookup of a name the
+// listing does not have costs none either. Only listings that were read to the end are
+// stored, and only up to a total number of entries (larger directories stream every time). A
+// local change to an entry is applied to the cached listing; a change event forgets it. A
+// listing whose LIST started before the directory's latest change is not stored.
 //
 // Thread-safety: all methods are safe to call concurrently.
 // LOCK ORDERING: mu_ is a leaf.
@@ -14,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "s3mount/cache/metadata_cache.h"
@@ -34,19 +37,33 @@ class ListingCache {
   ListingCache(std::chrono::nanoseconds ttl, size_t max_total_entries)
       : ttl_(ttl), max_total_entries_(max_total_entries) {}
 
-  // A listing fetched at `fetched_at` (when its first page was asked for).
+  // A listing fetched at `fetched_at` (when its first page was asked for). It is dropped if
+  // the directory changed locally after that time (Upsert/Erase/Invalidate).
   void Insert(const std::string& directory, Listing listing, MonoTime fetched_at);
   Listing Lookup(const std::string& directory, MonoTime now);
-  void Invalidate(const std::string& directory);
-  void Clear();
+  void Invalidate(const std::string& directory, MonoTime now);
+  void Clear(MonoTime now);
+
+  // A local change to one entry of a cached listing, applied in place (copy on write:
+  // directory handles reading the old listing keep it) instead of forgetting the listing.
+  void Upsert(const std::string& directory, const ListedEntry& entry, MonoTime now);
+  void Erase(const std::string& directory, const std::string& name, MonoTime now);
+
+  // What a fresh cached listing of `directory` says of `name`: nullopt when there is no such
+  // listing; else the entry, or an entry of kind kMissing when the listing does not have it.
+  std::optional<PathEntry> Find(const std::string& directory, const std::string& name,
+                                MonoTime now);
 
  private:
   struct Stored {
     Listing listing;
     MonoTime fetched_at;
     std::list<std::string>::iterator age;
+    std::unordered_map<std::string, size_t> index;  // name -> position in listing
   };
+  static std::unordered_map<std::string, size_t> IndexOf(const std::vector<ListedEntry>& entries);
   void EvictLocked(const std::string& directory);
+  void MarkChangedLocked(const std::string& directory, MonoTime now);
 
   const std::chrono::nanoseconds ttl_;
   const size_t max_total_entries_;
@@ -54,6 +71,9 @@ class ListingCache {
   std::map<std::string, Stored> listings_;  // guarded by mu_
   std::list<std::string> oldest_first_;     // guarded by mu_
   size_t total_entries_ = 0;                // guarded by mu_
+  // When each directory last changed locally, for ttl_ (older listings are stale anyway).
+  std::map<std::string, MonoTime> changed_;  // guarded by mu_
+  MonoTime cleared_at_{};                    // guarded by mu_
 };
 
 }  // namespace s3mount

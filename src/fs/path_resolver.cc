@@ -35,6 +35,22 @@ Result<PathEntry> PathResolver::Resolve(const std::string& path, bool need_metad
   return Fetch(path, need_metadata || object_metadata_);
 }
 
+Result<PathEntry> PathResolver::ResolveListed(const std::string& path, const PathEntry& listed) {
+  if (auto cached = cache_.Lookup(path, clock_.Monotonic()); cached && Sufficient(*cached)) {
+    return *cached;
+  }
+  if (Sufficient(listed)) {
+    cache_.Insert(path, listed);
+    return listed;
+  }
+  const MonoTime started = clock_.Monotonic();
+  auto entry =
+      listed.kind == PathKind::kDirectory ? HeadDirectory(path, started) : HeadFile(path, started);
+  S3M_RETURN_IF_ERROR(entry);
+  cache_.Insert(path, *entry);
+  return entry;
+}
+
 Result<PathEntry> PathResolver::HeadFile(const std::string& path, MonoTime started) {
   auto head = store_.HeadObject({.key = keys_.KeyFor(path)});
   PathEntry entry;

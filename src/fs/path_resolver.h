@@ -27,6 +27,9 @@ class PathResolver {
   // With `need_metadata`, a file or directory marker is HEADed if only a LIST described it
   // (for xattrs), whatever `object_metadata` says.
   Result<PathEntry> Resolve(const std::string& path, bool need_metadata = false);
+  // As Resolve, when a fresh complete listing of the parent said what `path` is (`listed`,
+  // kMissing if it is not listed): no LIST is needed, and a HEAD only for metadata.
+  Result<PathEntry> ResolveListed(const std::string& path, const PathEntry& listed);
   // Makes sure every listed path has its metadata cached, with up to `parallelism` HEADs in
   // flight (directories: a HEAD of their marker); failures are left for a later Resolve.
   void FetchMetadata(const std::vector<std::pair<std::string, PathKind>>& paths);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/fs/metadata_codec.h"
@@ -292,6 +293,82 @@ TEST_F(FilesystemWriteTest, ImplicitDirectoryEmptiedByUnlinkCanStillBeRemoved) {
   EXPECT_TRUE(removed.ok()) << "rm -r must be able to remove it: " << removed.error().ToString();
   EXPECT_EQ(fs().RemoveDirectory(kRootInode, "implicit").error().code, ErrorCode::kNotFound)
       << "but only once";
+}
+
+TEST_F(FilesystemWriteTest, RmRecursiveCostsOneDeletePerFileAfterTheListing) {
+  for (int i = 0; i < 300; ++i) store_.PutForTest("wrm/f" + std::to_string(i), "x");
+  Mount();
+  const InodeId dir = LookupPath("wrm");
+  // What rm -r does: read the directory (readdirplus), then unlink every entry, then rmdir.
+  std::vector<std::string> names;
+  auto handle = fs().OpenDir(dir);
+  ASSERT_TRUE(handle.ok());
+  uint64_t offset = 0;
+  for (bool more = true; more;) {
+    more = false;
+    ASSERT_TRUE(fs().ReadDir(*handle, offset, true,
+                             [&](const DirectoryEntry& entry) {
+                               offset = entry.next_offset;
+                               more = true;
+                               if (entry.name != "." && entry.name != "..")
+                                 names.push_back(entry.name);
+                               return true;
+                             })
+                    .ok());
+  }
+  fs().ReleaseDir(*handle);
+  ASSERT_EQ(names.size(), 300u);
+  store_.ResetCounts();
+  for (const std::string& name : names) ASSERT_TRUE(fs().Unlink(dir, name).ok()) << name;
+  ASSERT_TRUE(fs().RemoveDirectory(kRootInode, "wrm").ok());
+  const auto counts = store_.counts();
+  EXPECT_LE(counts.delete_object, 301);  // the files, and a marker if the cache still knew one
+  EXPECT_EQ(counts.head_object, 0) << "the listing already said what each entry is";
+  EXPECT_LE(counts.list_objects, 2);
+}
+
+TEST_F(FilesystemWriteTest, AListedDirectoryAnswersLookupsAndFollowsLocalChanges) {
+  for (int i = 0; i < 20; ++i) store_.PutForTest("d/f" + std::to_string(i), "x");
+  FilesystemOptions options;
+  options.object_metadata = false;
+  Mount(std::move(options));
+  const InodeId dir = LookupPath("d");
+  auto names = [&] {
+    std::set<std::string> out;
+    auto handle = fs().OpenDir(dir);
+    EXPECT_TRUE(handle.ok());
+    uint64_t offset = 0;
+    for (bool more = true; more;) {
+      more = false;
+      EXPECT_TRUE(fs().ReadDir(*handle, offset, false,
+                               [&](const DirectoryEntry& entry) {
+                                 offset = entry.next_offset;
+                                 more = true;
+                                 if (entry.name != "." && entry.name != "..")
+                                   out.insert(entry.name);
+                                 return true;
+                               })
+                      .ok());
+    }
+    fs().ReleaseDir(*handle);
+    return out;
+  };
+  EXPECT_EQ(names().size(), 20u);
+  store_.ResetCounts();
+  EXPECT_EQ(fs().Lookup(dir, "new")->inode, 0u);
+  auto created = fs().Create(dir, "new", 0644, false, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok());
+  fs().Release(created->file.handle);
+  ASSERT_TRUE(fs().Unlink(dir, "f3").ok());
+  const auto listed = names();
+  EXPECT_TRUE(listed.contains("new"));
+  EXPECT_FALSE(listed.contains("f3"));
+  EXPECT_EQ(listed.size(), 20u);
+  const auto counts = store_.counts();
+  EXPECT_EQ(counts.list_objects, 0) << "the cached listing answers and is kept up to date";
+  EXPECT_EQ(counts.head_object, 0);
+  EXPECT_EQ(counts.put_object, 1);
+  EXPECT_EQ(counts.delete_object, 1);
 }
 
 TEST_F(FilesystemWriteTest, SymlinkFifoAndRefusedHardLink) {
