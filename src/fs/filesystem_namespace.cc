@@ -158,6 +158,7 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
   if (!filter.IsVisible(path, directory)) {
     return MakeError(ErrorCode::kNotPermitted, "'" + path + "' is hidden by the mount's filters");
   }
+  const MonoTime checked_at = clock.Monotonic();
   auto existing = ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(existing);
   if (existing->kind != PathKind::kMissing) {
@@ -201,6 +202,9 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
   S3M_RETURN_IF_ERROR(put);
   object.etag = put->etag;
   Created(path, directory ? PathKind::kDirectory : PathKind::kFile, object);
+  // Nothing was below a new directory: its (empty) listing is known, so lookups of the
+  // files about to be created in it cost no request.
+  if (directory) listings.Insert(path, std::make_shared<std::vector<ListedEntry>>(), checked_at);
   auto info = inodes.Acquire(parent, std::string(name), type);
   S3M_RETURN_IF_ERROR(info);
   PathEntry entry{.kind = directory ? PathKind::kDirectory : PathKind::kFile,

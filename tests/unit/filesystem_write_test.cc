@@ -278,6 +278,8 @@ TEST_F(FilesystemWriteTest, MkdirWritesAMarkerAndRmdirRefusesANonEmptyDirectory)
   Status refused = fs().RemoveDirectory(kRootInode, "d");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kNotEmpty);
+  // Another client's file shows once the listing cached at mkdir (empty) expires.
+  clock_.Advance(std::chrono::seconds(61));
   ASSERT_TRUE(fs().Unlink(made->inode, "inside").ok());
   ASSERT_TRUE(fs().RemoveDirectory(kRootInode, "d").ok());
   EXPECT_EQ(store_.ObjectCount(), 0u);
@@ -369,6 +371,26 @@ TEST_F(FilesystemWriteTest, AListedDirectoryAnswersLookupsAndFollowsLocalChanges
   EXPECT_EQ(counts.head_object, 0);
   EXPECT_EQ(counts.put_object, 1);
   EXPECT_EQ(counts.delete_object, 1);
+}
+
+TEST_F(FilesystemWriteTest, FilesCreatedInANewDirectoryCostTwoPutsEach) {
+  Mount();
+  auto dir = fs().MakeDirectory(kRootInode, "new", 0755, kUser);
+  ASSERT_TRUE(dir.ok());
+  store_.ResetCounts();
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "f" + std::to_string(i);
+    ASSERT_EQ(fs().Lookup(dir->inode, name)->inode, 0u);  // the kernel's lookup before create
+    auto created = fs().Create(dir->inode, name, 0644, true, {.write = true}, kUser);
+    ASSERT_TRUE(created.ok());
+    ASSERT_TRUE(fs().Write(created->file.handle, 0, "data").ok());
+    ASSERT_TRUE(fs().Flush(created->file.handle).ok());
+    fs().Release(created->file.handle);
+  }
+  const auto counts = store_.counts();
+  EXPECT_EQ(counts.put_object, 20) << "one PUT at create (If-None-Match), one at close";
+  EXPECT_EQ(counts.head_object + counts.list_objects, 0)
+      << "a directory made here is known to be empty";
 }
 
 TEST_F(FilesystemWriteTest, SymlinkFifoAndRefusedHardLink) {
