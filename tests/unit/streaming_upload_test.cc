@@ -1,0 +1,78 @@
+// Tests of StreamingUpload and ObjectUploader on the fake store: part sizes that grow so that
+// 10,000 parts reach S3's 5 TiB limit, one PUT for a small file, and multipart uploads that
+// are aborted when abandoned.
+#include "fs/streaming_upload.h"
+
+#include <gtest/gtest.h>
+
+#include "fs/memory_budget.h"
+#include "fs/object_uploader.h"
+#include "s3mount/common/thread_pool.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_object_store.h"
+#include "tests/support/test_data.h"
+
+namespace s3mount {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeObjectStore;
+using testing::Pattern;
+using testing::SameBytes;
+
+class StreamingUploadTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  FakeObjectStore store_{clock_};
+  ThreadPool pool_{4};
+  MemoryBudget memory_{uint64_t{64} << 20};
+  ObjectUploader uploader_{store_, pool_, memory_, UploaderOptions{}};
+};
+
+TEST_F(StreamingUploadTest, PartSizesDoubleEveryThousandParts) {
+  store_.SetMinPartSize(0);
+  constexpr uint64_t kFirst = 1024;
+  // 1,000 parts of 1 KiB, 1,000 of 2 KiB, then 3 of 4 KiB and a tail of 10 bytes.
+  const std::string data = Pattern(kFirst * 1000 + kFirst * 2 * 1000 + kFirst * 4 * 3 + 10);
+  {
+    StreamingUpload upload(store_, pool_, memory_, uploader_, "grow", kFirst);
+    for (size_t at = 0; at < data.size(); at += 3000) {
+      ASSERT_TRUE(upload.Append(std::string_view(data).substr(at, 3000)).ok());
+    }
+    auto done = upload.Finish("", {});
+    ASSERT_TRUE(done.ok()) << done.error().ToString();
+  }
+  EXPECT_TRUE(SameBytes(store_.BodyOf("grow"), data));
+  EXPECT_EQ(store_.counts().upload_part, 2004);
+  EXPECT_EQ(memory_.used(), 0u) << "every buffer is given back";
+}
+
+TEST_F(StreamingUploadTest, UploaderPartsFitFiveTebibytesInTenThousandParts) {
+  const uint64_t five_tib = uint64_t{5} << 40;
+  const uint64_t part = uploader_.PartSizeFor(five_tib);
+  EXPECT_GE(part * kMaxPartNumber, five_tib);
+  EXPECT_LE(part, kMaxPartSize);
+  EXPECT_EQ(uploader_.PartSizeFor(100), uint64_t{8} << 20) << "small objects: the minimum";
+}
+
+TEST_F(StreamingUploadTest, SmallFileIsOnePutAndAnAbandonedUploadIsAborted) {
+  {
+    StreamingUpload small(store_, pool_, memory_, uploader_, "small", uint64_t{5} << 20);
+    ASSERT_TRUE(small.Append("tiny").ok());
+    ASSERT_TRUE(small.Finish("text/plain", {{"mode", "33188"}}).ok());
+  }
+  EXPECT_EQ(store_.counts().put_object, 1);
+  EXPECT_EQ(store_.counts().create_multipart, 0);
+  EXPECT_EQ(store_.InfoOf("small")->user_metadata["mode"], "33188");
+  {
+    StreamingUpload abandoned(store_, pool_, memory_, uploader_, "gone", uint64_t{5} << 20);
+    ASSERT_TRUE(abandoned.Append(Pattern(uint64_t{11} << 20)).ok());
+    EXPECT_TRUE(abandoned.started());
+  }  // dropped without Finish: truncated to zero, unlinked...
+  EXPECT_TRUE(store_.PendingUploads().empty()) << "an abandoned multipart upload is aborted";
+  EXPECT_FALSE(store_.BodyOf("gone").has_value());
+  EXPECT_EQ(memory_.used(), 0u);
+}
+
+}  // namespace
+}  // namespace s3mount
