@@ -54,6 +54,10 @@ Result<std::unique_ptr<CredentialsProvider>> MakeCredentials(const MountConfig& 
     case CredentialsSource::kAnonymous:
       return std::unique_ptr<CredentialsProvider>(
           std::make_unique<StaticCredentialsProvider>(Credentials{}));
+    case CredentialsSource::kOptions:
+      return std::unique_ptr<CredentialsProvider>(std::make_unique<StaticCredentialsProvider>(
+          Credentials{config.credentials.access_key_id, config.credentials.secret_access_key,
+                      config.credentials.session_token, std::nullopt}));
   }
   return MakeError(ErrorCode::kInvalidArgument, "unknown credentials source");
 }
@@ -154,6 +158,8 @@ int Serve(const MountConfig& config) {
 
 int Main(int argc, char** argv) {
   auto raw = ParseMountArguments(argc, argv);
+  // Parsed: the secrets need not stay readable by every user through ps.
+  const bool scrubbed = ScrubSecretArguments(argc, argv);
   if (!raw.ok()) return Fail(raw.error().message + "\n" + MountUsageHint());
   if (raw->help) {
     std::cout << MountHelpText("s3mount");
@@ -169,6 +175,12 @@ int Main(int argc, char** argv) {
                          .to_syslog = !config->foreground && config->log_file.empty(),
                          .file = config->log_file};
   if (Status status = ConfigureLogging(logging); !status.ok()) return Fail(status.error().message);
+  if (scrubbed) {
+    spdlog::warn(
+        "secret_access_key=/session_token= were given as mount options: any local user could "
+        "read them in the process list until s3mount hid them; prefer passwd_file=, "
+        "credentials in the environment or an AWS profile");
+  }
   return Serve(*config);
 }
 

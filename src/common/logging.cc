@@ -67,6 +67,9 @@ std::string RedactSecrets(std::string_view text) {
       "x-amz-security-token:"};
   for (std::string_view marker : kQueryMarkers) MaskAfter(out, marker, "&,; \r\n\"");
   MaskAfter(out, "aws_secret_access_key=", "\r\n");
+  // Mount options: -o secret_access_key=...,session_token=...
+  MaskAfter(out, "secret_access_key=", ",&; \r\n\"'");
+  MaskAfter(out, "session_token=", ",&; \r\n\"'");
   MaskAfter(out, "SecretAccessKey\":\"", "\"");
   return out;
 }

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "s3mount/common/logging.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/s3/endpoint.h"
 
@@ -56,6 +57,9 @@ struct Builder {
   MountConfig config;
   bool log_level_set = false;
   bool anonymous = false;
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
   bool auto_unmount = false;
   std::string endpoint_text;
   std::string profile;
@@ -216,6 +220,14 @@ constexpr OptionSpec kOptions[] = {
      S3M_RETURN_IF_ERROR(NotEmpty(v)); b.passwd_file = std::string(v); return OkStatus(); }},
   {"anonymous", false, [](std::string_view, Builder& b) -> Status {
      b.anonymous = true; return OkStatus(); }},
+  {"public", false, [](std::string_view, Builder& b) -> Status {
+     b.anonymous = true; return OkStatus(); }},
+  {"access_key_id", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.access_key_id = std::string(v); return OkStatus(); }},
+  {"secret_access_key", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.secret_access_key = std::string(v); return OkStatus(); }},
+  {"session_token", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.session_token = std::string(v); return OkStatus(); }},
   // Permissions.
   {"ro", false, [](std::string_view, Builder& b) -> Status {
      b.config.read_only = true; return OkStatus(); }},
@@ -315,10 +327,14 @@ Status ApplyOption(std::string_view option, Builder& b) {
     const std::string_view value =
         equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
     Status applied = spec.apply(value, b);
-    if (!applied.ok()) return Invalid(std::string(option) + ": " + applied.error().message);
+    if (!applied.ok()) {
+      return Invalid(RedactSecrets(std::string(option)) + ": " + applied.error().message);
+    }
     return OkStatus();
   }
-  return Invalid("unknown option '" + std::string(option) + "'");
+  // The value of an unknown option is not repeated: it may be a mistyped secret.
+  return Invalid("unknown option '" + std::string(name) +
+                 (equals == std::string_view::npos ? "'" : "=...'"));
 }
 
 // ---- the source: BUCKET, BUCKET:/PREFIX, or s3://BUCKET/PREFIX ----
@@ -431,6 +447,8 @@ Status ChooseCredentials(Builder& b) {
   if (!b.profile.empty()) chosen.emplace_back("profile=");
   if (!b.passwd_file.empty()) chosen.emplace_back("passwd_file=");
   if (b.anonymous) chosen.emplace_back("anonymous");
+  const bool keys = !b.access_key_id.empty() || !b.secret_access_key.empty();
+  if (keys || !b.session_token.empty()) chosen.emplace_back("access_key_id=");
   if (chosen.size() > 1) {
     std::string names = chosen[0];
     for (size_t i = 1; i < chosen.size(); ++i) names += " and " + chosen[i];
@@ -445,6 +463,15 @@ Status ChooseCredentials(Builder& b) {
     credentials.passwd_file = b.passwd_file;
   } else if (b.anonymous) {
     credentials.source = CredentialsSource::kAnonymous;
+  } else if (keys || !b.session_token.empty()) {
+    if (b.access_key_id.empty() || b.secret_access_key.empty()) {
+      return Invalid("access_key_id= and secret_access_key= go together" +
+                     std::string(b.session_token.empty() ? "" : " (and with session_token=)"));
+    }
+    credentials.source = CredentialsSource::kOptions;
+    credentials.access_key_id = b.access_key_id;
+    credentials.secret_access_key = b.secret_access_key;
+    credentials.session_token = b.session_token;
   }
   return OkStatus();
 }

@@ -205,4 +205,19 @@ std::string MountVersionText() {
   return std::string("s3mount ") + kVersion + "\nFUSE library version " + fuse_pkgversion() + "\n";
 }
 
+bool ScrubSecretArguments(int argc, char** argv) {
+  bool found = false;
+  for (int i = 1; i < argc; ++i) {
+    for (std::string_view name : {"secret_access_key=", "session_token="}) {
+      for (char* at = std::strstr(argv[i], name.data()); at != nullptr;
+           at = std::strstr(at, name.data())) {
+        at += name.size();
+        for (; *at != '\0' && *at != ','; ++at) *at = '*';
+        found = true;
+      }
+    }
+  }
+  return found;
+}
+
 }  // namespace s3mount

@@ -28,6 +28,11 @@ namespace s3mount {
 // '-o'". Does not check the -o options themselves (ValidateMountConfig does).
 Result<RawMountOptions> ParseMountArguments(int argc, const char* const* argv);
 
+// Overwrites, in place, the values of secret_access_key= and session_token= in the command
+// line with '*', so that ps and /proc/PID/cmdline no longer show them. Returns whether any
+// was found (the caller then warns that they were visible until now).
+bool ScrubSecretArguments(int argc, char** argv);
+
 // "usage: PROGRAM BUCKET[:/PREFIX] MOUNTPOINT [-o OPTION[,OPTION...]] [-f] [-d] [-s]\n"
 std::string MountUsage(std::string_view program);
 // One line telling the user where to find the options ("Try 's3mount --help'.\n").

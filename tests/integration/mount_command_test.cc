@@ -554,6 +554,33 @@ TEST_F(MountCommandAuthTest, RightKeysMount) {
   EXPECT_TRUE(RunTool({"fusermount3", "-u", dir.path()}).ok());
 }
 
+TEST_F(MountCommandAuthTest, KeysAsOptionsSignAndAreHiddenFromTheProcessList) {
+  MountpointDir dir;
+  const std::string secret = server().secret_access_key();
+  CommandResult result = RunTool(
+      {S3mountProcess::Binary(), bucket(), dir.path(), "-o", "endpoint=" + server().endpoint(),
+       "-o", "access_key_id=" + server().access_key_id() + ",secret_access_key=" + secret},
+      {{"AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000"}, {"AWS_SECRET_ACCESS_KEY", "not-it"}});
+  ASSERT_EQ(result.exit_code, 0) << "the option keys must win: " << result.Describe();
+  const std::vector<pid_t> daemons = S3mountPidsFor(dir.path());
+  ASSERT_EQ(daemons.size(), 1u);
+  const std::string cmdline = ReadFile("/proc/" + std::to_string(daemons[0]) + "/cmdline");
+  EXPECT_NE(cmdline.find("secret_access_key=***"), std::string::npos) << cmdline;
+  EXPECT_EQ(cmdline.find(secret), std::string::npos) << "the secret is visible to ps";
+  EXPECT_TRUE(RunTool({"fusermount3", "-u", dir.path()}).ok());
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(daemons[0]); }));
+
+  MountpointDir other;
+  CommandResult wrong = RunTool(
+      {S3mountProcess::Binary(), bucket(), other.path(), "-o", "endpoint=" + server().endpoint(),
+       "-o",
+       "access_key_id=" + server().access_key_id() + ",secret_access_key=wrong-secret-value"});
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.Describe();
+  EXPECT_NE(wrong.stderr_text.find("the secret access key is wrong"), std::string::npos)
+      << wrong.stderr_text;
+  EXPECT_EQ(wrong.stderr_text.find("wrong-secret-value"), std::string::npos);
+}
+
 // moto's signature checker rejects correctly signed listings with a prefix or delimiter (see
 // docs/S3-CLIENT.md), so this fstab mount has no prefix and only the startup check (signed
 // with the passwd_file keys) and the mount are checked.

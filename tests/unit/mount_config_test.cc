@@ -106,6 +106,28 @@ TEST_F(MountConfigTest, RegionFromOptionThenEnvironmentThenDefault) {
   EXPECT_EQ(MustValidate({"region=us-west-2"}).s3.endpoint.region, "us-west-2");
 }
 
+TEST_F(MountConfigTest, KeysAsOptionsGoTogetherAndNeverShowInMessages) {
+  MountConfig keys = MustValidate(
+      {"access_key_id=AKIAEXAMPLE", "secret_access_key=s3cr3tvalue", "session_token=t0kenvalue"});
+  EXPECT_EQ(keys.credentials.source, CredentialsSource::kOptions);
+  EXPECT_EQ(keys.credentials.access_key_id, "AKIAEXAMPLE");
+  EXPECT_EQ(keys.credentials.secret_access_key, "s3cr3tvalue");
+  EXPECT_EQ(keys.credentials.session_token, "t0kenvalue");
+  auto alone = Validate({"secret_access_key=s3cr3tvalue"});
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.error().message.find("access_key_id= and secret_access_key= go together"),
+            std::string::npos)
+      << alone.error().message;
+  EXPECT_EQ(alone.error().message.find("s3cr3tvalue"), std::string::npos);
+  auto both = Validate({"access_key_id=A", "secret_access_key=s3cr3tvalue", "profile=p"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().message.find("s3cr3tvalue"), std::string::npos);
+  auto typo = Validate({"secret_acces_key=s3cr3tvalue"});
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.error().message.find("s3cr3tvalue"), std::string::npos) << typo.error().message;
+  EXPECT_EQ(MustValidate({"public"}).credentials.source, CredentialsSource::kAnonymous);
+}
+
 TEST_F(MountConfigTest, CredentialsChoice) {
   EXPECT_EQ(MustValidate({}).credentials.source, CredentialsSource::kDefault);
   MountConfig profile = MustValidate({"profile=prod"});

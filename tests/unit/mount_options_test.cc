@@ -259,7 +259,7 @@ TEST_F(MountOptionsTest, EveryErrorNamesTheOption) {
   };
   const std::vector<Case> cases = {
       {"foo", "unknown option 'foo'"},
-      {"foo=bar", "unknown option 'foo=bar'"},
+      {"foo=bar", "unknown option 'foo=...'"},  // the value may be a mistyped secret
       {"uid=abc", "uid=abc: not a number"},
       {"uid=", "uid=: not a number"},
       {"gid=-1", "gid=-1: not a number"},
@@ -334,6 +334,21 @@ TEST_F(MountOptionsTest, RelativeMountpointIsMadeAbsolute) {
   const std::string base = std::string(cwd) == "/" ? "" : std::string(cwd);
   EXPECT_EQ(MustMount({"bucket", "mnt/x/"}).mountpoint, base + "/mnt/x");
   EXPECT_EQ(MustMount({"bucket", "/mnt/x//"}).mountpoint, "/mnt/x");
+}
+
+TEST(ScrubSecretArgumentsTest, HidesSecretValuesInPlaceAndNothingElse) {
+  std::string program = "s3mount";
+  std::string source = "bucket";
+  std::string options = "-oro,secret_access_key=abc,access_key_id=AKIA,session_token=tok";
+  std::string separate = "secret_access_key=xyz";
+  std::vector<char*> argv = {program.data(), source.data(), options.data(), separate.data()};
+  EXPECT_TRUE(ScrubSecretArguments(static_cast<int>(argv.size()), argv.data()));
+  EXPECT_EQ(options, "-oro,secret_access_key=***,access_key_id=AKIA,session_token=***");
+  EXPECT_EQ(separate, "secret_access_key=***");
+  std::string plain = "-oro";
+  std::vector<char*> none = {program.data(), plain.data()};
+  EXPECT_FALSE(ScrubSecretArguments(static_cast<int>(none.size()), none.data()));
+  EXPECT_EQ(plain, "-oro");
 }
 
 }  // namespace

@@ -22,7 +22,8 @@ Status ConfigureLogging(const LoggingOptions& options);
 
 // Replaces the values of credentials-bearing fields in a URL, header or message with "***":
 // X-Amz-Signature, X-Amz-Security-Token, X-Amz-Credential's secret-free part is kept,
-// `Signature=` in an Authorization header, and x-amz-security-token / Authorization headers.
+// `Signature=` in an Authorization header, and x-amz-security-token / Authorization headers,
+// and the `secret_access_key=` / `session_token=` mount options.
 std::string RedactSecrets(std::string_view text);
 
 }  // namespace s3mount

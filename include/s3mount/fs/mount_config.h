@@ -40,13 +40,18 @@ enum class CredentialsSource {
   kDefault,
   kProfile,     // profile=NAME: static keys from the shared AWS files' profile NAME
   kPasswdFile,  // passwd_file=PATH: an s3fs-style passwd file
-  kAnonymous,   // anonymous: unsigned requests (public buckets)
+  kAnonymous,   // anonymous (or public): unsigned requests (public buckets)
+  kOptions,     // access_key_id=, secret_access_key= [, session_token=]
 };
 
 struct CredentialsConfig {
   CredentialsSource source = CredentialsSource::kDefault;
   std::string profile;      // kProfile only
   std::string passwd_file;  // kPasswdFile only; absolute
+  // kOptions only. Never logged.
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
 };
 
 struct MountConfig {
