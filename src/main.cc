@@ -45,8 +45,13 @@ Result<std::unique_ptr<CredentialsProvider>> MakeCredentials(const MountConfig& 
     case CredentialsSource::kProfile: {
       auto files = DefaultAwsSharedFiles();
       S3M_RETURN_IF_ERROR(files);
+      if (!config.credentials.credentials_file.empty()) {
+        files->credentials_file = config.credentials.credentials_file;
+      }
+      const std::string profile =
+          config.credentials.profile.empty() ? DefaultProfileName() : config.credentials.profile;
       return std::unique_ptr<CredentialsProvider>(
-          std::make_unique<ProfileCredentialsProvider>(*files, config.credentials.profile));
+          std::make_unique<ProfileCredentialsProvider>(*files, profile));
     }
     case CredentialsSource::kPasswdFile:
       return std::unique_ptr<CredentialsProvider>(std::make_unique<PasswdFileCredentialsProvider>(
@@ -105,7 +110,27 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   return options;
 }
 
-int Serve(const MountConfig& config) {
+// The profile's region when neither region= nor AWS_REGION / AWS_DEFAULT_REGION gave one (S3's
+// region redirects correct a wrong guess afterwards).
+void UseProfileRegion(MountConfig& config) {
+  if (config.region_set || config.credentials.source == CredentialsSource::kPasswdFile ||
+      config.credentials.source == CredentialsSource::kAnonymous) {
+    return;
+  }
+  auto files = DefaultAwsSharedFiles();
+  if (!files.ok()) return;
+  const std::string profile =
+      config.credentials.profile.empty() ? DefaultProfileName() : config.credentials.profile;
+  auto region = LoadProfileRegion(*files, profile);
+  if (region.ok() && region->has_value()) {
+    config.s3.endpoint.region = **region;
+    config.region_set = true;
+    spdlog::debug("region {} from profile '{}'", **region, profile);
+  }
+}
+
+int Serve(MountConfig config) {
+  UseProfileRegion(config);
   auto credentials = MakeCredentials(config);
   if (!credentials.ok()) return Fail(credentials.error().message);
   SystemClock clock;

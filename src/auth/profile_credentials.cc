@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -287,11 +288,36 @@ Result<std::optional<std::string>> LoadProfileRegion(const AwsSharedFiles& files
   return std::optional<std::string>(std::move(region));
 }
 
+std::string ProfileCredentialsProvider::SignatureOf(const std::string& path) {
+  struct stat st = {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+std::string ProfileCredentialsProvider::FilesSignature() const {
+  return SignatureOf(files_.credentials_file) + "|" + SignatureOf(files_.config_file);
+}
+
 Result<Credentials> ProfileCredentialsProvider::GetCredentials() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (loaded_.has_value()) return *loaded_;
+  const std::string signature = FilesSignature();
+  if (loaded_.has_value() && signature == loaded_signature_) return *loaded_;
   auto credentials = LoadProfileCredentials(files_, profile_);
-  if (credentials.ok()) loaded_ = *credentials;
+  if (!credentials.ok()) {
+    if (!loaded_.has_value()) return credentials;
+    spdlog::warn(
+        "profile '{}' changed on disk but could not be read again ({}); the keys read "
+        "before stay in use",
+        profile_, credentials.error().message);
+    loaded_signature_ = signature;  // warn once per change
+    return *loaded_;
+  }
+  if (loaded_.has_value())
+    spdlog::info("profile '{}' changed on disk: using its new keys", profile_);
+  loaded_ = *credentials;
+  loaded_signature_ = signature;
   return credentials;
 }
 

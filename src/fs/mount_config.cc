@@ -64,6 +64,7 @@ struct Builder {
   std::string endpoint_text;
   std::string profile;
   std::string passwd_file;
+  std::string credentials_file;
   std::string fsname;
   std::string subtype = "s3mount";
   std::vector<std::string> kernel_flags;
@@ -216,6 +217,8 @@ constexpr OptionSpec kOptions[] = {
   // Credentials.
   {"profile", true, [](std::string_view v, Builder& b) -> Status {
      S3M_RETURN_IF_ERROR(NotEmpty(v)); b.profile = std::string(v); return OkStatus(); }},
+  {"credentials_file", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.credentials_file = std::string(v); return OkStatus(); }},
   {"passwd_file", true, [](std::string_view v, Builder& b) -> Status {
      S3M_RETURN_IF_ERROR(NotEmpty(v)); b.passwd_file = std::string(v); return OkStatus(); }},
   {"anonymous", false, [](std::string_view, Builder& b) -> Status {
@@ -430,8 +433,8 @@ Result<std::string> Absolute(const std::string& path) {
 }
 
 Status MakePathsAbsolute(Builder& b) {
-  for (std::string* path :
-       {&b.config.mountpoint, &b.passwd_file, &b.config.log_file, &b.config.s3.http.ca_bundle}) {
+  for (std::string* path : {&b.config.mountpoint, &b.passwd_file, &b.credentials_file,
+                            &b.config.log_file, &b.config.s3.http.ca_bundle}) {
     auto absolute = Absolute(*path);
     if (!absolute.ok()) return std::move(absolute).error();
     *path = std::move(absolute).value();
@@ -444,7 +447,9 @@ Status MakePathsAbsolute(Builder& b) {
 
 Status ChooseCredentials(Builder& b) {
   std::vector<std::string> chosen;
-  if (!b.profile.empty()) chosen.emplace_back("profile=");
+  if (!b.profile.empty() || !b.credentials_file.empty()) {
+    chosen.emplace_back(b.profile.empty() ? "credentials_file=" : "profile=");
+  }
   if (!b.passwd_file.empty()) chosen.emplace_back("passwd_file=");
   if (b.anonymous) chosen.emplace_back("anonymous");
   const bool keys = !b.access_key_id.empty() || !b.secret_access_key.empty();
@@ -455,9 +460,10 @@ Status ChooseCredentials(Builder& b) {
     return Invalid(names + " cannot be used together");
   }
   CredentialsConfig& credentials = b.config.credentials;
-  if (!b.profile.empty()) {
+  if (!b.profile.empty() || !b.credentials_file.empty()) {
     credentials.source = CredentialsSource::kProfile;
     credentials.profile = b.profile;
+    credentials.credentials_file = b.credentials_file;
   } else if (!b.passwd_file.empty()) {
     credentials.source = CredentialsSource::kPasswdFile;
     credentials.passwd_file = b.passwd_file;

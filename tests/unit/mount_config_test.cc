@@ -138,6 +138,14 @@ TEST_F(MountConfigTest, CredentialsChoice) {
   EXPECT_EQ(passwd.credentials.passwd_file, "/etc/passwd-s3mount");
   EXPECT_EQ(MustValidate({"anonymous"}).credentials.source, CredentialsSource::kAnonymous);
   EXPECT_FALSE(Validate({"anonymous", "passwd_file=/x"}).ok());
+  MountConfig file = MustValidate({"credentials_file=/etc/s3mount/keys", "profile=rotating"});
+  EXPECT_EQ(file.credentials.source, CredentialsSource::kProfile);
+  EXPECT_EQ(file.credentials.credentials_file, "/etc/s3mount/keys");
+  EXPECT_EQ(file.credentials.profile, "rotating");
+  MountConfig file_only = MustValidate({"credentials_file=/k"});
+  EXPECT_EQ(file_only.credentials.source, CredentialsSource::kProfile);
+  EXPECT_EQ(file_only.credentials.profile, "") << "AWS_PROFILE or default, decided by main";
+  EXPECT_FALSE(Validate({"credentials_file=/k", "passwd_file=/p"}).ok());
 }
 
 TEST_F(MountConfigTest, RelativePathsAreMadeAbsolute) {

@@ -214,5 +214,24 @@ TEST_F(ProfileCredentialsTest, ProviderKeepsKeysOnceLoadedButRetriesFailures) {
   EXPECT_EQ(again->access_key_id, "AKID");
 }
 
+TEST_F(ProfileCredentialsTest, ProviderUsesNewKeysWhenTheFileIsRewritten) {
+  ProfileCredentialsProvider provider(files_, "dev");
+  Write(files_.credentials_file, "[dev]\naws_access_key_id=OLD\naws_secret_access_key=s\n");
+  ASSERT_EQ(provider.GetCredentials()->access_key_id, "OLD");
+  // Rewritten as rotation tools do: a new file renamed over the old one.
+  const std::string next = files_.credentials_file + ".new";
+  Write(next, "[dev]\naws_access_key_id=NEW\naws_secret_access_key=s2\n");
+  std::filesystem::rename(next, files_.credentials_file);
+  auto rotated = provider.GetCredentials();
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  EXPECT_EQ(rotated->access_key_id, "NEW") << "the next request must use the new keys";
+  EXPECT_EQ(rotated->secret_access_key, "s2");
+  // A broken rewrite keeps the last good keys.
+  Write(files_.credentials_file, "[other]\naws_access_key_id=X\naws_secret_access_key=y\n");
+  auto kept = provider.GetCredentials();
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->access_key_id, "NEW");
+}
+
 }  // namespace
 }  // namespace s3mount

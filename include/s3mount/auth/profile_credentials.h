@@ -2,7 +2,8 @@
 // credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials; section `[NAME]`)
 // and the config file (AWS_CONFIG_FILE, else ~/.aws/config; section `[profile NAME]`, or
 // `[default]`). Keys: aws_access_key_id, aws_secret_access_key, aws_session_token. The
-// credentials file wins when both hold the profile's keys. Profiles that get credentials any
+// credentials file wins when both hold the profile's keys. The files are re-read when they
+// change. Profiles that get credentials any
 // other way (role_arn, sso_*, credential_process...) are reported as not supported yet.
 //
 // Errors (kCredentials) say which file, which profile and what is missing; never a value.
@@ -56,15 +57,23 @@ class ProfileCredentialsProvider final : public CredentialsProvider {
   ProfileCredentialsProvider(AwsSharedFiles files, std::string profile)
       : files_(std::move(files)), profile_(std::move(profile)) {}
 
-  // Reads the files until they yield credentials once; static keys are then kept (a later
-  // change to the files needs a remount, until the refreshing chain arrives).
+  // Reads the files until they yield credentials, and again whenever either file changes on
+  // disk (checked with stat on every call: its inode, size and modification time), so keys
+  // rotated in the file are used from the next request without a remount. If a changed
+  // file cannot be read or no longer holds the profile, the keys read before stay in use and
+  // a warning is logged.
   Result<Credentials> GetCredentials() override;
 
  private:
+  // What stat says of a file, to notice changes ("" when it does not exist).
+  static std::string SignatureOf(const std::string& path);
+  std::string FilesSignature() const;
+
   const AwsSharedFiles files_;
   const std::string profile_;
   std::mutex mu_;
   std::optional<Credentials> loaded_;  // guarded by mu_
+  std::string loaded_signature_;       // guarded by mu_: the files when loaded_ was read
 };
 
 }  // namespace s3mount

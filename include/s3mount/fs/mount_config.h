@@ -38,7 +38,9 @@ enum class CredentialsSource {
   // The environment (AWS_ACCESS_KEY_ID...) when set, else the shared AWS files' profile named
   // by AWS_PROFILE (or "default"). Later: the full AWS chain.
   kDefault,
-  kProfile,     // profile=NAME: static keys from the shared AWS files' profile NAME
+  // profile=NAME and/or credentials_file=PATH: static keys from that profile (default: as
+  // AWS_PROFILE) of the shared AWS files, or of PATH in place of the credentials file.
+  kProfile,
   kPasswdFile,  // passwd_file=PATH: an s3fs-style passwd file
   kAnonymous,   // anonymous (or public): unsigned requests (public buckets)
   kOptions,     // access_key_id=, secret_access_key= [, session_token=]
@@ -46,7 +48,8 @@ enum class CredentialsSource {
 
 struct CredentialsConfig {
   CredentialsSource source = CredentialsSource::kDefault;
-  std::string profile;      // kProfile only
+  std::string profile;           // kProfile only; "" = AWS_PROFILE or "default"
+  std::string credentials_file;  // kProfile only; "" = the shared one; absolute
   std::string passwd_file;  // kPasswdFile only; absolute
   // kOptions only. Never logged.
   std::string access_key_id;
