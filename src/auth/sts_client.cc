@@ -177,7 +177,7 @@ Result<Credentials> ParseStsCredentialsReply(std::string_view action, std::strin
   return ParseReply(action, role_arn, http_status, body, {});
 }
 
-StsClient::StsClient(HttpFetch fetch, Clock& clock, StsOptions options)
+StsClient::StsClient(HttpFetch fetch, Clock& clock, const StsOptions& options)
     : fetch_(std::move(fetch)),
       clock_(clock),
       endpoint_url_(StsEndpointUrl(options)),

@@ -61,10 +61,10 @@ class StsCredentialsTest : public testing::AuthMotoTest {
   StsOptions Options() const {
     return {.region = "us-east-1", .endpoint_override = server().endpoint()};
   }
-  std::shared_ptr<CredentialsProvider> UserKeys(std::string secret = "") const {
-    return std::make_shared<StaticCredentialsProvider>(Credentials{
-        server().access_key_id(), secret.empty() ? server().secret_access_key() : std::move(secret),
-        "", std::nullopt});
+  std::shared_ptr<CredentialsProvider> UserKeys(const std::string& secret = "") const {
+    return std::make_shared<StaticCredentialsProvider>(
+        Credentials{server().access_key_id(),
+                    secret.empty() ? server().secret_access_key() : secret, "", std::nullopt});
   }
 
   // Temporary credentials as STS hands them out, with a sane expiry.

@@ -75,7 +75,7 @@ Result<Credentials> ParseStsCredentialsReply(std::string_view action, std::strin
 
 class StsClient {
  public:
-  StsClient(HttpFetch fetch, Clock& clock, StsOptions options);
+  StsClient(HttpFetch fetch, Clock& clock, const StsOptions& options);
 
   // AssumeRole signed with `source` (its session token, if any, is sent as
   // X-Amz-Security-Token). Anonymous `source` credentials are refused (kCredentials).
