@@ -18,7 +18,6 @@
 namespace s3mount {
 namespace {
 
-constexpr size_t kMaxFileBytes = size_t{1} << 20;
 constexpr int kMinDurationSeconds = 900;
 constexpr int kMaxDurationSeconds = 43200;
 
@@ -29,40 +28,6 @@ Error CredentialsError(std::string message) {
 }
 
 std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// The file's contents, or nullopt when it does not exist.
-Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
-  const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (fd.get() < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
-    return CredentialsError("cannot open " + path + ": " + std::strerror(errno));
-  }
-  std::string contents;
-  std::array<char, 4096> buffer{};
-  for (;;) {
-    const ssize_t n = read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return CredentialsError("cannot read " + path + ": " + std::strerror(errno));
-    if (n == 0) break;
-    contents.append(buffer.data(), static_cast<size_t>(n));
-    if (contents.size() > kMaxFileBytes) return CredentialsError(path + " is larger than 1 MiB");
-  }
-  return std::optional<std::string>(std::move(contents));
-}
 
 struct SharedFile {
   std::string path;

@@ -46,7 +46,7 @@ class UniqueFd {
 };
 
 // The file's contents, or nullopt when it does not exist.
-Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
+Result<std::optional<std::string>> ReadSmallFile(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
@@ -164,7 +164,7 @@ struct LoadedFile {
 Result<LoadedFile> LoadIniFile(const std::string& path) {
   LoadedFile file;
   file.path = path;
-  auto text = ReadFileIfExists(path);
+  auto text = ReadSmallFile(path);
   if (!text.ok()) return std::move(text).error();
   if (!text->has_value()) return file;
   file.exists = true;
@@ -196,6 +196,10 @@ Error ProfileNotUsable(const LoadedFile& credentials, const LoadedFile& config,
 }
 
 }  // namespace
+
+Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
+  return ReadSmallFile(path);
+}
 
 Result<IniSections> ParseIni(std::string_view text, std::string_view path) {
   IniSections sections;

@@ -30,6 +30,10 @@ namespace s3mount {
 // empty value (AWS nested settings such as `s3 =`), which are kept out of the map.
 using IniSections = std::map<std::string, std::map<std::string, std::string>, std::less<>>;
 
+// The contents of a small configuration file (at most 1 MiB), or nullopt when it does not
+// exist; other failures are kCredentials errors naming the file (never its contents).
+Result<std::optional<std::string>> ReadFileIfExists(const std::string& path);
+
 // Parses `text`; errors (kCredentials) name `path` and the line, never its value.
 Result<IniSections> ParseIni(std::string_view text, std::string_view path);
 
