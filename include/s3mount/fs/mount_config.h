@@ -50,7 +50,7 @@ struct CredentialsConfig {
   CredentialsSource source = CredentialsSource::kDefault;
   std::string profile;           // kProfile only; "" = AWS_PROFILE or "default"
   std::string credentials_file;  // kProfile only; "" = the shared one; absolute
-  std::string passwd_file;  // kPasswdFile only; absolute
+  std::string passwd_file;       // kPasswdFile only; absolute
   // kOptions only. Never logged.
   std::string access_key_id;
   std::string secret_access_key;
