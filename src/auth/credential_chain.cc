@@ -93,9 +93,13 @@ class ChainAssembler {
     return *chain_.sts_clients_.front();
   }
 
-  // The sources of one profile (2-6 in the header's list) that do not involve the
-  // environment; nullopt when the profile configures none.
-  Result<std::optional<Source>> ProfileSources(const ProfileConfig& profile, bool with_env);
+  // The sources of one profile (2-6 in the header's list); nullopt when it configures none.
+  // RoleSources are 2 and the profile's own 3, OwnSources 4-6; the default chain puts the
+  // environment's web identity between the two, as botocore does.
+  Result<std::optional<Source>> ProfileSources(const ProfileConfig& profile);
+  Result<std::optional<Source>> RoleSources(const ProfileConfig& profile);
+  Result<std::optional<Source>> EnvironmentWebIdentity(const ProfileConfig& profile);
+  Result<std::optional<Source>> OwnSources(const ProfileConfig& profile);
   // role_arn + source_profile: the whole source_profile chain, innermost first.
   Result<Source> SourceProfileChain(const std::string& profile);
   // The credentials the last profile of a source_profile chain gives by itself.
@@ -210,7 +214,7 @@ Result<Source> ChainAssembler::OwnCredentials(const ProfileConfig& profile, bool
                       AssumeRoleSettings{profile.role_arn, profile.role_session_name,
                                          profile.external_id, profile.duration_seconds});
   }
-  auto own = ProfileSources(profile, /*with_env=*/false);
+  auto own = ProfileSources(profile);
   if (!own.ok()) return std::move(own).error();
   if (own->has_value()) return std::move(**own);
   return CredentialsError("source profile " + Quoted(profile.name) +
@@ -233,29 +237,39 @@ Result<Source> ChainAssembler::SourceProfileChain(const std::string& profile) {
   return current;
 }
 
-Result<std::optional<Source>> ChainAssembler::ProfileSources(const ProfileConfig& profile,
-                                                             bool with_env) {
-  auto found = [](Result<Source> source) -> Result<std::optional<Source>> {
-    if (!source.ok()) return std::move(source).error();
-    return std::optional<Source>(std::move(source).value());
-  };
+namespace {
+
+Result<std::optional<Source>> Found(Result<Source> source) {
+  if (!source.ok()) return std::move(source).error();
+  return std::optional<Source>(std::move(source).value());
+}
+
+}  // namespace
+
+Result<std::optional<Source>> ChainAssembler::RoleSources(const ProfileConfig& profile) {
   if (!profile.source_profile.empty() && !profile.role_arn.empty()) {
-    return found(SourceProfileChain(profile.name));
+    return Found(SourceProfileChain(profile.name));
   }
-  if (profile.credential_source.has_value()) return found(OwnCredentials(profile, false));
-  // Web identity: the profile's token file, else (in the default chain) the environment's.
+  if (profile.credential_source.has_value()) return Found(OwnCredentials(profile, false));
   if (!profile.web_identity_token_file.empty()) {
-    return found(WebIdentity(profile.web_identity_token_file, profile.role_arn,
+    return Found(WebIdentity(profile.web_identity_token_file, profile.role_arn,
                              profile.role_session_name, profile.duration_seconds,
                              "profile " + Quoted(profile.name)));
   }
-  if (with_env && !environment_.web_identity_token_file.empty()) {
-    return found(WebIdentity(environment_.web_identity_token_file,
-                             profile.role_arn.empty() ? environment_.role_arn : profile.role_arn,
-                             environment_.role_session_name, profile.duration_seconds,
-                             "the environment"));
-  }
-  if (UsesSso(profile)) return found(Sso(profile));
+  return std::optional<Source>();
+}
+
+Result<std::optional<Source>> ChainAssembler::EnvironmentWebIdentity(const ProfileConfig& profile) {
+  if (environment_.web_identity_token_file.empty()) return std::optional<Source>();
+  // As botocore: the profile's role_arn, else AWS_ROLE_ARN.
+  return Found(WebIdentity(environment_.web_identity_token_file,
+                           profile.role_arn.empty() ? environment_.role_arn : profile.role_arn,
+                           environment_.role_session_name, profile.duration_seconds,
+                           "the environment"));
+}
+
+Result<std::optional<Source>> ChainAssembler::OwnSources(const ProfileConfig& profile) {
+  if (UsesSso(profile)) return Found(Sso(profile));
   if (!profile.access_key_id.empty() || !profile.secret_access_key.empty()) {
     auto keys = ProfileStaticKeys(profile);  // only to report a half-written profile now
     if (!keys.ok()) return std::move(keys).error();
@@ -270,10 +284,16 @@ Result<std::optional<Source>> ChainAssembler::ProfileSources(const ProfileConfig
   return std::optional<Source>();
 }
 
+Result<std::optional<Source>> ChainAssembler::ProfileSources(const ProfileConfig& profile) {
+  auto role = RoleSources(profile);
+  if (!role.ok() || role->has_value()) return role;
+  return OwnSources(profile);
+}
+
 Result<Source> ChainAssembler::ProfileOnly(const std::string& profile) {
   auto config = LoadProfileConfig(environment_.files, profile);
   if (!config.ok()) return std::move(config).error();
-  auto sources = ProfileSources(*config, /*with_env=*/false);
+  auto sources = ProfileSources(*config);
   if (!sources.ok()) return std::move(sources).error();
   if (sources->has_value()) return std::move(**sources);
   return CredentialsError("profile " + Quoted(profile) +
@@ -293,19 +313,24 @@ Result<std::optional<Source>> ChainAssembler::DefaultChain() {
   const std::string profile_link = "profile " + Quoted(profile_name);
   auto profile = FindProfileConfig(environment_.files, profile_name);
   if (!profile.ok()) return Failed(profile_link, std::move(profile).error());
-  if (!profile->has_value() && named) {
-    return Failed(profile_link,
-                  CredentialsError("not found in " + environment_.files.credentials_file + " or " +
-                                   environment_.files.config_file));
-  }
+  const std::string not_found = "not found in " + environment_.files.credentials_file + " or " +
+                                environment_.files.config_file;
+  if (!profile->has_value() && named) return Failed(profile_link, CredentialsError(not_found));
   ProfileConfig empty_profile;
   const ProfileConfig& config = profile->has_value() ? **profile : empty_profile;
-  auto sources = ProfileSources(config, /*with_env=*/true);
-  if (!sources.ok()) return Failed(profile_link, std::move(sources).error());
-  if (sources->has_value()) return sources;
-  Skip(profile_link, profile->has_value() ? "sets no credentials"
-                                          : "not found in " + environment_.files.credentials_file +
-                                                " or " + environment_.files.config_file);
+  auto role = RoleSources(config);
+  if (!role.ok()) return Failed(profile_link, std::move(role).error());
+  if (role->has_value()) return role;
+  auto web_identity = EnvironmentWebIdentity(config);
+  if (!web_identity.ok()) {
+    Skip(profile_link, profile->has_value() ? "assumes no role" : not_found);
+    return Failed("web identity", std::move(web_identity).error());
+  }
+  if (web_identity->has_value()) return web_identity;
+  auto own = OwnSources(config);
+  if (!own.ok()) return Failed(profile_link, std::move(own).error());
+  if (own->has_value()) return own;
+  Skip(profile_link, profile->has_value() ? "sets no credentials" : not_found);
   Skip("web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is not set");
 
   if (environment_.container.configured()) return std::optional<Source>(Container());
