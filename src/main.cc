@@ -203,6 +203,7 @@ int Serve(MountConfig config) {
   if (Status detached = (*mount)->Daemonize(config.foreground); !detached.ok()) {
     return Fail(detached.error().message);
   }
+  (*credentials)->EnableBackgroundRefresh();
   MetadataCache metadata(
       MetadataCacheOptions{.positive_ttl = config.stat_ttl, .negative_ttl = config.negative_ttl});
   BlockCache blocks(BlockCacheOptions{.capacity_bytes = config.cache_bytes});

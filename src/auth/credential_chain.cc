@@ -81,9 +81,10 @@ class ChainAssembler {
 
  private:
   Source Refreshing(std::unique_ptr<CredentialsProvider> inner, std::string description) {
-    return Source{std::make_shared<RefreshingCredentialsProvider>(std::move(inner), *context_.clock,
-                                                                  context_.refresh),
-                  std::move(description)};
+    auto provider = std::make_shared<RefreshingCredentialsProvider>(
+        std::move(inner), *context_.clock, context_.refresh);
+    chain_.refreshing_.push_back(provider.get());
+    return Source{std::move(provider), std::move(description)};
   }
   StsClient& Sts() {
     if (chain_.sts_clients_.empty()) {
@@ -392,6 +393,10 @@ Result<std::unique_ptr<CredentialChain>> CredentialChain::Build(const ChainReque
   chain->provider_ = std::move(source.provider);
   chain->description_ = std::move(source.description);
   return chain;
+}
+
+void CredentialChain::EnableBackgroundRefresh() {
+  for (RefreshingCredentialsProvider* provider : refreshing_) provider->EnableBackgroundRefresh();
 }
 
 CredentialChain::~CredentialChain() {

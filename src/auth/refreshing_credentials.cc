@@ -39,7 +39,41 @@ RefreshingCredentialsProvider::RefreshingCredentialsProvider(
     std::unique_ptr<CredentialsProvider> inner, Clock& clock, RefreshOptions options)
     : inner_(std::move(inner)), clock_(clock), options_(Clamped(options)) {}
 
-RefreshingCredentialsProvider::~RefreshingCredentialsProvider() = default;
+RefreshingCredentialsProvider::~RefreshingCredentialsProvider() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void RefreshingCredentialsProvider::EnableBackgroundRefresh() {
+  std::lock_guard<std::mutex> lock(mu_);
+  background_ = true;
+}
+
+void RefreshingCredentialsProvider::WaitUntilIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  refreshed_.wait(lock, [&] { return !refreshing_; });
+}
+
+void RefreshingCredentialsProvider::StartBackgroundRefreshLocked() {
+  refreshing_ = true;
+  background_requested_ = true;
+  if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  work_.notify_one();
+}
+
+void RefreshingCredentialsProvider::WorkerLoop() {
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mu_);
+    work_.wait(lock, [&] { return stopping_ || background_requested_; });
+    if (stopping_) return;
+    background_requested_ = false;
+    (void)RunRefresh(lock);  // releases the lock
+  }
+}
 
 Result<Credentials> RefreshingCredentialsProvider::GetCredentials() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -57,7 +91,12 @@ Result<Credentials> RefreshingCredentialsProvider::GetCredentials() {
     // Backing off after a failure: old credentials while valid, else the last failure.
     if (UsableLocked(now) || last_error_.has_value()) return ServeLocked(now);
   }
-  return RefreshAsCaller(lock);
+  if (need == Need::kAdvisory && background_) {
+    StartBackgroundRefreshLocked();
+    return *cached_;
+  }
+  refreshing_ = true;
+  return RunRefresh(lock);
 }
 
 void RefreshingCredentialsProvider::Invalidate() {
@@ -102,11 +141,9 @@ std::chrono::milliseconds RefreshingCredentialsProvider::BackoffLocked() const {
   return std::min(delay, options_.retry_max);
 }
 
-// Called with `lock` held and no refresh in flight; returns with `lock` released. The inner
-// provider runs (and the outcome is logged) with the lock released.
-Result<Credentials> RefreshingCredentialsProvider::RefreshAsCaller(
-    std::unique_lock<std::mutex>& lock) {
-  refreshing_ = true;
+// Called with `lock` held and refreshing_ set by the caller; returns with `lock` released. The
+// inner provider runs (and the outcome is logged) with the lock released.
+Result<Credentials> RefreshingCredentialsProvider::RunRefresh(std::unique_lock<std::mutex>& lock) {
   const uint64_t generation = generation_;
   lock.unlock();
   Result<Credentials> fresh = CallInner(*inner_);

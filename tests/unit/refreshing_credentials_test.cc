@@ -344,3 +344,55 @@ TEST_F(RefreshingCredentialsTest, AnExceptionFromTheSourceBecomesAnError) {
 
 }  // namespace
 }  // namespace s3mount
+
+namespace s3mount {
+namespace {
+
+TEST_F(RefreshingCredentialsTest, BackgroundAdvisoryRefreshMakesNoCallerWait) {
+  IssueKeysValidFor(hours(1));
+  Provider().EnableBackgroundRefresh();
+  EXPECT_EQ(IdNow(), "v1");
+  clock_.Advance(minutes(48));  // 12 minutes left: advisory window
+  script_->CloseGate();
+  // The refresh is held inside the inner provider: the caller that noticed the window must
+  // not be the one waiting for it (this would hang if it were).
+  EXPECT_EQ(IdNow(), "v1");
+  ASSERT_TRUE(script_->WaitForCalls(2)) << "no background refresh started";
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(IdNow(), "v1");
+  EXPECT_EQ(script_->Calls(), 2) << "more than one refresh started";
+  script_->OpenGate();
+  Provider().WaitUntilIdle();
+  EXPECT_EQ(IdNow(), "v2");
+  EXPECT_EQ(script_->Calls(), 2);
+}
+
+TEST_F(RefreshingCredentialsTest, BackgroundRefreshFailuresBackOffAndKeepTheOldCredentials) {
+  script_->respond = [this](int call) -> Result<Credentials> {
+    if (call == 1) return Keys("v1", clock_.Now() + hours(1));
+    return MakeError(ErrorCode::kNetwork, "connect to 169.254.169.254 refused");
+  };
+  Provider().EnableBackgroundRefresh();
+  EXPECT_EQ(IdNow(), "v1");
+  clock_.Advance(minutes(46));
+  EXPECT_EQ(IdNow(), "v1");
+  Provider().WaitUntilIdle();
+  EXPECT_EQ(script_->Calls(), 2);
+  EXPECT_EQ(IdNow(), "v1");
+  Provider().WaitUntilIdle();
+  EXPECT_EQ(script_->Calls(), 2) << "retried in the background before the backoff was over";
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(IdNow(), "v1");
+  Provider().WaitUntilIdle();
+  EXPECT_EQ(script_->Calls(), 3);
+}
+
+TEST_F(RefreshingCredentialsTest, MandatoryWindowStillWaitsWithBackgroundRefresh) {
+  IssueKeysValidFor(hours(1));
+  Provider().EnableBackgroundRefresh();
+  EXPECT_EQ(IdNow(), "v1");
+  clock_.Advance(minutes(55));  // 5 minutes left: mandatory
+  EXPECT_EQ(IdNow(), "v2") << "the caller in the mandatory window got the old credentials";
+}
+
+}  // namespace
+}  // namespace s3mount

@@ -19,7 +19,8 @@
 // With profile= (or credentials_file=) only that profile's sources (2-6) are looked at.
 //
 // Every temporary source (STS, SSO, container, IMDS, credential_process) sits inside a
-// RefreshingCredentialsProvider: refreshed before expiry while the old keys keep signing.
+// RefreshingCredentialsProvider: refreshed before expiry while the old keys keep signing (in
+// the background once EnableBackgroundRefresh() was called).
 //
 // Errors are kCredentials (or the failing transport's kind). When nothing is configured, or
 // the chosen source fails, the message names every source looked at and why each was skipped
@@ -95,6 +96,11 @@ class CredentialChain final : public CredentialsProvider {
 
   Result<Credentials> GetCredentials() override;
 
+  // Lets every refreshing provider in the chain refresh on its own thread from now on (see
+  // RefreshingCredentialsProvider::EnableBackgroundRefresh): call once the process has
+  // daemonized.
+  void EnableBackgroundRefresh();
+
   // Which source is used, for the log: "profile 'dev': assume role arn:... with the static
   // keys of profile 'base'". Holds no secret.
   const std::string& description() const { return description_; }
@@ -106,6 +112,8 @@ class CredentialChain final : public CredentialsProvider {
   // Owned here because the providers hold references to them.
   std::vector<std::unique_ptr<StsClient>> sts_clients_;
   std::shared_ptr<CredentialsProvider> provider_;
+  // Every RefreshingCredentialsProvider under provider_ (owned through it).
+  std::vector<RefreshingCredentialsProvider*> refreshing_;
   std::string description_;
   // "environment: ...; profile 'default': ..." for the sources skipped before provider_.
   std::string skipped_;

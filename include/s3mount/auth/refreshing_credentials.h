@@ -14,13 +14,15 @@
 // is refreshed after 7.5 minutes, not on every call. Credentials without an expiration are
 // kept until Invalidate() (used when a credentials file changed on disk).
 //
-// Threading model: the refresh runs on the thread of the caller that triggers it; there is no
-// background thread. That caller pays the inner provider's latency (one STS or IMDS round
-// trip, about once an hour) while the other callers go on with the old credentials (advisory
-// window) or wait for it (mandatory window). Chosen over an owned background thread because it
-// needs no shutdown protocol (nothing to join, no refresh racing the destructor), no idle
-// thread per mount, and it is deterministic under a FakeClock. An inner provider that hangs
-// forever would block the triggering caller and any mandatory-window waiters: inner providers
+// Threading model: by default the refresh runs on the thread of the caller that triggers it;
+// after EnableBackgroundRefresh() (what a mount does once daemonized) an advisory refresh runs
+// on the provider's own worker thread instead, so no request waits for it. The text below
+// describes the caller-driven default. That caller pays the inner provider's latency (one STS or
+// IMDS round trip, about once an hour) while the other callers go on with the old credentials
+// (advisory window) or wait for it (mandatory window). That default needs no thread and is
+// deterministic under a FakeClock; the worker, once enabled, is joined by the destructor (which
+// so waits for a refresh in flight). An inner provider that hangs forever would block the
+// refreshing thread and any mandatory-window waiters: inner providers
 // must bound their network calls with timeouts (HttpClient does).
 //
 // Failures: a failed refresh is logged (warn; the inner error's message, never a secret) and
@@ -45,6 +47,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "s3mount/auth/credentials.h"
 #include "s3mount/common/clock.h"
@@ -73,6 +76,16 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
 
   Result<Credentials> GetCredentials() override;
 
+  // From now on, an advisory refresh runs on a worker thread of this provider (started when
+  // first needed, joined by the destructor), and every caller, the one that noticed the
+  // window included, goes on with the old credentials meanwhile. Call it only once the
+  // process will not fork() any more (main calls it after daemonizing): a forked child would
+  // wait for a worker it does not have. Mandatory-window and first loads stay on the caller.
+  void EnableBackgroundRefresh();
+
+  // Waits until no refresh is in flight (for tests).
+  void WaitUntilIdle();
+
   // Marks the cached credentials stale: the next GetCredentials refreshes them (waiting for
   // the refresh), whatever their expiry, and any backoff is forgotten. If that refresh fails,
   // the old credentials are still served while valid. A refresh already in flight when this
@@ -85,7 +98,9 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   Need NeedLocked(WallTime now) const;
   bool UsableLocked(WallTime now) const;
   Result<Credentials> ServeLocked(WallTime now) const;
-  Result<Credentials> RefreshAsCaller(std::unique_lock<std::mutex>& lock);
+  Result<Credentials> RunRefresh(std::unique_lock<std::mutex>& lock);
+  void StartBackgroundRefreshLocked();
+  void WorkerLoop();
   std::chrono::milliseconds BackoffLocked() const;
 
   const std::unique_ptr<CredentialsProvider> inner_;
@@ -103,6 +118,11 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   uint64_t refreshes_done_ = 0;           // guarded by mu_
   int consecutive_failures_ = 0;          // guarded by mu_
   std::optional<MonoTime> next_attempt_;  // guarded by mu_; no refresh before this
+  bool background_ = false;               // guarded by mu_; EnableBackgroundRefresh() called
+  bool background_requested_ = false;     // guarded by mu_; work for worker_
+  bool stopping_ = false;                 // guarded by mu_; set by the destructor
+  std::condition_variable work_;          // wakes worker_
+  std::thread worker_;                    // started by the first background refresh
 };
 
 }  // namespace s3mount
