@@ -23,7 +23,14 @@ std::string FirstEnv(const char* first, const char* second) {
   return value.empty() ? Env(second) : value;
 }
 
-std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string Quoted(std::string_view text) {
+  std::string quoted;  // built piecewise: GCC 12's -O3 -Wrestrict misfires on "'" + string
+  quoted.reserve(text.size() + 2);
+  quoted += '\'';
+  quoted += text;
+  quoted += '\'';
+  return quoted;
+}
 
 Error CredentialsError(std::string message) {
   return MakeError(ErrorCode::kCredentials, std::move(message));
@@ -95,11 +102,12 @@ class ChainAssembler {
   }
 
   // The sources of one profile (2-6 in the header's list); nullopt when it configures none.
-  // RoleSources are 2 and the profile's own 3, OwnSources 4-6; the default chain puts the
-  // environment's web identity between the two, as botocore does.
+  // RoleSources is 2, WebIdentitySources 3 (with the environment's settings winning in the
+  // default chain), OwnSources 4-6.
   Result<std::optional<Source>> ProfileSources(const ProfileConfig& profile);
   Result<std::optional<Source>> RoleSources(const ProfileConfig& profile);
-  Result<std::optional<Source>> EnvironmentWebIdentity(const ProfileConfig& profile);
+  Result<std::optional<Source>> WebIdentitySources(const ProfileConfig& profile,
+                                                   bool with_environment);
   Result<std::optional<Source>> OwnSources(const ProfileConfig& profile);
   // role_arn + source_profile: the whole source_profile chain, innermost first.
   Result<Source> SourceProfileChain(const std::string& profile);
@@ -252,21 +260,24 @@ Result<std::optional<Source>> ChainAssembler::RoleSources(const ProfileConfig& p
     return Found(SourceProfileChain(profile.name));
   }
   if (profile.credential_source.has_value()) return Found(OwnCredentials(profile, false));
-  if (!profile.web_identity_token_file.empty()) {
-    return Found(WebIdentity(profile.web_identity_token_file, profile.role_arn,
-                             profile.role_session_name, profile.duration_seconds,
-                             "profile " + Quoted(profile.name)));
-  }
   return std::optional<Source>();
 }
 
-Result<std::optional<Source>> ChainAssembler::EnvironmentWebIdentity(const ProfileConfig& profile) {
-  if (environment_.web_identity_token_file.empty()) return std::optional<Source>();
-  // As botocore: the profile's role_arn, else AWS_ROLE_ARN.
-  return Found(WebIdentity(environment_.web_identity_token_file,
-                           profile.role_arn.empty() ? environment_.role_arn : profile.role_arn,
-                           environment_.role_session_name, profile.duration_seconds,
-                           "the environment"));
+Result<std::optional<Source>> ChainAssembler::WebIdentitySources(const ProfileConfig& profile,
+                                                                 bool with_environment) {
+  // As botocore: each setting from the environment when set there, else from the profile.
+  auto pick = [with_environment](const std::string& from_environment,
+                                 const std::string& from_profile) {
+    return with_environment && !from_environment.empty() ? from_environment : from_profile;
+  };
+  const std::string token_file =
+      pick(environment_.web_identity_token_file, profile.web_identity_token_file);
+  if (token_file.empty()) return std::optional<Source>();
+  const bool from_environment = token_file != profile.web_identity_token_file;
+  return Found(WebIdentity(
+      token_file, pick(environment_.role_arn, profile.role_arn),
+      pick(environment_.role_session_name, profile.role_session_name), profile.duration_seconds,
+      from_environment ? "the environment" : "profile " + Quoted(profile.name)));
 }
 
 Result<std::optional<Source>> ChainAssembler::OwnSources(const ProfileConfig& profile) {
@@ -288,6 +299,8 @@ Result<std::optional<Source>> ChainAssembler::OwnSources(const ProfileConfig& pr
 Result<std::optional<Source>> ChainAssembler::ProfileSources(const ProfileConfig& profile) {
   auto role = RoleSources(profile);
   if (!role.ok() || role->has_value()) return role;
+  auto web_identity = WebIdentitySources(profile, /*with_environment=*/false);
+  if (!web_identity.ok() || web_identity->has_value()) return web_identity;
   return OwnSources(profile);
 }
 
@@ -322,7 +335,7 @@ Result<std::optional<Source>> ChainAssembler::DefaultChain() {
   auto role = RoleSources(config);
   if (!role.ok()) return Failed(profile_link, std::move(role).error());
   if (role->has_value()) return role;
-  auto web_identity = EnvironmentWebIdentity(config);
+  auto web_identity = WebIdentitySources(config, /*with_environment=*/true);
   if (!web_identity.ok()) {
     Skip(profile_link, profile->has_value() ? "assumes no role" : not_found);
     return Failed("web identity", std::move(web_identity).error());

@@ -36,6 +36,9 @@ ImdsOptions ImdsOptions::FromEnvironment() {
     options.endpoint = std::move(endpoint);
   }
   options.disabled = EqualsIgnoreCase(TrimAsciiSpace(GetEnv("AWS_EC2_METADATA_DISABLED")), "true");
+  // As botocore: IMDSv1 is allowed when a token cannot be had, unless this says otherwise.
+  options.allow_v1_fallback =
+      !EqualsIgnoreCase(TrimAsciiSpace(GetEnv("AWS_EC2_METADATA_V1_DISABLED")), "true");
   return options;
 }
 

@@ -272,13 +272,7 @@ Result<Credentials> ParseProcessCredentials(std::string_view json, std::string_v
 
 Result<Credentials> ProcessCredentialsProvider::GetCredentials() {
   std::lock_guard lock(mu_);
-  if (cached_ && (!cached_->expiration || clock_.Now() + kRefreshMargin < *cached_->expiration)) {
-    return *cached_;
-  }
-  auto fresh = RunAndParse();
-  if (!fresh.ok()) return std::move(fresh).error();
-  cached_ = *fresh;
-  return fresh;
+  return RunAndParse();
 }
 
 Result<Credentials> ProcessCredentialsProvider::RunAndParse() {

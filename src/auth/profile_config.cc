@@ -27,7 +27,14 @@ Error CredentialsError(std::string message) {
   return MakeError(ErrorCode::kCredentials, std::move(message));
 }
 
-std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string Quoted(std::string_view text) {
+  std::string quoted;  // built piecewise: GCC 12's -O3 -Wrestrict misfires on "'" + string
+  quoted.reserve(text.size() + 2);
+  quoted += '\'';
+  quoted += text;
+  quoted += '\'';
+  return quoted;
+}
 
 struct SharedFile {
   std::string path;

@@ -266,6 +266,19 @@ TEST_F(CredentialChainTest, ProfileWebIdentityTokenFile) {
   EXPECT_EQ(KeyIdFrom(), "ASIAWI");
 }
 
+TEST_F(CredentialChainTest, EnvironmentWebIdentitySettingsWinOverTheProfilesAndItsStaticKeys) {
+  Write(dir_->File("profile-token"), "profile-token");
+  Write(dir_->File("env-token"), "env-token");
+  Write(environment_.files.config_file,
+        "[default]\nrole_arn = arn:aws:iam::1:role/fromprofile\nweb_identity_token_file = " +
+            dir_->File("profile-token") +
+            "\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = s\n");
+  environment_.web_identity_token_file = dir_->File("env-token");
+  environment_.role_arn = "arn:aws:iam::1:role/fromenv";
+  EXPECT_EQ(KeyIdFrom(), "ASIAFROMENV");
+  EXPECT_EQ(FormValue(http_.sent().back().body, "WebIdentityToken"), "env-token");
+}
+
 TEST_F(CredentialChainTest, SsoProfileUsesTheCachedTokenAndThePortal) {
   Write(environment_.files.config_file,
         "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n"

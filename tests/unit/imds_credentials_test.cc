@@ -210,6 +210,15 @@ TEST_F(ImdsCredentialsTest, DisabledByEnvironmentSaysSo) {
   EXPECT_EQ(ImdsOptions::FromEnvironment().endpoint, "http://169.254.169.254");
 }
 
+TEST_F(ImdsCredentialsTest, VersionOneFallbackIsAllowedUnlessTheEnvironmentTurnsItOff) {
+  unsetenv("AWS_EC2_METADATA_V1_DISABLED");
+  EXPECT_TRUE(ImdsOptions::FromEnvironment().allow_v1_fallback);
+  setenv("AWS_EC2_METADATA_V1_DISABLED", "true", 1);
+  const bool allowed = ImdsOptions::FromEnvironment().allow_v1_fallback;
+  unsetenv("AWS_EC2_METADATA_V1_DISABLED");
+  EXPECT_FALSE(allowed);
+}
+
 TEST_F(ImdsCredentialsTest, HttpClientOptionsCarryTheTimeouts) {
   ImdsOptions options;
   options.connect_timeout = std::chrono::milliseconds(250);

@@ -30,6 +30,8 @@ namespace s3mount {
 
 struct ImdsOptions {
   std::string endpoint = "http://169.254.169.254";  // no trailing slash needed
+  // Whether IMDSv1 may be used when the token PUT answers 403/404/405. FromEnvironment sets
+  // it unless AWS_EC2_METADATA_V1_DISABLED is true (botocore's default and switch).
   bool allow_v1_fallback = false;
   std::chrono::seconds token_ttl{21600};
   // For the HttpClient the caller binds (see ImdsHttpClientOptions): IMDS answers in
@@ -40,7 +42,8 @@ struct ImdsOptions {
   // at once with that reason.
   bool disabled = false;
 
-  // Defaults, with AWS_EC2_METADATA_SERVICE_ENDPOINT and AWS_EC2_METADATA_DISABLED applied.
+  // Defaults, with AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED and
+  // AWS_EC2_METADATA_V1_DISABLED applied.
   static ImdsOptions FromEnvironment();
 };
 

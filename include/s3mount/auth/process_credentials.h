@@ -5,8 +5,8 @@
 //    "SessionToken": "..." (optional), "Expiration": "<ISO-8601>" (optional)}
 // A command that runs longer than the timeout is killed (the whole group).
 //
-// Credentials are kept until kRefreshMargin before their expiration (for ever when they have
-// none); the command runs again after that.
+// Every GetCredentials runs the command: keeping the credentials and running it again before
+// they expire is RefreshingCredentialsProvider's job (see credential_chain.h).
 //
 // Errors (kCredentials) name the command, its exit status or signal and the first line of its
 // stderr, never what it printed on stdout.
@@ -48,7 +48,6 @@ Result<Credentials> ParseProcessCredentials(std::string_view json, std::string_v
 class ProcessCredentialsProvider final : public CredentialsProvider {
  public:
   static constexpr std::chrono::milliseconds kDefaultTimeout{60'000};
-  static constexpr std::chrono::minutes kRefreshMargin{5};
 
   // `clock` must outlive the provider.
   ProcessCredentialsProvider(std::string command, Clock& clock,
@@ -63,8 +62,7 @@ class ProcessCredentialsProvider final : public CredentialsProvider {
   const std::string command_;
   Clock& clock_;
   const std::chrono::milliseconds timeout_;
-  std::mutex mu_;
-  std::optional<Credentials> cached_;  // guarded by mu_
+  std::mutex mu_;  // serialises runs of the command
 };
 
 }  // namespace s3mount

@@ -11,8 +11,7 @@
 //   shared-config reference (Java v2, Rust); botocore instead takes whichever of the two
 //   comes later in the file, and the two agree in the usual case where `[profile default]` was
 //   added after `aws configure` wrote `[default]`. ParseIni keeps no section order, so the
-//   order-independent rule is the one we can implement. Note that LoadProfileCredentials
-//   (profile_credentials.h) still prefers `[default]`.
+//   order-independent rule is the one we can implement; every reader here uses it.
 // - Every key set in the credentials file's section wins over the same key in the config
 //   file's (botocore merges the credentials file over the config file this way), so static
 //   keys from the credentials file win. Empty values (nested blocks such as `s3 =`) count as
