@@ -12,26 +12,12 @@
 #include <utility>
 
 #include "s3mount/common/strings.h"
+#include "s3mount/common/unique_fd.h"
 
 namespace s3mount {
 namespace {
 
 constexpr size_t kMaxTokenBytes = size_t{1} << 20;
-
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Error TokenError(const std::string& role_arn, const std::string& path, const std::string& why) {
   return MakeError(ErrorCode::kCredentials, "STS AssumeRoleWithWebIdentity of " + role_arn +
@@ -42,7 +28,7 @@ Error TokenError(const std::string& role_arn, const std::string& path, const std
 // The token in `path`, without surrounding whitespace (files often end with a newline).
 Result<std::string> ReadToken(const std::string& role_arn, const std::string& path) {
   if (path.empty()) return TokenError(role_arn, path, "is not set");
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     return TokenError(role_arn, path, std::string("cannot be opened: ") + std::strerror(errno));
   }

@@ -23,15 +23,6 @@ std::string FirstEnv(const char* first, const char* second) {
   return value.empty() ? Env(second) : value;
 }
 
-std::string Quoted(std::string_view text) {
-  std::string quoted;  // built piecewise: GCC 12's -O3 -Wrestrict misfires on "'" + string
-  quoted.reserve(text.size() + 2);
-  quoted += '\'';
-  quoted += text;
-  quoted += '\'';
-  return quoted;
-}
-
 Error CredentialsError(std::string message) {
   return MakeError(ErrorCode::kCredentials, std::move(message));
 }
@@ -120,12 +111,12 @@ class ChainAssembler {
   Result<Source> Sso(const ProfileConfig& profile);
   Source StaticKeys(const ProfileConfig& profile) {
     return Source{std::make_shared<ProfileCredentialsProvider>(environment_.files, profile.name),
-                  "the static keys of profile " + Quoted(profile.name)};
+                  "the static keys of profile " + SingleQuoted(profile.name)};
   }
   Source Process(const ProfileConfig& profile) {
     return Refreshing(
         std::make_unique<ProcessCredentialsProvider>(profile.credential_process, *context_.clock),
-        "the credential_process of profile " + Quoted(profile.name));
+        "the credential_process of profile " + SingleQuoted(profile.name));
   }
   Source Container() {
     return Refreshing(
@@ -168,7 +159,8 @@ Result<Source> ChainAssembler::Sso(const ProfileConfig& profile) {
                                    std::pair{&profile.sso_account_id, "sso_account_id"},
                                    std::pair{&profile.sso_role_name, "sso_role_name"}}) {
     if (value->empty()) {
-      return CredentialsError("profile " + Quoted(profile.name) + " uses SSO but sets no " + key);
+      return CredentialsError("profile " + SingleQuoted(profile.name) + " uses SSO but sets no " +
+                              key);
     }
   }
   SsoSettings settings{.start_url = profile.sso_start_url,
@@ -182,7 +174,7 @@ Result<Source> ChainAssembler::Sso(const ProfileConfig& profile) {
   return Refreshing(std::make_unique<SsoCredentialsProvider>(context_.fetch, *context_.clock,
                                                              std::move(settings)),
                     "SSO role " + profile.sso_role_name + " in account " + profile.sso_account_id +
-                        " (profile " + Quoted(profile.name) + ")");
+                        " (profile " + SingleQuoted(profile.name) + ")");
 }
 
 Result<Source> ChainAssembler::CredentialSourceOf(const ProfileConfig& profile) {
@@ -191,20 +183,20 @@ Result<Source> ChainAssembler::CredentialSourceOf(const ProfileConfig& profile) 
       auto source = EnvironmentSource(environment_);
       if (!source.ok()) return std::move(source).error();
       if (source->has_value()) return std::move(**source);
-      return CredentialsError("profile " + Quoted(profile.name) +
+      return CredentialsError("profile " + SingleQuoted(profile.name) +
                               " has credential_source = Environment, but AWS_ACCESS_KEY_ID and "
                               "AWS_SECRET_ACCESS_KEY are not set");
     }
     case CredentialSource::kEc2InstanceMetadata:
       if (environment_.imds.disabled) {
-        return CredentialsError("profile " + Quoted(profile.name) +
+        return CredentialsError("profile " + SingleQuoted(profile.name) +
                                 " has credential_source = Ec2InstanceMetadata, but "
                                 "AWS_EC2_METADATA_DISABLED turns the metadata service off");
       }
       return Imds();
     case CredentialSource::kEcsContainer:
       if (!environment_.container.configured()) {
-        return CredentialsError("profile " + Quoted(profile.name) +
+        return CredentialsError("profile " + SingleQuoted(profile.name) +
                                 " has credential_source = EcsContainer, but neither "
                                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
                                 "AWS_CONTAINER_CREDENTIALS_FULL_URI is set");
@@ -226,7 +218,7 @@ Result<Source> ChainAssembler::OwnCredentials(const ProfileConfig& profile, bool
   auto own = ProfileSources(profile);
   if (!own.ok()) return std::move(own).error();
   if (own->has_value()) return std::move(**own);
-  return CredentialsError("source profile " + Quoted(profile.name) +
+  return CredentialsError("source profile " + SingleQuoted(profile.name) +
                           " has no credentials of its own (static keys, credential_source, "
                           "web identity, SSO or credential_process)");
 }
@@ -277,7 +269,7 @@ Result<std::optional<Source>> ChainAssembler::WebIdentitySources(const ProfileCo
   return Found(WebIdentity(
       token_file, pick(environment_.role_arn, profile.role_arn),
       pick(environment_.role_session_name, profile.role_session_name), profile.duration_seconds,
-      from_environment ? "the environment" : "profile " + Quoted(profile.name)));
+      from_environment ? "the environment" : "profile " + SingleQuoted(profile.name)));
 }
 
 Result<std::optional<Source>> ChainAssembler::OwnSources(const ProfileConfig& profile) {
@@ -289,7 +281,7 @@ Result<std::optional<Source>> ChainAssembler::OwnSources(const ProfileConfig& pr
   }
   if (!profile.credential_process.empty()) return std::optional<Source>(Process(profile));
   if (!profile.role_arn.empty()) {
-    return CredentialsError("profile " + Quoted(profile.name) +
+    return CredentialsError("profile " + SingleQuoted(profile.name) +
                             " sets role_arn but neither source_profile, credential_source nor "
                             "web_identity_token_file");
   }
@@ -310,7 +302,7 @@ Result<Source> ChainAssembler::ProfileOnly(const std::string& profile) {
   auto sources = ProfileSources(*config);
   if (!sources.ok()) return std::move(sources).error();
   if (sources->has_value()) return std::move(**sources);
-  return CredentialsError("profile " + Quoted(profile) +
+  return CredentialsError("profile " + SingleQuoted(profile) +
                           " has no credentials: set aws_access_key_id and "
                           "aws_secret_access_key, role_arn with source_profile or "
                           "credential_source, web_identity_token_file, SSO or credential_process");
@@ -324,7 +316,7 @@ Result<std::optional<Source>> ChainAssembler::DefaultChain() {
 
   const bool named = !environment_.profile.empty();
   const std::string profile_name = named ? environment_.profile : "default";
-  const std::string profile_link = "profile " + Quoted(profile_name);
+  const std::string profile_link = "profile " + SingleQuoted(profile_name);
   auto profile = FindProfileConfig(environment_.files, profile_name);
   if (!profile.ok()) return Failed(profile_link, std::move(profile).error());
   const std::string not_found = "not found in " + environment_.files.credentials_file + " or " +
@@ -391,7 +383,7 @@ Result<std::unique_ptr<CredentialChain>> CredentialChain::Build(const ChainReque
     auto found = assembler.ProfileOnly(name);
     if (!found.ok()) return std::move(found).error();
     source = std::move(found).value();
-    source.description = "profile " + Quoted(name) + ": " + source.description;
+    source.description = "profile " + SingleQuoted(name) + ": " + source.description;
   } else {
     auto found = assembler.DefaultChain();
     if (!found.ok()) return std::move(found).error();

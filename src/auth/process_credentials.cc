@@ -20,6 +20,7 @@
 #include "s3mount/auth/credentials_json.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/common/time_format.h"
+#include "s3mount/common/unique_fd.h"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawn
 
@@ -27,34 +28,9 @@ namespace s3mount {
 namespace {
 
 // An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 struct Pipe {
-  Fd read_end;
-  Fd write_end;
+  UniqueFd read_end;
+  UniqueFd write_end;
 };
 
 std::string Quoted(std::string_view command) {
@@ -71,7 +47,7 @@ Result<Pipe> MakePipe(std::string_view command) {
     return ProcessError(command, ErrorCode::kCredentials,
                         std::string("could not start: pipe: ") + std::strerror(errno));
   }
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 // posix_spawn's attribute objects, destroyed on scope exit.

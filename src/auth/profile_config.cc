@@ -27,15 +27,6 @@ Error CredentialsError(std::string message) {
   return MakeError(ErrorCode::kCredentials, std::move(message));
 }
 
-std::string Quoted(std::string_view text) {
-  std::string quoted;  // built piecewise: GCC 12's -O3 -Wrestrict misfires on "'" + string
-  quoted.reserve(text.size() + 2);
-  quoted += '\'';
-  quoted += text;
-  quoted += '\'';
-  return quoted;
-}
-
 struct SharedFile {
   std::string path;
   bool exists = false;
@@ -123,8 +114,8 @@ class MergedProfile {
   // "profile 'x' in FILE: KEY" for messages about one key.
   std::string Where(const std::string& key) const {
     auto it = origin_.find(key);
-    return "profile " + Quoted(name_) + (it == origin_.end() ? "" : " in " + it->second) + ": " +
-           key;
+    return "profile " + SingleQuoted(name_) + (it == origin_.end() ? "" : " in " + it->second) +
+           ": " + key;
   }
 
  private:
@@ -139,7 +130,7 @@ Result<std::optional<int>> ParseDuration(const MergedProfile& merged) {
   int value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    return CredentialsError(merged.Where("duration_seconds") + " " + Quoted(text) +
+    return CredentialsError(merged.Where("duration_seconds") + " " + SingleQuoted(text) +
                             " is not a whole number of seconds");
   }
   if (value < kMinDurationSeconds || value > kMaxDurationSeconds) {
@@ -157,7 +148,7 @@ Result<std::optional<CredentialSource>> ParseCredentialSource(const MergedProfil
         CredentialSource::kEcsContainer}) {
     if (text == CredentialSourceName(source)) return std::optional<CredentialSource>(source);
   }
-  return CredentialsError(merged.Where("credential_source") + " " + Quoted(text) +
+  return CredentialsError(merged.Where("credential_source") + " " + SingleQuoted(text) +
                           " is not one of Environment, Ec2InstanceMetadata, EcsContainer");
 }
 
@@ -175,9 +166,9 @@ Status ResolveSsoSession(const SharedFile& config, const MergedProfile& merged,
     auto it = session->find(key);
     if (it == session->end() || it->second.empty()) continue;
     if (!field->empty() && *field != it->second) {
-      return CredentialsError(merged.Where(key) + " " + Quoted(*field) +
+      return CredentialsError(merged.Where(key) + " " + SingleQuoted(*field) +
                               " differs from the value in [sso-session " + profile.sso_session +
-                              "] " + Quoted(it->second));
+                              "] " + SingleQuoted(it->second));
     }
     *field = it->second;
   }
@@ -211,7 +202,7 @@ Result<ProfileConfig> BuildProfile(const SharedFiles& files, std::string_view na
   const IniSection* from_creds = FindCredentialsProfile(files.credentials.sections, name);
   const IniSection* from_config = FindConfigProfile(files.config.sections, name);
   if (from_creds == nullptr && from_config == nullptr) {
-    return CredentialsError("profile " + Quoted(name) + " not found in " +
+    return CredentialsError("profile " + SingleQuoted(name) + " not found in " +
                             files.credentials.Describe() + " or " + files.config.Describe());
   }
   const MergedProfile merged(name, files.credentials, from_creds, files.config, from_config);
@@ -227,7 +218,7 @@ Result<ProfileConfig> BuildProfile(const SharedFiles& files, std::string_view na
   if (!source.ok()) return std::move(source).error();
   profile.credential_source = *source;
   if (!profile.source_profile.empty() && profile.credential_source.has_value()) {
-    return CredentialsError("profile " + Quoted(name) +
+    return CredentialsError("profile " + SingleQuoted(name) +
                             " sets both source_profile and credential_source; an assume-role "
                             "profile takes one of them");
   }
@@ -284,7 +275,7 @@ Result<std::optional<ProfileConfig>> FindProfileConfig(const AwsSharedFiles& fil
 Result<Credentials> ProfileStaticKeys(const ProfileConfig& profile) {
   const bool has_id = !profile.access_key_id.empty();
   const bool has_secret = !profile.secret_access_key.empty();
-  std::string where = "profile " + Quoted(profile.name);
+  std::string where = "profile " + SingleQuoted(profile.name);
   if (!profile.files.empty()) {
     where += " in " + profile.files.front();
     if (profile.files.size() > 1) where += " and " + profile.files.back();
@@ -336,14 +327,14 @@ Result<std::vector<ProfileConfig>> ResolveSourceChain(const AwsSharedFiles& file
       return CredentialsError("source_profile cycle: " + ChainText(chain, next));
     }
     if (static_cast<int>(chain.size()) >= kMaxSourceProfileChain) {
-      return CredentialsError("source_profile chain from profile " + Quoted(profile) +
+      return CredentialsError("source_profile chain from profile " + SingleQuoted(profile) +
                               " is longer than " + std::to_string(kMaxSourceProfileChain) +
                               " profiles: " + ChainText(chain, next));
     }
     auto source = BuildProfile(*loaded, next);
     if (!source.ok()) {
       Error error = std::move(source).error();
-      error.message = "source_profile of profile " + Quoted(last.name) + ": " + error.message;
+      error.message = "source_profile of profile " + SingleQuoted(last.name) + ": " + error.message;
       return error;
     }
     chain.push_back(std::move(source).value());

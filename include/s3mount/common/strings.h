@@ -36,4 +36,14 @@ inline std::string_view TrimAsciiSpace(std::string_view text) {
   return text;
 }
 
+// 'text', for messages. Built piecewise: GCC 12's -O3 -Wrestrict misfires on "'" + string.
+inline std::string SingleQuoted(std::string_view text) {
+  std::string quoted;
+  quoted.reserve(text.size() + 2);
+  quoted += '\'';
+  quoted += text;
+  quoted += '\'';
+  return quoted;
+}
+
 }  // namespace s3mount
