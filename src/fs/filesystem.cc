@@ -28,6 +28,7 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
     : store(store_in),
       clock(clock_in),
       metadata(metadata_in),
+      blocks(blocks_in),
       options(std::move(options_in)),
       keys(options.prefix),
       filter(std::move(filter_in)),

@@ -6,6 +6,7 @@
 // held (handles_mu guards the maps only); the caches' and the inode table's locks are leaves.
 #pragma once
 
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,7 @@ struct Filesystem::Impl {
   // Forgets the cached listings of every directory above `path`.
   void InvalidateListingsAbove(const std::string& path);
   static std::string NameOf(const std::string& path);
+  static std::string ParentOf(const std::string& path);
   // What `path` is, using a fresh cached listing of its parent when there is one (no LIST;
   // no request at all for a name the listing does not have).
   Result<PathEntry> ResolveInDirectory(const std::string& path);
@@ -121,6 +123,7 @@ struct Filesystem::Impl {
   ObjectStore& store;
   Clock& clock;
   MetadataCache& metadata;
+  BlockCache& blocks;
   const FilesystemOptions options;
   const KeyMapper keys;
   const PathFilter filter;
@@ -142,6 +145,22 @@ struct Filesystem::Impl {
   std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories;  // guarded by handles_mu
   std::map<uint64_t, std::shared_ptr<FileHandle>> files;             // guarded by handles_mu
   std::map<InodeId, OpenFileRecord> open_files;                      // guarded by handles_mu
+
+  // filesystem_events.cc
+  // Whether an event with `sequencer` for `key` is older than (or the same as) one already
+  // applied; records it otherwise. Events without a sequencer are always applied.
+  bool AlreadyApplied(const std::string& key, const std::string& sequencer);
+  // Whether the caches already hold what the event says: the echo of this mount's own write.
+  bool AlreadyKnown(const std::string& path, bool marker, const ObjectChange& change);
+  // The kernel's view of `path`: walked from the root through the inodes the kernel knows.
+  // The first component it does not know is a dentry to drop (a negative one, perhaps); when
+  // it knows them all, the last one's dentry and inode go, and its parent directory's inode.
+  KernelInvalidations KernelViewOf(const std::string& path) const;
+  // The newest sequencer applied per key, to skip events that arrive
+  // late or twice (bounded: the oldest keys are forgotten first).
+  std::mutex events_mu;
+  std::map<std::string, std::string> applied_sequencers;  // guarded by events_mu
+  std::list<std::string> sequencer_order;                 // guarded by events_mu; oldest first
 };
 
 }  // namespace s3mount

@@ -10,11 +10,6 @@ namespace {
 
 constexpr uint32_t kPermissionBits = 07777;
 
-std::string ParentOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
 }  // namespace
 
 Status Filesystem::Impl::RequireWritable() const {
@@ -41,6 +36,11 @@ void Filesystem::Impl::InvalidateListingsAbove(const std::string& path) {
     directory = ParentOf(directory);
     listings.Invalidate(directory, now);
   }
+}
+
+std::string Filesystem::Impl::ParentOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
 std::string Filesystem::Impl::NameOf(const std::string& path) {
@@ -73,6 +73,8 @@ void Filesystem::Impl::Removed(const std::string& path) {
   const MonoTime now = clock.Monotonic();
   metadata.MarkChanged(path, now);
   metadata.InvalidatePrefix(path);
+  // Known missing: also how the change event of this very delete is recognised as ours.
+  metadata.Insert(path, PathEntry{.kind = PathKind::kMissing, .fetched_at = now});
   // Implicit parent directories may have vanished with it.
   for (std::string parent = ParentOf(path); !parent.empty(); parent = ParentOf(parent)) {
     metadata.MarkChanged(parent, now);

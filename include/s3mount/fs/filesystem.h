@@ -21,6 +21,7 @@
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
+#include "s3mount/events/s3_event.h"
 #include "s3mount/fs/attributes.h"
 #include "s3mount/fs/content_type.h"
 #include "s3mount/fs/path_rules.h"
@@ -127,6 +128,14 @@ struct FilesystemStats {
   uint32_t name_max = 255;
 };
 
+// What the kernel must forget after a change another client made (the FUSE notify calls).
+struct KernelInvalidations {
+  std::vector<std::pair<InodeId, std::string>> entries;  // (parent, name): its dentry
+  std::vector<InodeId> inodes;                           // attributes and cached pages
+
+  bool empty() const { return entries.empty() && inodes.empty(); }
+};
+
 class Filesystem {
  public:
   // Validates the options (include/exclude patterns); every reference must outlive it.
@@ -191,6 +200,15 @@ class Filesystem {
                         std::optional<uint64_t> handle);
   Status SetXattr(InodeId inode, std::string_view name, std::string_view value, XattrMode mode);
   Status RemoveXattr(InodeId inode, std::string_view name);
+
+  // A change another client made to the bucket, from an S3 event notification: forgets what
+  // the caches knew of the key (its metadata, negative entries, cached blocks), of its
+  // directory's listing and of the directories above it (implicit ones may appear or
+  // vanish), so that the next access asks S3. Changes outside the mount's prefix, events
+  // older than one already applied to the key (by sequencer) and the echo of this mount's
+  // own writes (same ETag as cached; a delete of a path known to be missing) change nothing.
+  // Returns what the kernel must forget; the caller tells it, holding no lock of ours.
+  KernelInvalidations ApplyRemoteChange(const ObjectChange& change);
 
   // Where staging files go ("" on a read-only mount).
   std::string staging_directory() const;
