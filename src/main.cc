@@ -244,9 +244,9 @@ int Main(int argc, char** argv) {
   if (Status status = ConfigureLogging(logging); !status.ok()) return Fail(status.error().message);
   if (scrubbed) {
     spdlog::warn(
-        "secret_access_key=/session_token= were given as mount options: any local user could "
-        "read them in the process list until s3mount hid them; prefer passwd_file=, "
-        "credentials in the environment or an AWS profile");
+        "secrets (secret_access_key=, session_token= or a redis_url= password) were given as "
+        "mount options: any local user could read them in the process list until s3mount hid "
+        "them; prefer passwd_file=, credentials in the environment or an AWS profile");
   }
   return Serve(*config);
 }

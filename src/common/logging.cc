@@ -71,6 +71,15 @@ std::string RedactSecrets(std::string_view text) {
   MaskAfter(out, "secret_access_key=", ",&; \r\n\"'");
   MaskAfter(out, "session_token=", ",&; \r\n\"'");
   MaskAfter(out, "SecretAccessKey\":\"", "\"");
+  // redis://[user]:PASSWORD@host
+  for (size_t at = out.find("redis://"); at != std::string::npos; at = out.find("redis://", at)) {
+    at += 8;
+    const size_t end = out.find_first_of("@/, \r\n\"'", at);
+    if (end == std::string::npos || out[end] != '@') continue;
+    const size_t colon = out.find(':', at);
+    if (colon == std::string::npos || colon > end) continue;
+    out.replace(colon + 1, end - colon - 1, "***");
+  }
   return out;
 }
 

@@ -56,6 +56,9 @@ Error Invalid(std::string message) {
 struct Builder {
   MountConfig config;
   bool log_level_set = false;
+  bool stat_ttl_set = false;
+  bool negative_ttl_set = false;
+  bool list_ttl_set = false;
   bool anonymous = false;
   std::string access_key_id;
   std::string secret_access_key;
@@ -285,11 +288,27 @@ constexpr OptionSpec kOptions[] = {
      return Store(ParseOctal(v, 07777), b.config.attributes.dir_permissions); }},
   // Caching.
   {"stat_ttl", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseSeconds(v), b.config.stat_ttl); }},
+     b.stat_ttl_set = true; return Store(ParseSeconds(v), b.config.stat_ttl); }},
   {"negative_ttl", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseSeconds(v), b.config.negative_ttl); }},
+     b.negative_ttl_set = true; return Store(ParseSeconds(v), b.config.negative_ttl); }},
   {"list_ttl", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseSeconds(v), b.config.list_ttl); }},
+     b.list_ttl_set = true; return Store(ParseSeconds(v), b.config.list_ttl); }},
+  // Change notifications.
+  {"sqs_queue_url", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(HttpUrl(v));
+     b.config.events.sqs_queue_url = std::string(v); return OkStatus(); }},
+  {"sqs_region", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v));
+     b.config.events.sqs_region = std::string(v); return OkStatus(); }},
+  {"redis_url", true, [](std::string_view v, Builder& b) -> Status {
+     if (!v.starts_with("redis://")) return Invalid("must be a redis:// URL");
+     b.config.events.redis_url = std::string(v); return OkStatus(); }},
+  {"redis_channel", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v));
+     b.config.events.redis_channel = std::string(v); return OkStatus(); }},
+  {"redis_list", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v));
+     b.config.events.redis_list = std::string(v); return OkStatus(); }},
   {"cache_size", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseByteSize(v, kMaxCacheBytes), b.config.cache_bytes); }},
   {"readahead", true, [](std::string_view v, Builder& b) -> Status {
@@ -573,6 +592,34 @@ Status CheckCombinations(const Builder& b) {
 
 }  // namespace
 
+// One source of change notifications at most, complete; with one, the metadata caches default
+// to an hour, since freshness then comes from the events.
+Status CheckChangeNotifications(Builder& b) {
+  EventsConfig& events = b.config.events;
+  const bool redis = !events.redis_url.empty();
+  if (!events.sqs_queue_url.empty() && redis) {
+    return Invalid("sqs_queue_url= and redis_url= cannot be used together");
+  }
+  if (!events.sqs_region.empty() && events.sqs_queue_url.empty()) {
+    return Invalid("sqs_region= needs sqs_queue_url=");
+  }
+  const bool channel = !events.redis_channel.empty();
+  const bool list = !events.redis_list.empty();
+  if (!redis && (channel || list)) {
+    return Invalid(std::string(channel ? "redis_channel=" : "redis_list=") + " needs redis_url=");
+  }
+  if (redis && channel == list) {
+    return Invalid(
+        "redis_url= needs exactly one of redis_channel= (SUBSCRIBE) and redis_list= "
+        "(MinIO's access format)");
+  }
+  if (!events.enabled()) return OkStatus();
+  if (!b.stat_ttl_set) b.config.stat_ttl = kEventDrivenTtl;
+  if (!b.negative_ttl_set) b.config.negative_ttl = kEventDrivenTtl;
+  if (!b.list_ttl_set) b.config.list_ttl = kEventDrivenTtl;
+  return OkStatus();
+}
+
 Result<MountConfig> ValidateMountConfig(RawMountOptions raw) {
   Builder b;
   b.config.attributes.uid = static_cast<uint32_t>(getuid());
@@ -587,6 +634,7 @@ Result<MountConfig> ValidateMountConfig(RawMountOptions raw) {
   S3M_RETURN_IF_ERROR(ChooseCredentials(b));
   UseEnvironmentRegion(b.config);
   S3M_RETURN_IF_ERROR(CheckCombinations(b));
+  S3M_RETURN_IF_ERROR(CheckChangeNotifications(b));
 
   b.config.single_threaded = raw.single_threaded;
   b.config.debug = raw.debug;

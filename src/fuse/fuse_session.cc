@@ -107,4 +107,22 @@ Status FuseMount::Run() {
   return OkStatus();
 }
 
+void FuseMount::Invalidate(const KernelInvalidations& kernel) {
+  fuse_session* session = impl_->session.get();
+  for (const auto& [parent, name] : kernel.entries) {
+    const int rc = fuse_lowlevel_notify_inval_entry(session, parent, name.data(), name.size());
+    // -ENOENT: the kernel had nothing cached for it; nothing to do.
+    if (rc != 0 && rc != -ENOENT) {
+      spdlog::debug("invalidating the kernel's entry for {} in inode {}: {}", name, parent,
+                    std::strerror(-rc));
+    }
+  }
+  for (InodeId inode : kernel.inodes) {
+    const int rc = fuse_lowlevel_notify_inval_inode(session, inode, 0, 0);
+    if (rc != 0 && rc != -ENOENT) {
+      spdlog::debug("invalidating the kernel's inode {}: {}", inode, std::strerror(-rc));
+    }
+  }
+}
+
 }  // namespace s3mount

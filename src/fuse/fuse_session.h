@@ -3,7 +3,8 @@
 // parent process exits only then), Run() serves requests until unmount or a signal
 // (SIGINT/SIGTERM/SIGHUP unmount cleanly), and the destructor unmounts and frees everything.
 //
-// Thread-safety: used from main's thread only; the session loop starts its own workers.
+// Thread-safety: used from main's thread only (Invalidate from any thread); the session loop
+// starts its own workers.
 #pragma once
 
 #include <memory>
@@ -38,6 +39,11 @@ class FuseMount {
   Status Daemonize(bool foreground);
   // Serves requests until unmounted or signalled; kNetwork-free: errors are libfuse's.
   Status Run();
+
+  // Tells the kernel to forget the dentries and inodes (attributes and cached pages) of a
+  // change made elsewhere. Callable from any thread between Mount() and destruction, with no
+  // filesystem lock held (the kernel may call back into the filesystem meanwhile).
+  void Invalidate(const KernelInvalidations& kernel);
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include <fuse.h>
 #include <fuse_opt.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -186,6 +187,14 @@ Caching:
   -o readahead=SIZE      most bytes read ahead of sequential reads (default: 64M)
   -o max_threads=N       FUSE worker threads, 1 to 1024 (default: 16)
 
+Change notifications (the three TTLs above then default to 3600):
+  -o sqs_queue_url=URL   apply the bucket's S3 event notifications from this SQS
+                         queue (signed like S3; sqs_region=NAME if not in the URL)
+  -o redis_url=redis://[:PASSWORD@]HOST[:PORT][/DB]
+                         ... or from Redis, with one of:
+  -o redis_channel=NAME  SUBSCRIBE: each message is S3 event JSON
+  -o redis_list=KEY      MinIO's Redis target, format=access (BLMOVE, reliable)
+
 Filtering (patterns as fnmatch(3) on paths below the mount root; repeatable):
   -o include=GLOB        show only matching objects
   -o exclude=GLOB        hide matching objects (wins over include)
@@ -225,6 +234,17 @@ bool ScrubSecretArguments(int argc, char** argv) {
         for (; *at != '\0' && *at != ','; ++at) *at = '*';
         found = true;
       }
+    }
+    // redis_url=redis://[user]:PASSWORD@host...: the password.
+    for (char* at = std::strstr(argv[i], "redis://"); at != nullptr;
+         at = std::strstr(at, "redis://")) {
+      at += std::strlen("redis://");
+      char* end = at;
+      while (*end != '\0' && *end != ',' && *end != '@' && *end != '/') ++end;
+      char* colon = std::find(at, end, ':');
+      if (*end != '@' || colon == end) continue;
+      for (char* c = colon + 1; c < end; ++c) *c = '*';
+      found = true;
     }
   }
   return found;

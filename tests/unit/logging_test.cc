@@ -35,6 +35,14 @@ TEST(RedactSecretsTest, CredentialFilesAndJson) {
             R"({"SecretAccessKey":"***","AccessKeyId":"AKIA"})");
 }
 
+TEST(RedactSecretsTest, RedisUrlPasswords) {
+  EXPECT_EQ(RedactSecrets("cannot connect to redis://:hunter2@cache:6379/1: refused"),
+            "cannot connect to redis://:***@cache:6379/1: refused");
+  EXPECT_EQ(RedactSecrets("redis_url=redis://user:pw@host,redis_list=x"),
+            "redis_url=redis://user:***@host,redis_list=x");
+  EXPECT_EQ(RedactSecrets("redis://host:6379/0"), "redis://host:6379/0");
+}
+
 TEST(LoggingTest, UnknownLevelIsAnError) {
   Status status = ConfigureLogging({.level = "loud"});
   ASSERT_FALSE(status.ok());

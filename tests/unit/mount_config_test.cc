@@ -170,6 +170,35 @@ TEST_F(MountConfigTest, RoleArnAndStsEndpointOptions) {
   EXPECT_FALSE(Validate({"sts_endpoint=sts.example.com"}).ok());
 }
 
+TEST_F(MountConfigTest, ChangeNotificationOptionsAndTheirLongerDefaultTtls) {
+  MountConfig plain = MustValidate({});
+  EXPECT_FALSE(plain.events.enabled());
+  EXPECT_EQ(plain.stat_ttl, std::chrono::seconds(60));
+  MountConfig sqs = MustValidate(
+      {"sqs_queue_url=https://sqs.eu-west-1.amazonaws.com/123456789012/q", "list_ttl=30"});
+  EXPECT_TRUE(sqs.events.enabled());
+  EXPECT_EQ(sqs.stat_ttl, kEventDrivenTtl);
+  EXPECT_EQ(sqs.negative_ttl, kEventDrivenTtl);
+  EXPECT_EQ(sqs.list_ttl, std::chrono::seconds(30)) << "an explicit TTL wins";
+  MountConfig redis = MustValidate({"redis_url=redis://cache:6379", "redis_list=bucketevents"});
+  EXPECT_EQ(redis.events.redis_list, "bucketevents");
+  EXPECT_EQ(redis.stat_ttl, kEventDrivenTtl);
+  for (const auto& [options, message] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"redis_url=redis://c", "sqs_queue_url=http://q/1/q", "redis_channel=x"},
+            "sqs_queue_url= and redis_url= cannot be used together"},
+           {{"redis_url=redis://c"},
+            "redis_url= needs exactly one of redis_channel= (SUBSCRIBE) and redis_list= "
+            "(MinIO's access format)"},
+           {{"redis_channel=x"}, "redis_channel= needs redis_url="},
+           {{"sqs_region=eu-west-1"}, "sqs_region= needs sqs_queue_url="},
+           {{"redis_url=http://c"}, "redis_url=http://c: must be a redis:// URL"}}) {
+    auto config = Validate(options);
+    ASSERT_FALSE(config.ok()) << options.front();
+    EXPECT_EQ(config.error().message, message);
+  }
+}
+
 TEST_F(MountConfigTest, RelativePathsAreMadeAbsolute) {
   // The daemon changes to / when it goes to the background; relative paths would break.
   MountConfig c = MustValidate({"passwd_file=creds", "log_file=logs/s3.log", "ca_bundle=ca.pem"});

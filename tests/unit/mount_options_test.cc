@@ -351,5 +351,17 @@ TEST(ScrubSecretArgumentsTest, HidesSecretValuesInPlaceAndNothingElse) {
   EXPECT_EQ(plain, "-oro");
 }
 
+TEST(ScrubSecretArgumentsTest, HidesTheRedisPassword) {
+  std::string program = "s3mount";
+  std::string options = "-oredis_url=redis://:hunter2@cache:6379/2,redis_list=events";
+  std::string acl = "redis_url=redis://mount:s3cret@cache";
+  std::string open = "redis_url=redis://cache:6379";
+  std::vector<char*> argv = {program.data(), options.data(), acl.data(), open.data()};
+  EXPECT_TRUE(ScrubSecretArguments(static_cast<int>(argv.size()), argv.data()));
+  EXPECT_EQ(options, "-oredis_url=redis://:*******@cache:6379/2,redis_list=events");
+  EXPECT_EQ(acl, "redis_url=redis://mount:******@cache");
+  EXPECT_EQ(open, "redis_url=redis://cache:6379");
+}
+
 }  // namespace
 }  // namespace s3mount

@@ -65,6 +65,21 @@ struct CredentialsConfig {
   std::string sts_endpoint;
 };
 
+// Change notifications (sqs_queue_url=, redis_url= with redis_channel= or redis_list=).
+struct EventsConfig {
+  std::string sqs_queue_url;
+  std::string sqs_region;  // "" = from the queue URL's host
+  std::string redis_url;   // redis://[:password@]host:port[/db]; the password is never logged
+  std::string redis_channel;
+  std::string redis_list;
+
+  bool enabled() const { return !sqs_queue_url.empty() || !redis_url.empty(); }
+};
+
+// The metadata TTLs (stat_ttl, negative_ttl, list_ttl) when change notifications keep the
+// caches fresh and the options do not set them.
+inline constexpr std::chrono::seconds kEventDrivenTtl{3600};
+
 struct MountConfig {
   // What to mount where.
   std::string bucket;
@@ -78,6 +93,7 @@ struct MountConfig {
   // the client follows S3's region redirects anyway.
   bool region_set = false;
   CredentialsConfig credentials;
+  EventsConfig events;
 
   // Ownership and modes of objects without s3fs metadata (uid=, gid=, file_mode=, dir_mode=)
   // and umask=. uid/gid default to the user running s3mount.
