@@ -95,6 +95,16 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Called by libcurl about once a second and on every chunk: stops the transfer when the
+// request's cancel flag is set.
+int OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+               curl_off_t /*ulnow*/) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (transfer->request->cancel == nullptr || !transfer->request->cancel->load()) return 0;
+  transfer->callback_error = MakeError(ErrorCode::kCancelled, "request cancelled");
+  return 1;  // aborts the transfer with CURLE_ABORTED_BY_CALLBACK
+}
+
 int OnSeek(void* user, curl_off_t offset, int origin) {
   auto* transfer = static_cast<Transfer*>(user);
   if (origin != SEEK_SET || offset < 0 ||
@@ -216,6 +226,11 @@ void HttpClient::Impl::Configure(CURL* easy, const HttpRequest& request, Transfe
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
   if (!options.ca_bundle.empty()) {
     curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_bundle.c_str());
+  }
+  if (request.cancel != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &transfer);
   }
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);

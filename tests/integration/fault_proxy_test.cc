@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "s3mount/s3/http_client.h"
 #include "tests/support/free_port.h"
 #include "tests/support/moto_fixture.h"
 
@@ -277,6 +278,29 @@ TEST_F(FaultProxyTest, StallTripsTheLowSpeedTimeout) {
   auto start = steady_clock::now();
   proxy_.reset();
   EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(2)) << "destructor waited";
+}
+
+// HttpClient's cancel flag (used to end SQS long polls at unmount) cuts a silent request short.
+TEST_F(FaultProxyTest, HttpClientCancelFlagEndsAWaitingRequest) {
+  proxy_->AddFault(Fault::Delay(std::chrono::seconds(20)));
+  HttpClient client(HttpClientOptions{});
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    cancel = true;
+  });
+  const auto start = steady_clock::now();
+  auto reply =
+      client.Perform(HttpRequest{.method = "GET", .url = ProxyUrl(kObjectKey), .cancel = &cancel});
+  const auto elapsed = steady_clock::now() - start;
+  canceller.join();
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, ErrorCode::kCancelled) << reply.error().ToString();
+  EXPECT_LT(elapsed, std::chrono::seconds(3)) << "the cancelled request went on waiting";
+  // The handle goes back to the pool: the next request on it must not see the old flag.
+  auto next = client.Perform(HttpRequest{.method = "GET", .url = ProxyUrl(kObjectKey)});
+  ASSERT_TRUE(next.ok()) << next.error().ToString();
+  EXPECT_GT(next->status, 0) << "an answer (unsigned, so moto may refuse it) and no cancel";
 }
 
 TEST_F(FaultProxyTest, StallThenResumeDeliversEverything) {

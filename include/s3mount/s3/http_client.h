@@ -11,6 +11,7 @@
 // except the share locks libcurl takes itself.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -32,6 +33,9 @@ struct HttpRequest {
   std::string url;     // fully encoded
   HeaderList headers;
   std::string_view body;  // not owned; sent for PUT and POST
+  // When set and it becomes true, the transfer stops within about a second with kCancelled
+  // (a long poll cut short at shutdown). Not owned.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {
