@@ -36,7 +36,7 @@ struct UrlParts {
 
 // Splits "scheme://host[:port]/path"; an error message when it does not look like that.
 Result<UrlParts> SplitUrl(std::string_view url) {
-  auto bad = [](std::string why) { return MakeError(ErrorCode::kInvalidArgument, why); };
+  auto bad = [](std::string why) { return MakeError(ErrorCode::kInvalidArgument, std::move(why)); };
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
       return bad("it holds a space, a control or a non-ASCII character");
@@ -494,6 +494,40 @@ Result<SqsDeleteResult> ParseXmlDeletes(const HttpResponse& response) {
 
 }  // namespace
 
+Result<HttpResponse> SqsClient::CallJson(std::string_view action, const std::string& body,
+                                         const Credentials& credentials,
+                                         std::string* fall_back_because) {
+  const std::string prefix = Prefix(action);
+  const SqsProtocol mode = protocol_.load();
+  auto response = Send(SqsProtocol::kJson, action, body, credentials);
+  if (!response.ok()) return TransportError(prefix, std::move(response).error(), credentials);
+  json reply = ParseJsonLenient(response->body);
+  if (reply.is_object()) {
+    SqsProtocol expected = SqsProtocol::kAuto;
+    auto error = JsonErrorOf(reply);
+    if (response->status >= 200 && response->status <= 299 && !error) {
+      protocol_.compare_exchange_strong(expected, SqsProtocol::kJson);
+      return std::move(*response);
+    }
+    if (error) {
+      protocol_.compare_exchange_strong(expected, SqsProtocol::kJson);
+      return SqsError(prefix, *error, *response, credentials);
+    }
+    return ReplyError(KindOfStatus(response->status),
+                      prefix + Describe(*response) + " with JSON that is not an SQS error",
+                      *response);
+  }
+  auto xml_error = XmlErrorIn(response->body);
+  if (xml_error && (mode == SqsProtocol::kJson ||
+                    IsProtocolIndependent(KindOfSqsCode(xml_error->code, response->status)))) {
+    return SqsError(prefix, *xml_error, *response, credentials);
+  }
+  Error error = ReplyError(ErrorCode::kInvalidResponse,
+                           prefix + "the reply is not JSON: " + Describe(*response), *response);
+  if (mode != SqsProtocol::kJson) *fall_back_because = Describe(*response);
+  return error;
+}
+
 Result<HttpResponse> SqsClient::Call(std::string_view action, const std::string& json_body,
                                      const std::string& query_form, SqsProtocol* used) {
   const std::string prefix = Prefix(action);
@@ -504,38 +538,11 @@ Result<HttpResponse> SqsClient::Call(std::string_view action, const std::string&
     return error;
   }
   const Credentials& credentials = *credentials_result;
-  const SqsProtocol mode = protocol_.load();
   std::string json_attempt;  // what the JSON request got, when falling back
-  if (mode != SqsProtocol::kQuery) {
-    auto response = Send(SqsProtocol::kJson, action, json_body, credentials);
-    if (!response.ok()) return TransportError(prefix, std::move(response).error(), credentials);
-    json reply = ParseJsonLenient(response->body);
-    if (reply.is_object()) {
-      SqsProtocol expected = SqsProtocol::kAuto;
-      auto error = JsonErrorOf(reply);
-      if (response->status >= 200 && response->status <= 299 && !error) {
-        protocol_.compare_exchange_strong(expected, SqsProtocol::kJson);
-        *used = SqsProtocol::kJson;
-        return std::move(*response);
-      }
-      if (error) {
-        protocol_.compare_exchange_strong(expected, SqsProtocol::kJson);
-        return SqsError(prefix, *error, *response, credentials);
-      }
-      return ReplyError(KindOfStatus(response->status),
-                        prefix + Describe(*response) + " with JSON that is not an SQS error",
-                        *response);
-    }
-    auto xml_error = XmlErrorIn(response->body);
-    if (xml_error && (mode == SqsProtocol::kJson ||
-                      IsProtocolIndependent(KindOfSqsCode(xml_error->code, response->status)))) {
-      return SqsError(prefix, *xml_error, *response, credentials);
-    }
-    if (mode == SqsProtocol::kJson) {
-      return ReplyError(ErrorCode::kInvalidResponse,
-                        prefix + "the reply is not JSON: " + Describe(*response), *response);
-    }
-    json_attempt = Describe(*response);
+  if (protocol_.load() != SqsProtocol::kQuery) {
+    auto response = CallJson(action, json_body, credentials, &json_attempt);
+    if (response.ok()) *used = SqsProtocol::kJson;
+    if (json_attempt.empty()) return response;
   }
   auto response = Send(SqsProtocol::kQuery, action, query_form, credentials);
   if (!response.ok()) return TransportError(prefix, std::move(response).error(), credentials);

@@ -79,7 +79,7 @@ class SqsClientTest : public ::testing::Test {
       return reply;
     };
   }
-  void Reply(long status, std::string body, std::string content_type = "") {
+  void Reply(long status, std::string body, const std::string& content_type = "") {
     HttpResponse response;
     response.status = status;
     response.body = std::move(body);

@@ -137,6 +137,10 @@ class SqsClient {
   // kJson) or XML (*used kQuery); every other outcome is an Error.
   Result<HttpResponse> Call(std::string_view action, const std::string& json_body,
                             const std::string& query_form, SqsProtocol* used);
+  // The JSON attempt of Call. When the reply shows the server does not speak JSON (and the
+  // protocol is not forced to JSON), sets *fall_back_because to what the reply looked like.
+  Result<HttpResponse> CallJson(std::string_view action, const std::string& body,
+                                const Credentials& credentials, std::string* fall_back_because);
   Result<HttpResponse> Send(SqsProtocol protocol, std::string_view action, const std::string& body,
                             const Credentials& credentials) const;
   std::string Prefix(std::string_view action) const;
