@@ -30,7 +30,6 @@ namespace s3mount {
 namespace {
 
 using testing::CredentialsResponder;
-using testing::CredentialsResponderOptions;
 using testing::EnvOverrides;
 using testing::S3mountProcess;
 

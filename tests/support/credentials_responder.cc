@@ -42,7 +42,7 @@ Result<std::unique_ptr<CredentialsResponder>> CredentialsResponder::Start(
                       {"--expires-in", std::to_string(options.expires_in_seconds)});
   }
   if (!options.token.empty()) spawn.argv.insert(spawn.argv.end(), {"--token", options.token});
-  if (options.require_imds_v2) spawn.argv.push_back("--require-v2");
+  if (options.require_imds_v2) spawn.argv.emplace_back("--require-v2");
   spawn.log_path = (*dir)->File("responder.log");
   auto process = Subprocess::Start(spawn);
   S3M_RETURN_IF_ERROR(process);

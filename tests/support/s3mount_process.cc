@@ -66,7 +66,7 @@ Result<std::unique_ptr<S3mountProcess>> S3mountProcess::Mount(const MotoServer& 
     spawn.argv.push_back(arg);
   }
   for (const auto& option : options.options) {
-    spawn.argv.push_back("-o");
+    spawn.argv.emplace_back("-o");
     spawn.argv.push_back(option);
   }
   spawn.log_path = (*dir)->File("s3mount.log");
