@@ -14,8 +14,9 @@
 #include "fuse/fuse_session.h"
 #include "fuse/mount_options.h"
 #include "fuse/mountpoint.h"
-#include "s3mount/auth/default_credentials.h"
+#include "s3mount/auth/credential_chain.h"
 #include "s3mount/auth/passwd_file_credentials.h"
+#include "s3mount/auth/profile_config.h"
 #include "s3mount/auth/profile_credentials.h"
 #include "s3mount/cache/block_cache.h"
 #include "s3mount/cache/metadata_cache.h"
@@ -38,33 +39,69 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-Result<std::unique_ptr<CredentialsProvider>> MakeCredentials(const MountConfig& config) {
-  switch (config.credentials.source) {
-    case CredentialsSource::kDefault:
-      return MakeDefaultCredentialsChain();
-    case CredentialsSource::kProfile: {
-      auto files = DefaultAwsSharedFiles();
-      S3M_RETURN_IF_ERROR(files);
-      if (!config.credentials.credentials_file.empty()) {
-        files->credentials_file = config.credentials.credentials_file;
-      }
-      const std::string profile =
-          config.credentials.profile.empty() ? DefaultProfileName() : config.credentials.profile;
-      return std::unique_ptr<CredentialsProvider>(
-          std::make_unique<ProfileCredentialsProvider>(*files, profile));
-    }
+// The HTTP clients the credential providers talk through (STS, SSO, container endpoints;
+// the instance metadata service with its short timeouts). They outlive the chain.
+struct CredentialHttp {
+  explicit CredentialHttp(const MountConfig& config, const ImdsOptions& imds)
+      : general(config.s3.http), metadata(ImdsHttpClientOptions(imds)) {}
+  HttpClient general;
+  HttpClient metadata;
+};
+
+// The source a mount option names (keys, passwd_file=, anonymous), if any.
+std::shared_ptr<CredentialsProvider> ExplicitSource(const MountConfig& config) {
+  const CredentialsConfig& credentials = config.credentials;
+  switch (credentials.source) {
     case CredentialsSource::kPasswdFile:
-      return std::unique_ptr<CredentialsProvider>(std::make_unique<PasswdFileCredentialsProvider>(
-          config.credentials.passwd_file, config.bucket));
+      return std::make_shared<PasswdFileCredentialsProvider>(credentials.passwd_file,
+                                                             config.bucket);
     case CredentialsSource::kAnonymous:
-      return std::unique_ptr<CredentialsProvider>(
-          std::make_unique<StaticCredentialsProvider>(Credentials{}));
+      return std::make_shared<StaticCredentialsProvider>(Credentials{});
     case CredentialsSource::kOptions:
-      return std::unique_ptr<CredentialsProvider>(std::make_unique<StaticCredentialsProvider>(
-          Credentials{config.credentials.access_key_id, config.credentials.secret_access_key,
-                      config.credentials.session_token, std::nullopt}));
+      return std::make_shared<StaticCredentialsProvider>(
+          Credentials{credentials.access_key_id, credentials.secret_access_key,
+                      credentials.session_token, std::nullopt});
+    case CredentialsSource::kDefault:
+    case CredentialsSource::kProfile:
+      return nullptr;
   }
-  return MakeError(ErrorCode::kInvalidArgument, "unknown credentials source");
+  return nullptr;
+}
+
+// STS goes to sts_endpoint=, else AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL, else the custom S3
+// endpoint (MinIO, Ceph and moto serve STS there), else AWS's regional endpoint.
+StsOptions StsOptionsFor(const MountConfig& config, const ChainEnvironment& environment) {
+  StsOptions sts{.region = config.s3.endpoint.region, .endpoint_override = {}};
+  for (const std::string* endpoint : {&config.credentials.sts_endpoint, &environment.sts_endpoint,
+                                      &config.s3.endpoint.endpoint_url}) {
+    if (!endpoint->empty()) {
+      sts.endpoint_override = *endpoint;
+      break;
+    }
+  }
+  return sts;
+}
+
+Result<std::unique_ptr<CredentialChain>> MakeCredentials(const MountConfig& config,
+                                                         ChainEnvironment environment,
+                                                         CredentialHttp& http, Clock& clock) {
+  ChainRequest request;
+  request.explicit_source = ExplicitSource(config);
+  if (config.credentials.source == CredentialsSource::kProfile) {
+    request.profile = config.credentials.profile;
+    if (!config.credentials.credentials_file.empty()) {
+      environment.files.credentials_file = config.credentials.credentials_file;
+    }
+  }
+  request.assume_role =
+      AssumeRoleSettings{config.credentials.role_arn, config.credentials.role_session_name,
+                         config.credentials.external_id, std::nullopt};
+  ChainContext context{.clock = &clock,
+                       .fetch = FetchWith(http.general),
+                       .imds_fetch = FetchWith(http.metadata),
+                       .sts = StsOptionsFor(config, environment),
+                       .refresh = {}};
+  return CredentialChain::Build(request, environment, std::move(context));
 }
 
 std::string DescribeEndpoint(const MountConfig& config) {
@@ -131,9 +168,13 @@ void UseProfileRegion(MountConfig& config) {
 
 int Serve(MountConfig config) {
   UseProfileRegion(config);
-  auto credentials = MakeCredentials(config);
-  if (!credentials.ok()) return Fail(credentials.error().message);
+  auto environment = ChainEnvironment::FromProcess();
+  if (!environment.ok()) return Fail(environment.error().message);
   SystemClock clock;
+  CredentialHttp credential_http(config, environment->imds);
+  auto credentials = MakeCredentials(config, *environment, credential_http, clock);
+  if (!credentials.ok()) return Fail(RedactSecrets(credentials.error().message));
+  spdlog::info("credentials: {}", (*credentials)->description());
   auto client = CurlObjectStore::Create(config.s3, **credentials, clock);
   if (!client.ok()) return Fail(client.error().message);
   RetryPolicy policy(RetryOptions{});

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "s3mount/common/strings.h"
+#include "s3mount/common/unique_fd.h"
 
 namespace s3mount {
 namespace {
@@ -20,20 +21,6 @@ constexpr size_t kMaxFileBytes = size_t{1} << 20;
 Error CredentialsError(std::string message) {
   return MakeError(ErrorCode::kCredentials, std::move(message));
 }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 struct KeyLine {
   std::string access_key_id;

@@ -261,6 +261,56 @@ Result<ProfileConfig> LoadProfileConfig(const AwsSharedFiles& files, std::string
   return BuildProfile(*loaded, profile);
 }
 
+Result<std::optional<ProfileConfig>> FindProfileConfig(const AwsSharedFiles& files,
+                                                       std::string_view profile) {
+  auto loaded = LoadSharedFiles(files);
+  if (!loaded.ok()) return std::move(loaded).error();
+  if (FindCredentialsProfile(loaded->credentials.sections, profile) == nullptr &&
+      FindConfigProfile(loaded->config.sections, profile) == nullptr) {
+    return std::optional<ProfileConfig>();
+  }
+  auto built = BuildProfile(*loaded, profile);
+  if (!built.ok()) return std::move(built).error();
+  return std::optional<ProfileConfig>(std::move(built).value());
+}
+
+Result<Credentials> ProfileStaticKeys(const ProfileConfig& profile) {
+  const bool has_id = !profile.access_key_id.empty();
+  const bool has_secret = !profile.secret_access_key.empty();
+  std::string where = "profile " + Quoted(profile.name);
+  if (!profile.files.empty()) {
+    where += " in " + profile.files.front();
+    if (profile.files.size() > 1) where += " and " + profile.files.back();
+  }
+  if (has_id && has_secret) {
+    return Credentials{profile.access_key_id, profile.secret_access_key, profile.session_token,
+                       std::nullopt};
+  }
+  if (has_id || has_secret) {
+    return CredentialsError(where + " has " +
+                            (has_id ? "aws_access_key_id but no aws_secret_access_key"
+                                    : "aws_secret_access_key but no aws_access_key_id"));
+  }
+  return CredentialsError(where + " has no aws_access_key_id and aws_secret_access_key");
+}
+
+Result<Credentials> LoadProfileCredentials(const AwsSharedFiles& files, std::string_view profile) {
+  auto config = LoadProfileConfig(files, profile);
+  if (!config.ok()) return std::move(config).error();
+  return ProfileStaticKeys(*config);
+}
+
+Result<std::optional<std::string>> LoadProfileRegion(const AwsSharedFiles& files,
+                                                     std::string_view profile) {
+  auto config = LoadSharedFile(files.config_file);
+  if (!config.ok()) return std::move(config).error();
+  const IniSection* section = FindConfigProfile(config->sections, profile);
+  if (section == nullptr) return std::optional<std::string>();
+  auto it = section->find("region");
+  if (it == section->end() || it->second.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
 Result<std::vector<ProfileConfig>> ResolveSourceChain(const AwsSharedFiles& files,
                                                       std::string_view profile) {
   auto loaded = LoadSharedFiles(files);

@@ -7,13 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "s3mount/auth/profile_config.h"
 #include "s3mount/common/strings.h"
+#include "s3mount/common/unique_fd.h"
 
 namespace s3mount {
 namespace {
@@ -30,20 +31,6 @@ std::string Env(const char* name) {
   const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read-only use
   return value == nullptr ? std::string() : std::string(value);
 }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The file's contents, or nullopt when it does not exist.
 Result<std::optional<std::string>> ReadSmallFile(const std::string& path) {
@@ -99,100 +86,6 @@ std::string_view WithoutInlineComment(std::string_view value) {
 
 std::string LineError(std::string_view path, int line, std::string_view what) {
   return std::string(path) + ": line " + std::to_string(line) + ": " + std::string(what);
-}
-
-// The section the profile lives in: `[NAME]` in the credentials file; `[profile NAME]` (or
-// `[default]`) in the config file.
-const IniSection* FindProfile(const IniSections& sections, std::string_view profile,
-                              bool config_file) {
-  if (!config_file || profile == "default") {
-    auto it = sections.find(profile);
-    if (it != sections.end()) return &it->second;
-    if (!config_file) return nullptr;
-  }
-  for (const auto& [name, section] : sections) {
-    constexpr std::string_view kProfile = "profile";
-    if (name.size() > kProfile.size() && name.compare(0, kProfile.size(), kProfile) == 0 &&
-        IsAsciiSpace(name[kProfile.size()]) &&
-        TrimAsciiSpace(std::string_view(name).substr(kProfile.size())) == profile) {
-      return &section;
-    }
-  }
-  return nullptr;
-}
-
-std::string Value(const IniSection& section, const char* key) {
-  auto it = section.find(key);
-  return it == section.end() ? std::string() : it->second;
-}
-
-// nullopt when the section holds neither key; an error when it holds only one.
-Result<std::optional<Credentials>> StaticKeys(const IniSection& section, const std::string& path,
-                                              std::string_view profile) {
-  Credentials credentials;
-  credentials.access_key_id = Value(section, "aws_access_key_id");
-  credentials.secret_access_key = Value(section, "aws_secret_access_key");
-  credentials.session_token = Value(section, "aws_session_token");
-  const bool has_id = !credentials.access_key_id.empty();
-  const bool has_secret = !credentials.secret_access_key.empty();
-  if (!has_id && !has_secret) return std::optional<Credentials>();
-  if (!has_secret || !has_id) {
-    return CredentialsError("profile '" + std::string(profile) + "' in " + path + " has " +
-                            (has_id ? "aws_access_key_id but no aws_secret_access_key"
-                                    : "aws_secret_access_key but no aws_access_key_id"));
-  }
-  return std::optional<Credentials>(std::move(credentials));
-}
-
-// What a profile without static keys uses instead, if we know it.
-std::string OtherCredentialSource(const IniSection& section) {
-  constexpr std::array<const char*, 6> kKeys = {"role_arn",           "source_profile",
-                                                "sso_session",        "sso_start_url",
-                                                "credential_process", "web_identity_token_file"};
-  for (const char* key : kKeys) {
-    if (section.count(key) != 0) return key;
-  }
-  return {};
-}
-
-struct LoadedFile {
-  std::string path;
-  bool exists = false;
-  IniSections sections;
-};
-
-Result<LoadedFile> LoadIniFile(const std::string& path) {
-  LoadedFile file;
-  file.path = path;
-  auto text = ReadSmallFile(path);
-  if (!text.ok()) return std::move(text).error();
-  if (!text->has_value()) return file;
-  file.exists = true;
-  auto sections = ParseIni(**text, path);
-  if (!sections.ok()) return std::move(sections).error();
-  file.sections = std::move(sections).value();
-  return file;
-}
-
-Error ProfileNotUsable(const LoadedFile& credentials, const LoadedFile& config,
-                       std::string_view profile) {
-  const std::string quoted = "profile '" + std::string(profile) + "'";
-  for (const LoadedFile* file : {&credentials, &config}) {
-    const IniSection* section = FindProfile(file->sections, profile, file == &config);
-    if (section == nullptr) continue;
-    std::string message =
-        quoted + " in " + file->path + " has no aws_access_key_id and aws_secret_access_key";
-    const std::string other = OtherCredentialSource(*section);
-    if (!other.empty()) {
-      message += "; it uses " + other + ", which s3mount does not support yet (static keys only)";
-    }
-    return CredentialsError(message);
-  }
-  auto describe = [](const LoadedFile& file) {
-    return file.path + (file.exists ? "" : " (does not exist)");
-  };
-  return CredentialsError(quoted + " not found in " + describe(credentials) + " or " +
-                          describe(config));
 }
 
 }  // namespace
@@ -264,32 +157,6 @@ std::string DefaultProfileName() {
     if (!value.empty()) return value;
   }
   return "default";
-}
-
-Result<Credentials> LoadProfileCredentials(const AwsSharedFiles& files, std::string_view profile) {
-  auto credentials_file = LoadIniFile(files.credentials_file);
-  if (!credentials_file.ok()) return std::move(credentials_file).error();
-  auto config_file = LoadIniFile(files.config_file);
-  if (!config_file.ok()) return std::move(config_file).error();
-  for (const LoadedFile* file : {&*credentials_file, &*config_file}) {
-    const IniSection* section = FindProfile(file->sections, profile, file == &*config_file);
-    if (section == nullptr) continue;
-    auto keys = StaticKeys(*section, file->path, profile);
-    if (!keys.ok()) return std::move(keys).error();
-    if (keys->has_value()) return std::move(**keys);
-  }
-  return ProfileNotUsable(*credentials_file, *config_file, profile);
-}
-
-Result<std::optional<std::string>> LoadProfileRegion(const AwsSharedFiles& files,
-                                                     std::string_view profile) {
-  auto config_file = LoadIniFile(files.config_file);
-  if (!config_file.ok()) return std::move(config_file).error();
-  const IniSection* section = FindProfile(config_file->sections, profile, true);
-  if (section == nullptr) return std::optional<std::string>();
-  std::string region = Value(*section, "region");
-  if (region.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(std::move(region));
 }
 
 std::string ProfileCredentialsProvider::SignatureOf(const std::string& path) {

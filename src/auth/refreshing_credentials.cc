@@ -72,8 +72,13 @@ RefreshingCredentialsProvider::Need RefreshingCredentialsProvider::NeedLocked(Wa
   if (!cached_.has_value() || stale_) return Need::kMandatory;
   if (!cached_->expiration.has_value()) return Need::kNone;
   const auto remaining = *cached_->expiration - now;
-  if (remaining > options_.advance) return Need::kNone;
-  if (remaining > options_.mandatory) return Need::kAdvisory;
+  // Short-lived credentials (a 15-minute STS session) would otherwise sit in the refresh
+  // windows from the start: scale the windows down to half and a quarter of their lifetime.
+  const auto lifetime = *cached_->expiration - obtained_at_;
+  const auto advance = std::min<WallTime::duration>(options_.advance, lifetime / 2);
+  const auto mandatory = std::min<WallTime::duration>(options_.mandatory, lifetime / 4);
+  if (remaining > advance) return Need::kNone;
+  if (remaining > mandatory) return Need::kAdvisory;
   return Need::kMandatory;
 }
 
@@ -118,6 +123,7 @@ Result<Credentials> RefreshingCredentialsProvider::RefreshAsCaller(
   std::chrono::milliseconds retry_in{0};
   if (fresh.ok()) {
     cached_ = *fresh;
+    obtained_at_ = now;
     last_error_.reset();
     consecutive_failures_ = 0;
     next_attempt_.reset();

@@ -155,6 +155,23 @@ Status NotEmpty(std::string_view text) {
   return OkStatus();
 }
 
+// "arn:PARTITION:iam::ACCOUNT:role/NAME" (the shape STS accepts).
+Status ValidRoleArn(std::string_view text) {
+  const size_t role = text.find(":role/");
+  if (!text.starts_with("arn:") || text.find(":iam::") == std::string_view::npos ||
+      role == std::string_view::npos || role + 6 >= text.size()) {
+    return Invalid("not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+  }
+  return OkStatus();
+}
+
+Status HttpUrl(std::string_view text) {
+  if (!text.starts_with("http://") && !text.starts_with("https://")) {
+    return Invalid("must be an http:// or https:// URL");
+  }
+  return OkStatus();
+}
+
 // ---- the option table ----
 
 using ApplyFunction = Status (*)(std::string_view value, Builder& b);
@@ -225,6 +242,18 @@ constexpr OptionSpec kOptions[] = {
      b.anonymous = true; return OkStatus(); }},
   {"public", false, [](std::string_view, Builder& b) -> Status {
      b.anonymous = true; return OkStatus(); }},
+  {"role_arn", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(ValidRoleArn(v));
+     b.config.credentials.role_arn = std::string(v); return OkStatus(); }},
+  {"role_session_name", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v));
+     b.config.credentials.role_session_name = std::string(v); return OkStatus(); }},
+  {"external_id", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(NotEmpty(v));
+     b.config.credentials.external_id = std::string(v); return OkStatus(); }},
+  {"sts_endpoint", true, [](std::string_view v, Builder& b) -> Status {
+     S3M_RETURN_IF_ERROR(HttpUrl(v));
+     b.config.credentials.sts_endpoint = std::string(v); return OkStatus(); }},
   {"access_key_id", true, [](std::string_view v, Builder& b) -> Status {
      S3M_RETURN_IF_ERROR(NotEmpty(v)); b.access_key_id = std::string(v); return OkStatus(); }},
   {"secret_access_key", true, [](std::string_view v, Builder& b) -> Status {
@@ -446,6 +475,14 @@ Status MakePathsAbsolute(Builder& b) {
 }
 
 Status ChooseCredentials(Builder& b) {
+  const CredentialsConfig& role = b.config.credentials;
+  if (role.role_arn.empty() && (!role.role_session_name.empty() || !role.external_id.empty())) {
+    return Invalid(std::string(role.external_id.empty() ? "role_session_name=" : "external_id=") +
+                   " needs role_arn=");
+  }
+  if (!role.role_arn.empty() && b.anonymous) {
+    return Invalid("role_arn= needs credentials to assume the role with; anonymous has none");
+  }
   std::vector<std::string> chosen;
   if (!b.profile.empty() || !b.credentials_file.empty()) {
     chosen.emplace_back(b.profile.empty() ? "credentials_file=" : "profile=");

@@ -146,13 +146,23 @@ S3:
   -o ca_bundle=FILE      trust the CA certificates in FILE, not the system's
   -o no_verify_tls       do not verify the server's TLS certificate (unsafe)
 
-Credentials (default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the profile
-named by AWS_PROFILE or "default" in the AWS shared files):
-  -o profile=NAME        static keys of profile NAME in ~/.aws/credentials or
-                         ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE)
+Credentials (default: the AWS CLI's chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+the profile named by AWS_PROFILE or "default" (static keys, role_arn with
+source_profile or credential_source, web identity, SSO, credential_process),
+AWS_WEB_IDENTITY_TOKEN_FILE, the container endpoint, EC2 instance metadata):
+  -o profile=NAME        only profile NAME of ~/.aws/credentials and ~/.aws/config
+                         (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), any kind
+  -o credentials_file=FILE  read FILE in place of ~/.aws/credentials; changes
+                         to it are used without a remount
   -o passwd_file=FILE    s3fs-style file of ACCESS_KEY:SECRET or
                          BUCKET:ACCESS_KEY:SECRET lines; mode 0600 or stricter
-  -o anonymous           send unsigned requests (public buckets)
+  -o access_key_id=ID,secret_access_key=KEY[,session_token=T]
+                         keys as options (visible to local users: avoid)
+  -o role_arn=ARN        then assume this IAM role with STS (cross-account)
+  -o role_session_name=NAME, -o external_id=ID  for role_arn=
+  -o sts_endpoint=URL    STS endpoint (default: AWS_ENDPOINT_URL_STS, the
+                         endpoint= of a custom store, else sts.REGION.amazonaws.com)
+  -o public              send unsigned requests (public buckets; also anonymous)
 
 Permissions:
   -o ro, -o rw           mount read-only / read-write (default: rw)

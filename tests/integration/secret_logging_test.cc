@@ -5,6 +5,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "s3mount/s3/curl_object_store.h"
@@ -13,6 +14,8 @@
 #include "tests/support/fault_proxy.h"
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3_client_factory.h"
+#include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
@@ -67,6 +70,59 @@ TEST(SecretLoggingTest, TraceLogsHoldNoSecretTokenOrSignature) {
     EXPECT_EQ(request.Header("x-amz-security-token"), kToken);
   }
   EXPECT_GE(signatures, 7);
+}
+
+// A whole mount at trace level whose credentials come from an STS AssumeRole (a profile with
+// role_arn + source_profile): the log must hold neither the source profile's secret nor the
+// session token or any signature the mount sent.
+TEST(SecretLoggingTest, MountWithAnAssumedRoleLogsNoSecretAtTraceLevel) {
+  auto server = testing::MotoServer::Start();
+  ASSERT_TRUE(server.ok()) << server.error().ToString();
+  ASSERT_TRUE((*server)->CreateBucket("secrets").ok());
+  auto proxy = testing::FaultProxy::Start("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(proxy.ok()) << proxy.error().ToString();
+  auto dir = testing::TempDir::Create("s3mount-secret-log");
+  ASSERT_TRUE(dir.ok());
+  std::ofstream((*dir)->File("config"))
+      << "[profile mount]\nrole_arn = arn:aws:iam::123456789012:role/reader\n"
+         "source_profile = base\n";
+  std::ofstream((*dir)->File("credentials"))
+      << "[base]\naws_access_key_id = AKIABASEEXAMPLE\naws_secret_access_key = " << kSecret << "\n";
+  const std::string log_file = (*dir)->File("mount.log");
+  {
+    auto mount = testing::S3mountProcess::Mount(
+        **server, {.source = "secrets",
+                   .options = {"endpoint=" + (*proxy)->endpoint(), "profile=mount",
+                               "log_level=trace", "log_file=" + log_file},
+                   .env = {{"AWS_CONFIG_FILE", (*dir)->File("config")},
+                           {"AWS_SHARED_CREDENTIALS_FILE", (*dir)->File("credentials")},
+                           {"AWS_EC2_METADATA_DISABLED", "true"}}});
+    ASSERT_TRUE(mount.ok()) << mount.error().ToString();
+    { std::ofstream((*mount)->Path("file")) << "some bytes"; }
+    EXPECT_EQ(testing::ReadFile((*mount)->Path("file")), "some bytes");
+    ASSERT_TRUE((*mount)->Unmount().ok());
+  }
+  const std::string logs = testing::ReadFile(log_file);
+  ASSERT_NE(logs.find("credentials: profile 'mount': role arn:aws:iam::123456789012:role/reader "
+                      "assumed with the static keys of profile 'base'"),
+            std::string::npos)
+      << "the mount did not log its credentials source, so this test proves nothing:\n"
+      << logs;
+  EXPECT_EQ(logs.find(kSecret), std::string::npos) << "the source profile's secret was logged";
+  int signed_requests = 0;
+  for (const auto& request : (*proxy)->recorded_requests()) {
+    const std::string token = request.Header("x-amz-security-token");
+    if (!token.empty()) {
+      EXPECT_EQ(logs.find(token), std::string::npos) << "a session token was logged";
+    }
+    const std::string authorization = request.Header("authorization");
+    const size_t at = authorization.find("Signature=");
+    if (at == std::string::npos) continue;
+    ++signed_requests;
+    EXPECT_EQ(logs.find(authorization.substr(at + 10)), std::string::npos)
+        << "a signature was logged";
+  }
+  EXPECT_GE(signed_requests, 4) << "AssumeRole, the startup check, the PUT and its lookups";
 }
 
 }  // namespace

@@ -8,30 +8,11 @@
 #include <cstdint>
 
 #include "s3mount/common/result.h"
+#include "s3mount/common/unique_fd.h"
 
 namespace s3mount::testing {
 
-// Owns one file descriptor and closes it on destruction. -1 means "none".
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Gives up ownership without closing.
-  int Release();
-  // Closes the current descriptor (if any) and takes `fd`.
-  void Reset(int fd = -1);
-
- private:
-  int fd_ = -1;
-};
+using s3mount::UniqueFd;
 
 // Binds a TCP socket to 127.0.0.1:0, reads the port the kernel chose and closes the socket.
 // Another process may take the port before the caller binds it, so callers that start a

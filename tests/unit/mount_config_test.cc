@@ -148,6 +148,28 @@ TEST_F(MountConfigTest, CredentialsChoice) {
   EXPECT_FALSE(Validate({"credentials_file=/k", "passwd_file=/p"}).ok());
 }
 
+TEST_F(MountConfigTest, RoleArnAndStsEndpointOptions) {
+  MountConfig role = MustValidate({"profile=base", "role_arn=arn:aws:iam::123456789012:role/x",
+                                   "role_session_name=nightly", "external_id=ext",
+                                   "sts_endpoint=https://sts.example.com"});
+  EXPECT_EQ(role.credentials.source, CredentialsSource::kProfile);
+  EXPECT_EQ(role.credentials.role_arn, "arn:aws:iam::123456789012:role/x");
+  EXPECT_EQ(role.credentials.role_session_name, "nightly");
+  EXPECT_EQ(role.credentials.external_id, "ext");
+  EXPECT_EQ(role.credentials.sts_endpoint, "https://sts.example.com");
+  auto not_arn = Validate({"role_arn=admin"});
+  ASSERT_FALSE(not_arn.ok());
+  EXPECT_EQ(not_arn.error().message,
+            "role_arn=admin: not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
+  auto orphan = Validate({"external_id=ext"});
+  ASSERT_FALSE(orphan.ok());
+  EXPECT_EQ(orphan.error().message, "external_id= needs role_arn=");
+  auto anonymous = Validate({"public", "role_arn=arn:aws:iam::1:role/x"});
+  ASSERT_FALSE(anonymous.ok());
+  EXPECT_NE(anonymous.error().message.find("anonymous has none"), std::string::npos);
+  EXPECT_FALSE(Validate({"sts_endpoint=sts.example.com"}).ok());
+}
+
 TEST_F(MountConfigTest, RelativePathsAreMadeAbsolute) {
   // The daemon changes to / when it goes to the background; relative paths would break.
   MountConfig c = MustValidate({"passwd_file=creds", "log_file=logs/s3.log", "ca_bundle=ca.pem"});

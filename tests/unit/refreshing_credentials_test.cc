@@ -307,14 +307,17 @@ TEST_F(RefreshingCredentialsTest, InvalidateDuringARefreshCausesAnotherRefresh) 
   EXPECT_EQ(script_->Calls(), 3);
 }
 
-TEST_F(RefreshingCredentialsTest, ShortLivedCredentialsAreNotRefetchedOnEveryCall) {
-  IssueKeysValidFor(minutes(5));  // already inside the mandatory window when issued
+TEST_F(RefreshingCredentialsTest, ShortLivedCredentialsAreRefreshedAfterHalfTheirLifetime) {
+  IssueKeysValidFor(minutes(5));  // shorter than the 15-minute advance window
   EXPECT_EQ(IdNow(), "v1");
+  clock_.Advance(seconds(149));
   EXPECT_EQ(IdNow(), "v1");
-  EXPECT_EQ(script_->Calls(), 1);
-  clock_.Advance(seconds(1));
+  EXPECT_EQ(script_->Calls(), 1) << "refreshed before half the lifetime had passed";
+  clock_.Advance(seconds(2));
   EXPECT_EQ(IdNow(), "v2");
   EXPECT_EQ(script_->Calls(), 2);
+  EXPECT_EQ(IdNow(), "v2");
+  EXPECT_EQ(script_->Calls(), 2) << "fresh short-lived keys must not be fetched again at once";
 }
 
 TEST_F(RefreshingCredentialsTest, AlreadyExpiredCredentialsFromTheSourceAreAnError) {

@@ -92,6 +92,22 @@ struct ProfileConfig {
 // credential_source, and when sso_session names a missing `[sso-session]` section.
 Result<ProfileConfig> LoadProfileConfig(const AwsSharedFiles& files, std::string_view profile);
 
+// As LoadProfileConfig, but nullopt (no error) when neither file has the profile: the default
+// credential chain skips a missing default profile, while a profile the user named must exist.
+Result<std::optional<ProfileConfig>> FindProfileConfig(const AwsSharedFiles& files,
+                                                       std::string_view profile);
+
+// The profile's static keys; kCredentials when it has only one of the two keys, or none
+// ("profile 'x' in FILE has no aws_access_key_id and aws_secret_access_key").
+Result<Credentials> ProfileStaticKeys(const ProfileConfig& profile);
+
+// LoadProfileConfig, then ProfileStaticKeys.
+Result<Credentials> LoadProfileCredentials(const AwsSharedFiles& files, std::string_view profile);
+
+// The profile's `region` from the config file, if it has the profile and the profile sets one.
+Result<std::optional<std::string>> LoadProfileRegion(const AwsSharedFiles& files,
+                                                     std::string_view profile);
+
 // The longest source_profile chain allowed (profiles in the result).
 inline constexpr int kMaxSourceProfileChain = 10;
 

@@ -1,10 +1,10 @@
-// ProfileCredentialsProvider: static keys of a named profile in the AWS shared files, the
-// credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials; section `[NAME]`)
-// and the config file (AWS_CONFIG_FILE, else ~/.aws/config; section `[profile NAME]`, or
-// `[default]`). Keys: aws_access_key_id, aws_secret_access_key, aws_session_token. The
-// credentials file wins when both hold the profile's keys. The files are re-read when they
-// change. Profiles that get credentials any
-// other way (role_arn, sso_*, credential_process...) are reported as not supported yet.
+// ProfileCredentialsProvider: the static keys (aws_access_key_id, aws_secret_access_key,
+// aws_session_token) of a named profile in the AWS shared files, re-read when the files change;
+// and the shared pieces every profile reader uses: the INI parser, where the two files are
+// (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials; AWS_CONFIG_FILE, else ~/.aws/config)
+// and which profile is meant. How a profile is found and merged across the two files is
+// profile_config.h's job; profiles that get credentials another way (role_arn, SSO,
+// credential_process...) are built by credential_chain.h.
 //
 // Errors (kCredentials) say which file, which profile and what is missing; never a value.
 //
@@ -48,13 +48,6 @@ Result<AwsSharedFiles> DefaultAwsSharedFiles();
 
 // AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default".
 std::string DefaultProfileName();
-
-// Reads the profile's static keys from the files. A missing file counts as empty.
-Result<Credentials> LoadProfileCredentials(const AwsSharedFiles& files, std::string_view profile);
-
-// The profile's `region` from the config file, if it sets one.
-Result<std::optional<std::string>> LoadProfileRegion(const AwsSharedFiles& files,
-                                                     std::string_view profile);
 
 class ProfileCredentialsProvider final : public CredentialsProvider {
  public:

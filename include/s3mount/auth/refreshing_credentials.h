@@ -9,8 +9,10 @@
 //                                 every other caller gets the old credentials at once
 //   E - mandatory <= now          "mandatory" window (and expired, and after Invalidate()):
 //                                 callers wait for the refresh in flight and share its result
-// Credentials without an expiration are kept until Invalidate() (used when a credentials file
-// changed on disk).
+// For credentials valid less than 2 x advance when fetched, the windows shrink to the last
+// half and the last quarter of their lifetime (advisory, mandatory): a 15-minute STS session
+// is refreshed after 7.5 minutes, not on every call. Credentials without an expiration are
+// kept until Invalidate() (used when a credentials file changed on disk).
 //
 // Threading model: the refresh runs on the thread of the caller that triggers it; there is no
 // background thread. That caller pays the inner provider's latency (one STS or IMDS round
@@ -93,6 +95,7 @@ class RefreshingCredentialsProvider final : public CredentialsProvider {
   mutable std::mutex mu_;
   std::condition_variable refreshed_;     // signalled when a refresh ends
   std::optional<Credentials> cached_;     // guarded by mu_
+  WallTime obtained_at_{};                // guarded by mu_; when cached_ was fetched
   std::optional<Error> last_error_;       // guarded by mu_; the last refresh's failure
   bool refreshing_ = false;               // guarded by mu_
   bool stale_ = false;                    // guarded by mu_; set by Invalidate()

@@ -35,11 +35,11 @@ struct RawMountOptions {
 
 // Where the S3 client's credentials come from.
 enum class CredentialsSource {
-  // The environment (AWS_ACCESS_KEY_ID...) when set, else the shared AWS files' profile named
-  // by AWS_PROFILE (or "default"). Later: the full AWS chain.
+  // The AWS credential chain (auth/credential_chain.h): the environment, the profile named by
+  // AWS_PROFILE (or "default") of any kind, web identity, container, instance metadata.
   kDefault,
-  // profile=NAME and/or credentials_file=PATH: static keys from that profile (default: as
-  // AWS_PROFILE) of the shared AWS files, or of PATH in place of the credentials file.
+  // profile=NAME and/or credentials_file=PATH: only that profile (default: as AWS_PROFILE), of
+  // any kind, from the shared AWS files, or with PATH in place of the credentials file.
   kProfile,
   kPasswdFile,  // passwd_file=PATH: an s3fs-style passwd file
   kAnonymous,   // anonymous (or public): unsigned requests (public buckets)
@@ -55,6 +55,14 @@ struct CredentialsConfig {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
+  // role_arn= (with role_session_name=, external_id=): an STS AssumeRole of this role with the
+  // credentials of the source above (any but kAnonymous). Empty: none.
+  std::string role_arn;
+  std::string role_session_name;
+  std::string external_id;
+  // sts_endpoint=: where STS calls go; "" = AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the custom
+  // S3 endpoint=, else AWS's regional STS endpoint.
+  std::string sts_endpoint;
 };
 
 struct MountConfig {
