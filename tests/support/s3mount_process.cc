@@ -8,6 +8,8 @@
 #include <fstream>
 #include <thread>
 
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX global
+
 namespace s3mount::testing {
 
 bool IsMounted(const std::string& path) {
@@ -21,6 +23,19 @@ bool IsMounted(const std::string& path) {
     if (line.substr(start, end - start) == path) return true;
   }
   return false;
+}
+
+std::vector<std::string> EnvCommandUnsettingAws(const EnvOverrides& keep) {
+  std::vector<std::string> argv = {"env"};
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view variable(*entry);
+    const std::string name(variable.substr(0, variable.find('=')));
+    if (!name.starts_with("AWS_")) continue;
+    bool kept = false;
+    for (const auto& [kept_name, value] : keep) kept = kept || kept_name == name;
+    if (!kept) argv.insert(argv.end(), {"-u", name});
+  }
+  return argv;
 }
 
 std::string S3mountProcess::Binary() { return std::string(S3MOUNT_BINARY_DIR) + "/s3mount"; }
@@ -39,14 +54,21 @@ Result<std::unique_ptr<S3mountProcess>> S3mountProcess::Mount(const MotoServer& 
     return MakeError(ErrorCode::kInvalidArgument, "cannot create " + mountpoint);
   }
   SubprocessOptions spawn;
-  spawn.argv = {Binary(), options.source, mountpoint, "-f", "-o", "endpoint=" + server.endpoint()};
+  if (options.inject_moto_keys) {
+    spawn.env = {{"AWS_ACCESS_KEY_ID", server.access_key_id()},
+                 {"AWS_SECRET_ACCESS_KEY", server.secret_access_key()}};
+  }
+  for (const auto& variable : options.env) spawn.env.push_back(variable);
+  if (options.clear_aws_env) spawn.argv = EnvCommandUnsettingAws(spawn.env);
+  const std::string endpoint = options.endpoint.empty() ? server.endpoint() : options.endpoint;
+  for (const std::string& arg : {Binary(), options.source, mountpoint, std::string("-f"),
+                                 std::string("-o"), "endpoint=" + endpoint}) {
+    spawn.argv.push_back(arg);
+  }
   for (const auto& option : options.options) {
-    spawn.argv.push_back("-o");
+    spawn.argv.emplace_back("-o");
     spawn.argv.push_back(option);
   }
-  spawn.env = {{"AWS_ACCESS_KEY_ID", server.access_key_id()},
-               {"AWS_SECRET_ACCESS_KEY", server.secret_access_key()}};
-  for (const auto& variable : options.env) spawn.env.push_back(variable);
   spawn.log_path = (*dir)->File("s3mount.log");
   auto process = Subprocess::Start(spawn);
   S3M_RETURN_IF_ERROR(process);

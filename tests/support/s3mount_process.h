@@ -20,6 +20,13 @@ struct S3mountOptions {
   std::string source;                // BUCKET[:/PREFIX]
   std::vector<std::string> options;  // each passed as -o OPTION (endpoint= is added)
   EnvOverrides env;                  // on top of the moto keys
+  // false: the server's keys are not put into the mount's environment (credential tests).
+  bool inject_moto_keys = true;
+  // true: every AWS_* variable of the test's environment that `env` does not set is removed
+  // from the mount's environment (AWS_PROFILE, AWS_CA_BUNDLE, ... of the CI machine).
+  bool clear_aws_env = false;
+  // The endpoint= given to the mount; "" means the server's (set it to a FaultProxy's).
+  std::string endpoint;
 };
 
 class S3mountProcess {
@@ -51,6 +58,10 @@ class S3mountProcess {
   std::unique_ptr<Subprocess> process_;
   bool unmounted_ = false;
 };
+
+// {"env", "-u", NAME, ...} for every AWS_* variable in this process's environment that `keep`
+// does not set: prefix a child's argv with it to run the child without them.
+std::vector<std::string> EnvCommandUnsettingAws(const EnvOverrides& keep);
 
 // Whether `path` is a mount point right now.
 bool IsMounted(const std::string& path);

@@ -5,13 +5,17 @@ The credentials are real temporary ones issued by a local moto_server's STS (Ass
 the keys in this process's environment), so a moto with SigV4 enforcement accepts them.
 
 Usage: credentials_responder.py --mode container|imds|sso --sts-endpoint URL
-           [--role-arn ARN] [--duration SECONDS] [--token VALUE] [--port-file PATH]
-           [--require-v2] [--log PATH]
+           [--role-arn ARN] [--duration SECONDS] [--expires-in SECONDS] [--token VALUE]
+           [--port-file PATH] [--require-v2] [--log PATH]
 
 It binds 127.0.0.1 on a free port and writes the port to --port-file (or stdout), then serves
 until killed. Every request is appended to --log as one JSON line (method, path, the headers
 that matter), so tests can check what the client sent. Keys for STS come from
 AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment, never the command line.
+
+--expires-in SECONDS reports an expiry that many seconds after each reply instead of STS's own
+(STS will not issue credentials shorter than 900 s), so a client's refresh of short-lived
+credentials can be tested in real time; each request still gets fresh keys from STS.
 
 Modes:
   container  GET any path: {"AccessKeyId","SecretAccessKey","Token","Expiration"}; with
@@ -43,7 +47,11 @@ def assume_role(args):
     sts = boto3.client("sts", endpoint_url=args.sts_endpoint, region_name="us-east-1")
     reply = sts.assume_role(RoleArn=args.role_arn, RoleSessionName="responder",
                             DurationSeconds=args.duration)
-    return reply["Credentials"]
+    credentials = reply["Credentials"]
+    if args.expires_in is not None:
+        credentials["Expiration"] = (datetime.datetime.now(datetime.timezone.utc)
+                                     + datetime.timedelta(seconds=args.expires_in))
+    return credentials
 
 
 def iso(expiration):
@@ -139,6 +147,8 @@ def main():
     parser.add_argument("--sts-endpoint", required=True)
     parser.add_argument("--role-arn", default="arn:aws:iam::123456789012:role/s3mount-test")
     parser.add_argument("--duration", type=int, default=900)
+    parser.add_argument("--expires-in", type=int, default=None,
+                        help="report an Expiration this many seconds from now")
     parser.add_argument("--token", default="")
     parser.add_argument("--port-file")
     parser.add_argument("--require-v2", action="store_true")
