@@ -21,6 +21,8 @@
 #include "s3mount/cache/block_cache.h"
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/logging.h"
+#include "s3mount/events/change_listener.h"
+#include "s3mount/events/sqs_feed.h"
 #include "s3mount/fs/bucket_check.h"
 #include "s3mount/fs/content_type.h"
 #include "s3mount/fs/filesystem.h"
@@ -166,32 +168,69 @@ void UseProfileRegion(MountConfig& config) {
   }
 }
 
-int Serve(MountConfig config) {
+// Everything the mount runs on, built and checked before mounting (no thread started yet).
+struct Backend {
+  SystemClock clock;
+  std::unique_ptr<CredentialHttp> credential_http;
+  std::unique_ptr<CredentialChain> credentials;
+  std::unique_ptr<CurlObjectStore> client;
+  std::unique_ptr<RetryPolicy> policy;
+  std::unique_ptr<RetryingObjectStore> store;
+  std::unique_ptr<HttpClient> feed_http;
+  std::unique_ptr<ChangeFeed> feed;  // null without change notifications
+};
+
+// The change feed the options name, connected and checked; null when none is configured.
+Result<std::unique_ptr<ChangeFeed>> ConnectChangeFeed(const MountConfig& config, Backend& backend) {
+  const EventsConfig& events = config.events;
+  if (events.sqs_queue_url.empty()) return std::unique_ptr<ChangeFeed>();
+  backend.feed_http = std::make_unique<HttpClient>(config.s3.http);
+  SqsClientOptions options{.queue_url = events.sqs_queue_url, .region = events.sqs_region};
+  // A queue URL naming no region (an emulator's) is signed for the bucket's region.
+  if (options.region.empty() && SqsRegionFromQueueUrl(options.queue_url).empty()) {
+    options.region = config.s3.endpoint.region;
+  }
+  auto feed = SqsChangeFeed::Connect(FetchWith(*backend.feed_http), *backend.credentials,
+                                     backend.clock, std::move(options));
+  if (!feed.ok()) return std::move(feed).error();
+  return std::unique_ptr<ChangeFeed>(std::move(feed).value());
+}
+
+Result<std::unique_ptr<Backend>> ConnectBackend(MountConfig& config) {
   UseProfileRegion(config);
   auto environment = ChainEnvironment::FromProcess();
-  if (!environment.ok()) return Fail(environment.error().message);
-  SystemClock clock;
-  CredentialHttp credential_http(config, environment->imds);
-  auto credentials = MakeCredentials(config, *environment, credential_http, clock);
-  if (!credentials.ok()) return Fail(RedactSecrets(credentials.error().message));
-  spdlog::info("credentials: {}", (*credentials)->description());
-  auto client = CurlObjectStore::Create(config.s3, **credentials, clock);
-  if (!client.ok()) return Fail(client.error().message);
-  RetryPolicy policy(RetryOptions{});
-  RetryingObjectStore store(**client, policy, clock);
+  if (!environment.ok()) return std::move(environment).error();
+  auto backend = std::make_unique<Backend>();
+  backend->credential_http = std::make_unique<CredentialHttp>(config, environment->imds);
+  auto credentials =
+      MakeCredentials(config, *environment, *backend->credential_http, backend->clock);
+  if (!credentials.ok()) return std::move(credentials).error();
+  backend->credentials = std::move(credentials).value();
+  spdlog::info("credentials: {}", backend->credentials->description());
+  auto client = CurlObjectStore::Create(config.s3, *backend->credentials, backend->clock);
+  if (!client.ok()) return std::move(client).error();
+  backend->client = std::move(client).value();
+  backend->policy = std::make_unique<RetryPolicy>(RetryOptions{});
+  backend->store =
+      std::make_unique<RetryingObjectStore>(*backend->client, *backend->policy, backend->clock);
   // The startup check retries once only: a wrong endpoint or a host that is down must fail
   // the mount command within seconds, not after the full backoff schedule.
   RetryPolicy check_policy(RetryOptions{.max_attempts = kStartupCheckAttempts});
-  RetryingObjectStore check_store(**client, check_policy, clock);
-  if (Status checked =
-          CheckBucket(check_store, config.bucket, config.prefix, DescribeEndpoint(config));
-      !checked.ok()) {
-    return Fail(checked.error().message);
-  }
+  RetryingObjectStore check_store(*backend->client, check_policy, backend->clock);
+  S3M_RETURN_IF_ERROR(
+      CheckBucket(check_store, config.bucket, config.prefix, DescribeEndpoint(config)));
+  auto feed = ConnectChangeFeed(config, *backend);
+  if (!feed.ok()) return std::move(feed).error();
+  backend->feed = std::move(feed).value();
+  return backend;
+}
+
+int Serve(MountConfig config) {
+  auto backend = ConnectBackend(config);
+  if (!backend.ok()) return Fail(RedactSecrets(backend.error().message));
   if (Status prepared = PrepareMountpoint(config.mountpoint); !prepared.ok()) {
     return Fail(prepared.error().message);
   }
-
   FuseContext context;
   context.read_only = config.read_only;
   FuseMountOptions mount_options{config.mountpoint, config.fuse_options, config.debug,
@@ -203,18 +242,29 @@ int Serve(MountConfig config) {
   if (Status detached = (*mount)->Daemonize(config.foreground); !detached.ok()) {
     return Fail(detached.error().message);
   }
-  (*credentials)->EnableBackgroundRefresh();
+  Backend& b = **backend;
+  b.credentials->EnableBackgroundRefresh();
   MetadataCache metadata(
       MetadataCacheOptions{.positive_ttl = config.stat_ttl, .negative_ttl = config.negative_ttl});
   BlockCache blocks(BlockCacheOptions{.capacity_bytes = config.cache_bytes});
   auto filesystem =
-      Filesystem::Create(store, clock, metadata, blocks, FilesystemOptionsFor(config));
+      Filesystem::Create(*b.store, b.clock, metadata, blocks, FilesystemOptionsFor(config));
   if (!filesystem.ok()) return Fail(filesystem.error().message);
   context.filesystem = filesystem->get();
+  std::unique_ptr<ChangeListener> listener;
+  if (b.feed != nullptr) {
+    listener = std::make_unique<ChangeListener>(
+        *b.feed, ChangeListenerOptions{.bucket = config.bucket, .prefix = config.prefix},
+        [fs = filesystem->get(), kernel = mount->get()](const ObjectChange& change) {
+          kernel->Invalidate(fs->ApplyRemoteChange(change));
+        });
+    listener->Start();
+  }
   spdlog::info("s3mount: {}{} mounted on {}", config.bucket,
                config.prefix.empty() ? "" : ":/" + config.prefix, config.mountpoint);
   Status served = (*mount)->Run();
-  mount->reset();  // unmount before the filesystem goes away
+  listener.reset();  // stops applying changes before the session and the filesystem go
+  mount->reset();    // unmount before the filesystem goes away
   const std::string staging = (*filesystem)->staging_directory();
   filesystem->reset();  // uploads what the last handles left, then stops its threads
   std::error_code ignored;

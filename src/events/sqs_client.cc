@@ -340,7 +340,8 @@ SqsClient::SqsClient(HttpFetch fetch, CredentialsProvider& credentials, Clock& c
       scheme_(std::move(scheme)),
       host_(std::move(host)),
       path_(std::move(path)),
-      protocol_(options.protocol) {}
+      protocol_(options.protocol),
+      cancel_(options.cancel) {}
 
 std::string SqsClient::Prefix(std::string_view action) const {
   return "SQS " + std::string(action) + " on " + queue_url_ + " failed: ";
@@ -352,6 +353,7 @@ Result<HttpResponse> SqsClient::Send(SqsProtocol protocol, std::string_view acti
   HttpRequest http;
   http.method = "POST";
   http.body = body;
+  http.cancel = cancel_;
   HttpRequestToSign to_sign{"POST", host_, "/", {}, {}, Sha256Hex(body)};
   if (protocol == SqsProtocol::kQuery) {
     http.url = scheme_ + "://" + host_ + SigV4Signer::EncodePath(path_, "sqs");
@@ -597,6 +599,18 @@ Result<std::vector<SqsMessage>> SqsClient::ReceiveMessages(int max_messages,
   S3M_RETURN_IF_ERROR(response);
   return used == SqsProtocol::kJson ? ParseJsonMessages(prefix, *response)
                                     : ParseXmlMessages(prefix, *response);
+}
+
+Status SqsClient::CheckQueue() {
+  json body = {{"QueueUrl", queue_url_}, {"AttributeNames", json::array({"QueueArn"})}};
+  std::string form = EncodeForm({{"Action", "GetQueueAttributes"},
+                                 {"Version", std::string(kApiVersion)},
+                                 {"QueueUrl", queue_url_},
+                                 {"AttributeName.1", "QueueArn"}});
+  SqsProtocol used = SqsProtocol::kAuto;
+  auto response = Call("GetQueueAttributes", DumpJson(body), form, &used);
+  S3M_RETURN_IF_ERROR(response);
+  return OkStatus();
 }
 
 Result<SqsDeleteResult> SqsClient::DeleteMessageBatch(const std::vector<SqsDeleteEntry>& entries) {

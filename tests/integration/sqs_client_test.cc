@@ -19,6 +19,7 @@
 #include "s3mount/common/strings.h"
 #include "s3mount/events/s3_event.h"
 #include "s3mount/s3/http_client.h"
+#include "tests/support/bucket_notifications.h"
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/subprocess.h"
@@ -28,23 +29,6 @@ namespace {
 
 using testing::LocalClientOptions;
 using testing::MakeTestClient;
-
-// argv: endpoint bucket queue-name. Creates the queue, points the bucket's ObjectCreated and
-// ObjectRemoved notifications at it, prints the queue URL.
-constexpr char kSetUpScript[] = R"py(
-import sys, boto3
-from botocore.config import Config
-endpoint, bucket, name = sys.argv[1:4]
-kw = dict(endpoint_url=endpoint, region_name="us-east-1")
-sqs = boto3.client("sqs", **kw)
-s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw)
-url = sqs.create_queue(QueueName=name)["QueueUrl"]
-arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-    "QueueConfigurations": [{"QueueArn": arn,
-                             "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}]})
-print(url)
-)py";
 
 // What the long poll needs from the HTTP client (see sqs_client.h).
 HttpClientOptions LongPollHttpOptions() {
@@ -63,17 +47,10 @@ class SqsFixture : public testing::MotoTestBase<kEnforce> {
   void SetUp() override {
     Base::SetUp();
     if (this->HasFatalFailure()) return;
-    auto run =
-        testing::RunCommand({.argv = {"python3", "-c", kSetUpScript, Base::server().endpoint(),
-                                      this->bucket(), "q-" + this->bucket()},
-                             .env = {{"AWS_ACCESS_KEY_ID", Base::server().access_key_id()},
-                                     {"AWS_SECRET_ACCESS_KEY", Base::server().secret_access_key()},
-                                     {"AWS_SESSION_TOKEN", ""},
-                                     {"AWS_CONFIG_FILE", "/dev/null"},
-                                     {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}});
-    ASSERT_TRUE(run.ok()) << run.error().ToString();
-    ASSERT_TRUE(run->ok()) << "setting up the queue failed: " << run->Describe();
-    queue_url_ = std::string(TrimAsciiSpace(run->stdout_text));
+    auto queue =
+        testing::RouteBucketEventsToNewQueue(Base::server(), this->bucket(), "q-" + this->bucket());
+    ASSERT_TRUE(queue.ok()) << queue.error().ToString();
+    queue_url_ = *queue;
     ASSERT_TRUE(ValidateSqsQueueUrl(queue_url_).ok()) << queue_url_;
   }
 

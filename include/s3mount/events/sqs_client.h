@@ -67,6 +67,9 @@ struct SqsClientOptions {
   // Signing region; empty: parsed from the queue URL's host, else "us-east-1".
   std::string region;
   SqsProtocol protocol = SqsProtocol::kAuto;
+  // When set and it becomes true, a call in progress (a long poll) ends within about a second
+  // with kCancelled. Not owned; must outlive the client.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SqsMessage {
@@ -119,6 +122,10 @@ class SqsClient {
   Result<std::vector<SqsMessage>> ReceiveMessages(int max_messages = kSqsMaxBatch,
                                                   std::chrono::seconds wait_time = kSqsMaxWaitTime);
 
+  // GetQueueAttributes (QueueArn): whether the queue exists and these credentials may use it,
+  // without receiving (and so hiding) any message. For the check at mount time.
+  Status CheckQueue();
+
   // One DeleteMessageBatch of 1-10 entries with distinct, valid ids. An Error when the whole
   // call failed; otherwise per-entry outcomes.
   Result<SqsDeleteResult> DeleteMessageBatch(const std::vector<SqsDeleteEntry>& entries);
@@ -156,6 +163,7 @@ class SqsClient {
   const std::string host_;
   const std::string path_;
   std::atomic<SqsProtocol> protocol_;
+  const std::atomic<bool>* cancel_;
   SigV4Signer signer_;
 };
 

@@ -1,0 +1,166 @@
+// Integration test of change notifications on real mounts over moto: the bucket's S3 events go
+// to an SQS queue, and a mount with sqs_queue_url= (caches trusted for an hour) shows another
+// client's creates, overwrites and deletes within 2 seconds, while a mount with the same
+// hour-long caches and no listener still shows the old view: the listener is what did it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "tests/support/bucket_notifications.h"
+#include "tests/support/moto_fixture.h"
+#include "tests/support/s3_client_factory.h"
+#include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
+
+namespace s3mount {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr auto kFreshWithin = std::chrono::seconds(2);
+
+std::set<std::string> Names(const std::string& directory) {
+  std::set<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+std::string Join(const std::set<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+bool Exists(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::exists(path, error);
+}
+
+// Polls `condition` until it holds or `limit` passes; how long it took, or nullopt.
+std::optional<milliseconds> TimeUntil(const std::function<bool()>& condition,
+                                      std::chrono::nanoseconds limit) {
+  const auto start = steady_clock::now();
+  while (steady_clock::now() - start <= limit) {
+    if (condition()) {
+      return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return std::nullopt;
+}
+
+class MountEventsTest : public testing::MotoTest {
+ protected:
+  void SetUp() override {
+    testing::MotoTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto queue = testing::RouteBucketEventsToNewQueue(server(), bucket(), "q-" + bucket());
+    ASSERT_TRUE(queue.ok()) << queue.error().ToString();
+    queue_url_ = *queue;
+    client_ = testing::MakeTestClient(
+        testing::LocalClientOptions(server().endpoint(), bucket()),
+        {server().access_key_id(), server().secret_access_key(), "", std::nullopt}, clock_);
+    ASSERT_NE(client_.store, nullptr);
+  }
+  void OtherClientPuts(const std::string& key, const std::string& body) {
+    auto put = client_.store->PutObject({.key = key, .body = body});
+    ASSERT_TRUE(put.ok()) << key << ": " << put.error().ToString();
+  }
+
+  SystemClock clock_;
+  testing::TestClient client_;
+  std::string queue_url_;
+};
+
+TEST_F(MountEventsTest, AnotherClientsChangesShowWithinTwoSecondsOnlyWithTheListener) {
+  OtherClientPuts("seen.txt", "version one");
+  OtherClientPuts("dir with space/old file+plus.txt", "to be deleted");
+  auto listening = testing::S3mountProcess::Mount(
+      server(), {.source = bucket(), .options = {"sqs_queue_url=" + queue_url_}});
+  ASSERT_TRUE(listening.ok()) << listening.error().ToString();
+  auto deaf = testing::S3mountProcess::Mount(
+      server(),
+      {.source = bucket(), .options = {"stat_ttl=3600", "list_ttl=3600", "negative_ttl=3600"}});
+  ASSERT_TRUE(deaf.ok()) << deaf.error().ToString();
+  for (auto* mount : {listening->get(), deaf->get()}) {
+    // Read everything once, so that both mounts (and their kernels) cache it.
+    ASSERT_EQ(testing::ReadFile(mount->Path("seen.txt")), "version one");
+    ASSERT_EQ(Names(mount->Path("")), (std::set<std::string>{"dir with space", "seen.txt"}));
+    ASSERT_EQ(Names(mount->Path("dir with space")), std::set<std::string>{"old file+plus.txt"});
+    ASSERT_FALSE(Exists(mount->Path("new file.txt")));
+    ASSERT_FALSE(Exists(mount->Path("nested")));
+  }
+
+  OtherClientPuts("new file.txt", "created elsewhere");
+  OtherClientPuts("a+b \xc3\xbc.txt", "plus and UTF-8");
+  OtherClientPuts("nested/deep/\xe6\x97\xa5\xe6\x9c\xac.txt", "nested");
+  OtherClientPuts("seen.txt", "version two, longer than the first");
+  ASSERT_TRUE(client_.store->DeleteObject("dir with space/old file+plus.txt").ok());
+
+  testing::S3mountProcess& fresh = **listening;
+  const auto all_seen = TimeUntil(
+      [&] {
+        // "dir with space" was implicit: it went with its only object.
+        return Names(fresh.Path("")) == std::set<std::string>{"a+b \xc3\xbc.txt", "nested",
+                                                              "new file.txt", "seen.txt"} &&
+               testing::ReadFile(fresh.Path("seen.txt")) == "version two, longer than the first" &&
+               testing::ReadFile(fresh.Path("nested/deep/\xe6\x97\xa5\xe6\x9c\xac.txt")) ==
+                   "nested" &&
+               !Exists(fresh.Path("dir with space/old file+plus.txt"));
+      },
+      kFreshWithin);
+  ASSERT_TRUE(all_seen.has_value())
+      << "the listening mount did not show the changes within 2 s; it shows /: "
+      << Join(Names(fresh.Path("")))
+      << "; /dir with space: " << Join(Names(fresh.Path("dir with space")))
+      << "; seen.txt: " << testing::ReadFile(fresh.Path("seen.txt")) << "\n"
+      << fresh.LogTail();
+  EXPECT_EQ(testing::ReadFile(fresh.Path("new file.txt")), "created elsewhere");
+  EXPECT_EQ(testing::ReadFile(fresh.Path("a+b \xc3\xbc.txt")), "plus and UTF-8");
+
+  // The mount without a listener, with the same hour-long caches, still shows the old view.
+  testing::S3mountProcess& stale = **deaf;
+  EXPECT_EQ(testing::ReadFile(stale.Path("seen.txt")), "version one");
+  EXPECT_EQ(Names(stale.Path("")), (std::set<std::string>{"dir with space", "seen.txt"}));
+  EXPECT_EQ(Names(stale.Path("dir with space")), std::set<std::string>{"old file+plus.txt"});
+}
+
+TEST_F(MountEventsTest, TheMountsOwnWritesSurviveTheirEvents) {
+  auto mount = testing::S3mountProcess::Mount(
+      server(), {.source = bucket(), .options = {"sqs_queue_url=" + queue_url_}});
+  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
+  for (int i = 0; i < 5; ++i) {
+    const std::string path = (*mount)->Path("mine-" + std::to_string(i) + ".txt");
+    std::ofstream(path) << "written here " << i;
+  }
+  std::this_thread::sleep_for(milliseconds(1500));  // the events of those writes arrive
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(testing::ReadFile((*mount)->Path("mine-" + std::to_string(i) + ".txt")),
+              "written here " + std::to_string(i));
+  }
+  EXPECT_EQ(Names((*mount)->Path("")).size(), 5u);
+}
+
+TEST_F(MountEventsTest, ABadQueueIsAClearStartupError) {
+  auto mount = testing::S3mountProcess::Mount(
+      server(), {.source = bucket(),
+                 .options = {"sqs_queue_url=" + server().endpoint() + "/123456789012/no-such-q"}});
+  ASSERT_FALSE(mount.ok());
+  EXPECT_NE(mount.error().message.find("no-such-q"), std::string::npos) << mount.error().message;
+  EXPECT_NE(mount.error().message.find("GetQueueAttributes"), std::string::npos)
+      << mount.error().message;
+}
+
+}  // namespace
+}  // namespace s3mount
