@@ -70,6 +70,7 @@ KernelInvalidations Filesystem::ApplyRemoteChange(const ObjectChange& change) {
   const bool marker = relative->back() == '/';
   std::string path = marker ? relative->substr(0, relative->size() - 1) : *relative;
   if (path.empty() || path.find("//") != std::string::npos) return {};
+  if (!impl.filter.IsVisible(path, marker)) return {};  // include=/exclude= hide it
   if (impl.AlreadyApplied(change.key, change.sequencer)) {
     spdlog::debug("event {} {}: older than one already applied", change.event_name, change.key);
     return {};

@@ -34,9 +34,10 @@ class FilesystemEventsTest : public ::testing::Test {
     filesystem_.reset();
     std::filesystem::remove_all(staging_root_);
   }
-  void Mount(std::string prefix = "") {
+  void Mount(std::string prefix = "", std::vector<std::string> excludes = {}) {
     FilesystemOptions options;
     options.prefix = std::move(prefix);
+    options.exclude_patterns = std::move(excludes);
     options.stat_ttl = hours(1);
     options.negative_ttl = hours(1);
     options.list_ttl = hours(1);
@@ -173,6 +174,12 @@ TEST_F(FilesystemEventsTest, KeysOutsideTheMountPrefixAreIgnored) {
   const std::string etag = OtherClientPuts("photos/b.jpg", "b");
   EXPECT_FALSE(fs().ApplyRemoteChange(Created("photos/b.jpg", etag)).empty());
   EXPECT_EQ(ListNames(fs(), kRootInode).value(), (std::set<std::string>{"a.jpg", "b.jpg"}));
+}
+
+TEST_F(FilesystemEventsTest, KeysHiddenByTheFiltersAreIgnored) {
+  Mount("", {"*.tmp"});
+  EXPECT_TRUE(fs().ApplyRemoteChange(Created("work/file.tmp", "e")).empty());
+  EXPECT_FALSE(fs().ApplyRemoteChange(Created("work/file.txt", "e")).empty());
 }
 
 TEST_F(FilesystemEventsTest, ADirectoryMarkerEventMakesAnEmptyDirectoryAppear) {

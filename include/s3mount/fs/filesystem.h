@@ -204,7 +204,8 @@ class Filesystem {
   // A change another client made to the bucket, from an S3 event notification: forgets what
   // the caches knew of the key (its metadata, negative entries, cached blocks), of its
   // directory's listing and of the directories above it (implicit ones may appear or
-  // vanish), so that the next access asks S3. Changes outside the mount's prefix, events
+  // vanish), so that the next access asks S3. Changes outside the mount's prefix or hidden
+  // by its include/exclude filters, events
   // older than one already applied to the key (by sequencer) and the echo of this mount's
   // own writes (same ETag as cached; a delete of a path known to be missing) change nothing.
   // Returns what the kernel must forget; the caller tells it, holding no lock of ours.
