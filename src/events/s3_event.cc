@@ -135,7 +135,9 @@ Status AddRecord(const json& record, const std::string& where, S3EventMessage* o
   ObjectChange change;
   if (event_name.starts_with("ObjectCreated:")) {
     change.kind = ObjectChangeKind::kCreated;
-  } else if (event_name.starts_with("ObjectRemoved:")) {
+  } else if (event_name.starts_with("ObjectRemoved:") ||
+             event_name.starts_with("LifecycleExpiration:")) {
+    // A lifecycle rule's expiry deletes the object (or hides it behind a delete marker).
     change.kind = ObjectChangeKind::kRemoved;
   } else {
     ++out->skipped_records;

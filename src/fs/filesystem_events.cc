@@ -34,13 +34,16 @@ bool Filesystem::Impl::AlreadyKnown(const std::string& path, bool marker,
   auto cached = metadata.Lookup(path, clock.Monotonic());
   if (!cached.has_value()) return false;
   if (change.kind == ObjectChangeKind::kRemoved) return cached->kind == PathKind::kMissing;
-  if (change.etag.empty()) return false;
+  // A copy onto itself (chmod, chown, touch by s3fs or another s3mount) keeps the ETag of a
+  // single-part object while its metadata changes: never an echo.
+  if (change.etag.empty() || change.event_name.ends_with(":Copy")) return false;
   const bool same_kind = marker ? cached->kind == PathKind::kDirectory && cached->marker_present
                                 : cached->kind == PathKind::kFile;
   return same_kind && cached->object.etag == change.etag;
 }
 
-KernelInvalidations Filesystem::Impl::KernelViewOf(const std::string& path) const {
+KernelInvalidations Filesystem::Impl::KernelViewOf(const std::string& path,
+                                                   bool with_directories) const {
   KernelInvalidations kernel;
   InodeId parent = kRootInode;
   size_t start = 0;
@@ -56,7 +59,8 @@ KernelInvalidations Filesystem::Impl::KernelViewOf(const std::string& path) cons
       kernel.inodes.push_back(parent);
       break;
     }
-    kernel.entries.pop_back();  // a directory on the way: only the last known level matters
+    // A directory on the way stays in the kernel unless it may have vanished with the object.
+    if (!with_directories) kernel.entries.pop_back();
     parent = child->id;
     start = end + 1;
   }
@@ -94,7 +98,9 @@ KernelInvalidations Filesystem::ApplyRemoteChange(const ObjectChange& change) {
   if (marker) impl.listings.Invalidate(path, now);
   if (!marker) impl.blocks.EraseObject(change.key);
 
-  KernelInvalidations kernel = impl.KernelViewOf(path);
+  // A removal may take implicit directories with it: their dentries go too.
+  KernelInvalidations kernel =
+      impl.KernelViewOf(path, /*with_directories=*/change.kind == ObjectChangeKind::kRemoved);
   // The kernel drops the inode's pages: the next open must not claim they are still valid.
   if (!kernel.inodes.empty()) impl.inodes.SwapKernelCacheEtag(kernel.inodes.front(), "");
   return kernel;

@@ -155,7 +155,8 @@ struct Filesystem::Impl {
   // The kernel's view of `path`: walked from the root through the inodes the kernel knows.
   // The first component it does not know is a dentry to drop (a negative one, perhaps); when
   // it knows them all, the last one's dentry and inode go, and its parent directory's inode.
-  KernelInvalidations KernelViewOf(const std::string& path) const;
+  // `with_directories`: the dentries of the known directories on the way go too.
+  KernelInvalidations KernelViewOf(const std::string& path, bool with_directories) const;
   // The newest sequencer applied per key, to skip events that arrive
   // late or twice (bounded: the oldest keys are forgotten first).
   std::mutex events_mu;

@@ -125,7 +125,10 @@ TEST_F(FilesystemEventsTest, ADeleteIsSeenAfterItsEvent) {
   ASSERT_TRUE(dir.ok());
   ASSERT_EQ(ListNames(fs(), *dir).value(), (std::set<std::string>{"gone.txt", "stays.txt"}));
   ASSERT_TRUE(store_.DeleteObject("dir/gone.txt").ok());
-  fs().ApplyRemoteChange(Removed("dir/gone.txt"));
+  auto kernel = fs().ApplyRemoteChange(Removed("dir/gone.txt"));
+  EXPECT_EQ(kernel.entries,
+            (std::vector<std::pair<InodeId, std::string>>{{kRootInode, "dir"}, {*dir, "gone.txt"}}))
+      << "an implicit directory may vanish with its last object: its dentry goes too";
   EXPECT_EQ(ListNames(fs(), *dir).value(), (std::set<std::string>{"stays.txt"}));
   auto gone = LookupPath(fs(), "dir/gone.txt");
   ASSERT_FALSE(gone.ok());
@@ -174,6 +177,19 @@ TEST_F(FilesystemEventsTest, KeysOutsideTheMountPrefixAreIgnored) {
   const std::string etag = OtherClientPuts("photos/b.jpg", "b");
   EXPECT_FALSE(fs().ApplyRemoteChange(Created("photos/b.jpg", etag)).empty());
   EXPECT_EQ(ListNames(fs(), kRootInode).value(), (std::set<std::string>{"a.jpg", "b.jpg"}));
+}
+
+TEST_F(FilesystemEventsTest, ACopyEventIsNeverTakenForAnEcho) {
+  OtherClientPuts("f.txt", "bytes");
+  Mount();
+  ASSERT_EQ(Content("f.txt"), "bytes");
+  const std::string etag = store_.InfoOf("f.txt")->etag;
+  ObjectChange chmod_elsewhere = Created("f.txt", etag);
+  chmod_elsewhere.event_name = "ObjectCreated:Copy";
+  EXPECT_FALSE(fs().ApplyRemoteChange(chmod_elsewhere).empty())
+      << "a metadata change by another client keeps the ETag but must still be seen";
+  ASSERT_EQ(Content("f.txt"), "bytes");  // known again
+  EXPECT_TRUE(fs().ApplyRemoteChange(Created("f.txt", etag)).empty()) << "a plain echo";
 }
 
 TEST_F(FilesystemEventsTest, KeysHiddenByTheFiltersAreIgnored) {

@@ -216,7 +216,9 @@ TEST(S3EventTest, EventNamesWithAndWithoutPrefix) {
                  Case{"ObjectCreated:Copy", ObjectChangeKind::kCreated},
                  Case{"s3:ObjectCreated:CompleteMultipartUpload", ObjectChangeKind::kCreated},
                  Case{"ObjectRemoved:Delete", ObjectChangeKind::kRemoved},
-                 Case{"s3:ObjectRemoved:DeleteMarkerCreated", ObjectChangeKind::kRemoved}}) {
+                 Case{"s3:ObjectRemoved:DeleteMarkerCreated", ObjectChangeKind::kRemoved},
+                 Case{"LifecycleExpiration:Delete", ObjectChangeKind::kRemoved},
+                 Case{"s3:LifecycleExpiration:DeleteMarkerCreated", ObjectChangeKind::kRemoved}}) {
     S3EventMessage message = MustParse(Body(c.name, "k"));
     ASSERT_EQ(message.changes.size(), 1u) << c.name;
     EXPECT_EQ(message.changes[0].kind, c.kind) << c.name;
@@ -226,9 +228,8 @@ TEST(S3EventTest, EventNamesWithAndWithoutPrefix) {
 TEST(S3EventTest, UnknownEventNamesAreSkippedNotErrors) {
   for (const char* name :
        {"ObjectRestore:Post", "ObjectRestore:Completed",
-        "s3:Replication:OperationFailedReplication", "LifecycleTransition",
-        "LifecycleExpiration:Delete", "ObjectTagging:Put", "s3:ObjectAccessed:Head",
-        "IntelligentTiering", "s3:ReducedRedundancyLostObject"}) {
+        "s3:Replication:OperationFailedReplication", "LifecycleTransition", "ObjectTagging:Put",
+        "s3:ObjectAccessed:Head", "IntelligentTiering", "s3:ReducedRedundancyLostObject"}) {
     S3EventMessage message = MustParse(Body(name, "k"));
     EXPECT_TRUE(message.changes.empty()) << name;
     EXPECT_EQ(message.skipped_records, 1u) << name;

@@ -9,7 +9,8 @@
 //  - the SNS envelope `{"Type":"Notification","Message":"<the S3 JSON as a string>",...}`;
 //  - the `s3:TestEvent` message S3 sends when a notification is configured (no changes);
 //  - MinIO's `access` format: a JSON array of `{"Event":[<records>],"EventTime":"..."}`.
-// `ObjectCreated:*` is a creation, `ObjectRemoved:*` (Delete, DeleteMarkerCreated) a removal;
+// `ObjectCreated:*` is a creation, `ObjectRemoved:*` (Delete, DeleteMarkerCreated) and
+// `LifecycleExpiration:*` (a lifecycle rule's expiry) a removal;
 // other event names (ObjectRestore, Replication, LifecycleTransition, ObjectAccessed...) are
 // counted as skipped, not errors. Anything else is an Error of kind kInvalidArgument whose
 // message says what was wrong; malformed input never crashes or throws.
@@ -37,7 +38,7 @@ namespace s3mount {
 
 enum class ObjectChangeKind {
   kCreated,  // ObjectCreated:Put, :Post, :Copy, :CompleteMultipartUpload
-  kRemoved,  // ObjectRemoved:Delete, :DeleteMarkerCreated
+  kRemoved,  // ObjectRemoved:Delete, :DeleteMarkerCreated, LifecycleExpiration:*
 };
 
 // "created" / "removed", for logs.
