@@ -7,16 +7,18 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libfuse3-dev fuse3
   libcurl4-openssl-dev libssl-dev libxml2-dev
-  libspdlog-dev nlohmann-json3-dev
+  libspdlog-dev nlohmann-json3-dev libhiredis-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   curl ca-certificates openssl
   rsync attr man-db media-types
   # Integration tests: interoperability with s3fs-fuse, and the tools run on the mount.
   s3fs git unzip zip sqlite3 vim
+  # Change notifications from Redis (MinIO's target): the integration tests run a server.
+  redis-server
 )
 if [[ "${1:-}" == "--with-peers" ]]; then
-  packages+=(rclone fio redis-server)
+  packages+=(rclone fio)
 fi
 
 missing=()
