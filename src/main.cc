@@ -22,6 +22,7 @@
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/events/change_listener.h"
+#include "s3mount/events/redis_feed.h"
 #include "s3mount/events/sqs_feed.h"
 #include "s3mount/fs/bucket_check.h"
 #include "s3mount/fs/content_type.h"
@@ -183,6 +184,12 @@ struct Backend {
 // The change feed the options name, connected and checked; null when none is configured.
 Result<std::unique_ptr<ChangeFeed>> ConnectChangeFeed(const MountConfig& config, Backend& backend) {
   const EventsConfig& events = config.events;
+  if (!events.redis_url.empty()) {
+    auto feed = RedisChangeFeed::Connect(
+        {.url = events.redis_url, .channel = events.redis_channel, .list = events.redis_list});
+    if (!feed.ok()) return std::move(feed).error();
+    return std::unique_ptr<ChangeFeed>(std::move(feed).value());
+  }
   if (events.sqs_queue_url.empty()) return std::unique_ptr<ChangeFeed>();
   backend.feed_http = std::make_unique<HttpClient>(config.s3.http);
   SqsClientOptions options{.queue_url = events.sqs_queue_url, .region = events.sqs_region};

@@ -4,6 +4,7 @@
 // hour-long caches and no listener still shows the old view: the listener is what did it.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "tests/support/bucket_notifications.h"
 #include "tests/support/moto_fixture.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/test_data.h"
@@ -160,6 +162,144 @@ TEST_F(MountEventsTest, ABadQueueIsAClearStartupError) {
   EXPECT_NE(mount.error().message.find("no-such-q"), std::string::npos) << mount.error().message;
   EXPECT_NE(mount.error().message.find("GetQueueAttributes"), std::string::npos)
       << mount.error().message;
+}
+
+}  // namespace
+}  // namespace s3mount
+
+namespace s3mount {
+namespace {
+
+// Go's url.QueryEscape, as MinIO encodes keys in its events: ' ' is '+', everything but
+// [A-Za-z0-9-_.~] is %XX.
+std::string QueryEscape(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// One element of MinIO's Redis target with format=access.
+std::string MinioAccessElement(const std::string& bucket, const std::string& event_name,
+                               const std::string& key, const std::string& etag) {
+  return R"([{"Event":[{"eventVersion":"2.0","eventSource":"minio:s3","awsRegion":"",)"
+         R"("eventTime":"2026-11-22T10:00:00.000Z","eventName":")" +
+         event_name + R"(","s3":{"s3SchemaVersion":"1.0","bucket":{"name":")" + bucket +
+         R"("},"object":{"key":")" + QueryEscape(key) + R"(","eTag":")" + etag +
+         R"(","sequencer":"17A1B2C3D4E5F600"}}}],"EventTime":"2026-11-22T10:00:00.000Z"}])";
+}
+
+class MountRedisEventsTest : public testing::MotoTest {
+ protected:
+  void SetUp() override {
+    testing::MotoTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.error().ToString();
+    redis_ = std::move(*redis);
+    client_ = testing::MakeTestClient(
+        testing::LocalClientOptions(server().endpoint(), bucket()),
+        {server().access_key_id(), server().secret_access_key(), "", std::nullopt}, clock_);
+    ASSERT_NE(client_.store, nullptr);
+  }
+  std::string Put(const std::string& key, const std::string& body) {
+    auto put = client_.store->PutObject({.key = key, .body = body});
+    EXPECT_TRUE(put.ok()) << key << ": " << put.error().ToString();
+    if (!put.ok()) return "";
+    std::string etag = put->etag;
+    if (etag.size() >= 2 && etag.front() == '"') etag = etag.substr(1, etag.size() - 2);
+    return etag;
+  }
+
+  SystemClock clock_;
+  testing::TestClient client_;
+  std::unique_ptr<testing::RedisServer> redis_;
+};
+
+TEST_F(MountRedisEventsTest, MinioListEventsShowChangesWithinTwoSeconds) {
+  Put("report.txt", "draft");
+  Put("old/gone.txt", "soon deleted");
+  auto mount = testing::S3mountProcess::Mount(
+      server(),
+      {.source = bucket(), .options = {"redis_url=" + redis_->Url(), "redis_list=bucketevents"}});
+  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
+  ASSERT_EQ(testing::ReadFile((*mount)->Path("report.txt")), "draft");
+  ASSERT_EQ(Names((*mount)->Path("")), (std::set<std::string>{"old", "report.txt"}));
+
+  // Another client changes the bucket; MinIO's Redis target would push these elements.
+  const std::string report = Put("report.txt", "final version of the report");
+  const std::string fresh = Put("new dir/caf\xc3\xa9 +1.txt", "new");
+  ASSERT_TRUE(client_.store->DeleteObject("old/gone.txt").ok());
+  for (const std::string& element :
+       {MinioAccessElement(bucket(), "s3:ObjectCreated:Put", "report.txt", report),
+        MinioAccessElement(bucket(), "s3:ObjectCreated:Put", "new dir/caf\xc3\xa9 +1.txt", fresh),
+        MinioAccessElement(bucket(), "s3:ObjectRemoved:Delete", "old/gone.txt", "")}) {
+    auto pushed = redis_->Cli({"RPUSH", "bucketevents", element});
+    ASSERT_TRUE(pushed.ok()) << pushed.error().ToString();
+  }
+  const auto seen = TimeUntil(
+      [&] {
+        return testing::ReadFile((*mount)->Path("report.txt")) == "final version of the report" &&
+               Names((*mount)->Path("")) == std::set<std::string>{"new dir", "report.txt"} &&
+               testing::ReadFile((*mount)->Path("new dir/caf\xc3\xa9 +1.txt")) == "new";
+      },
+      kFreshWithin);
+  EXPECT_TRUE(seen.has_value()) << "not within 2 s; / holds " << Join(Names((*mount)->Path("")))
+                                << "\n"
+                                << (*mount)->LogTail();
+  // Each element was applied and acknowledged: nothing is left in either list.
+  const auto drained = TimeUntil(
+      [&] {
+        auto queued = redis_->Cli({"LLEN", "bucketevents"});
+        auto processing = redis_->Cli({"LLEN", "bucketevents:processing"});
+        return queued.ok() && *queued == "0" && processing.ok() && *processing == "0";
+      },
+      kFreshWithin);
+  EXPECT_TRUE(drained.has_value()) << "elements were not acknowledged";
+}
+
+TEST_F(MountRedisEventsTest, ChannelEventsShowChangesWithinTwoSeconds) {
+  Put("notes.md", "one");
+  auto mount = testing::S3mountProcess::Mount(
+      server(),
+      {.source = bucket(), .options = {"redis_url=" + redis_->Url(), "redis_channel=s3-events"}});
+  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
+  ASSERT_EQ(testing::ReadFile((*mount)->Path("notes.md")), "one");
+  const std::string etag = Put("notes.md", "two, from elsewhere");
+  const std::string body =
+      R"({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",)"
+      R"("s3":{"bucket":{"name":")" +
+      bucket() + R"("},"object":{"key":"notes.md","size":19,"eTag":")" + etag + R"("}}}]})";
+  auto published = redis_->Cli({"PUBLISH", "s3-events", body});
+  ASSERT_TRUE(published.ok()) << published.error().ToString();
+  ASSERT_EQ(*published, "1") << "the mount is not subscribed";
+  const auto seen = TimeUntil(
+      [&] { return testing::ReadFile((*mount)->Path("notes.md")) == "two, from elsewhere"; },
+      kFreshWithin);
+  EXPECT_TRUE(seen.has_value()) << (*mount)->LogTail();
+}
+
+TEST_F(MountRedisEventsTest, AWrongRedisPasswordIsAClearStartupError) {
+  auto mount = testing::S3mountProcess::Mount(
+      server(), {.source = bucket(),
+                 .options = {"redis_url=redis://:not-the-password@127.0.0.1:" +
+                                 std::to_string(redis_->port()),
+                             "redis_list=x"}});
+  // This server has no password: AUTH with one is refused.
+  ASSERT_FALSE(mount.ok());
+  EXPECT_EQ(mount.error().message.find("not-the-password"), std::string::npos)
+      << "the password reached the output: " << mount.error().message;
+  EXPECT_NE(mount.error().message.find("Redis"), std::string::npos) << mount.error().message;
 }
 
 }  // namespace
