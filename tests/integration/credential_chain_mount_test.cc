@@ -23,6 +23,7 @@
 #include "tests/support/credentials_responder.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/moto_fixture.h"
+#include "tests/support/moto_setup.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/subprocess.h"
 
@@ -43,23 +44,6 @@ constexpr char kSsoSessionCacheFile[] = "34e9758007218f01d957525e3759f8c8e20a441
 constexpr char kLegacyStartUrl[] = "https://s3mount-legacy.awsapps.com/start";
 constexpr char kLegacyCacheFile[] = "487592350ac3e05ada023c974fc3b091361524ca.json";
 constexpr char kSsoToken[] = "sso-access-token-for-the-chain-test";
-
-// Creates the role with an allow-* inline policy (moto checks an assumed role's own policies)
-// and a trust policy for AssumeRole and AssumeRoleWithWebIdentity. Idempotent.
-constexpr char kCreateRoleScript[] = R"py(
-import json, sys, boto3
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1")
-allow = {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-trust = {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
-                        "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]}]}
-try:
-    iam.create_role(RoleName=sys.argv[2], AssumeRolePolicyDocument=json.dumps(trust))
-except iam.exceptions.EntityAlreadyExistsException:
-    pass
-iam.put_role_policy(RoleName=sys.argv[2], PolicyName="all", PolicyDocument=json.dumps(allow))
-)py";
 
 void WriteFile(const std::string& path, const std::string& text, mode_t mode = 0600) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
@@ -104,15 +88,8 @@ class CredentialChainMountTest : public testing::AuthMotoTest {
     testing::AuthMotoTest::SetUp();
     if (HasFatalFailure()) return;
     if (!role_created_) {  // once per server: the role outlives the test's bucket
-      auto role = testing::RunCommand(
-          {.argv = {"python3", "-c", kCreateRoleScript, server().endpoint(), kRoleName},
-           .env = {{"AWS_ACCESS_KEY_ID", server().access_key_id()},
-                   {"AWS_SECRET_ACCESS_KEY", server().secret_access_key()},
-                   {"AWS_SESSION_TOKEN", ""},
-                   {"AWS_CONFIG_FILE", "/dev/null"},
-                   {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}});
+      Status role = testing::CreateAllowAllRole(server(), kRoleName);
       ASSERT_TRUE(role.ok()) << role.error().ToString();
-      ASSERT_TRUE(role->ok()) << "creating the role failed: " << role->Describe();
       role_created_ = true;
     }
     auto home = testing::TempDir::Create("s3mount-chain-home");

@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "tests/support/bucket_notifications.h"
 #include "tests/support/moto_fixture.h"
+#include "tests/support/moto_setup.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"

@@ -19,8 +19,8 @@
 #include "s3mount/common/strings.h"
 #include "s3mount/events/s3_event.h"
 #include "s3mount/s3/http_client.h"
-#include "tests/support/bucket_notifications.h"
 #include "tests/support/moto_fixture.h"
+#include "tests/support/moto_setup.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/subprocess.h"
 

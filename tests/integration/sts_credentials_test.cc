@@ -14,6 +14,7 @@
 #include "s3mount/s3/curl_object_store.h"
 #include "s3mount/s3/http_client.h"
 #include "tests/support/moto_fixture.h"
+#include "tests/support/moto_setup.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/subprocess.h"
 
@@ -25,37 +26,13 @@ using testing::MakeTestClient;
 
 constexpr char kRoleArn[] = "arn:aws:iam::123456789012:role/test";
 
-// Creates role "test" with an allow-* inline policy (moto checks an assumed role's own
-// policies), through boto3 with the IAM user's keys. Idempotent.
-constexpr char kCreateRoleScript[] = R"py(
-import json, sys, boto3
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1")
-allow = {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-trust = {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
-                        "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]}]}
-try:
-    iam.create_role(RoleName="test", AssumeRolePolicyDocument=json.dumps(trust))
-except iam.exceptions.EntityAlreadyExistsException:
-    pass
-iam.put_role_policy(RoleName="test", PolicyName="all", PolicyDocument=json.dumps(allow))
-)py";
-
 class StsCredentialsTest : public testing::AuthMotoTest {
  protected:
   void SetUp() override {
     testing::AuthMotoTest::SetUp();
     if (HasFatalFailure()) return;
-    auto run =
-        testing::RunCommand({.argv = {"python3", "-c", kCreateRoleScript, server().endpoint()},
-                             .env = {{"AWS_ACCESS_KEY_ID", server().access_key_id()},
-                                     {"AWS_SECRET_ACCESS_KEY", server().secret_access_key()},
-                                     {"AWS_SESSION_TOKEN", ""},
-                                     {"AWS_CONFIG_FILE", "/dev/null"},
-                                     {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}}});
-    ASSERT_TRUE(run.ok()) << run.error().ToString();
-    ASSERT_TRUE(run->ok()) << "creating the role failed: " << run->Describe();
+    Status role = testing::CreateAllowAllRole(server(), "test");
+    ASSERT_TRUE(role.ok()) << role.error().ToString();
   }
 
   StsOptions Options() const {
