@@ -2,6 +2,8 @@
 // the caches, and which kernel entries and inodes must be invalidated (see filesystem.h).
 #include <spdlog/spdlog.h>
 
+#include <compare>
+
 #include "fs/filesystem_impl.h"
 
 namespace s3mount {
@@ -17,7 +19,7 @@ bool Filesystem::Impl::AlreadyApplied(const std::string& key, const std::string&
   std::lock_guard<std::mutex> lock(events_mu);
   auto [it, inserted] = applied_sequencers.try_emplace(key, sequencer);
   if (!inserted) {
-    if (CompareSequencers(sequencer, it->second) <= 0) return true;
+    if (std::is_lteq(CompareSequencers(sequencer, it->second))) return true;
     it->second = sequencer;
     return false;
   }
