@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "s3mount/common/time_format.h"
+#include "tests/fakes/scripted_http.h"
 #include "tests/support/subprocess.h"
 
 namespace s3mount {
@@ -18,30 +19,23 @@ constexpr char kSecret[] = "wJalrXUtnFEMI/K7MDENGCONTAINERSECRET";
 constexpr char kToken[] = "IQoJb3JpZ2luCONTAINERTOKEN";
 constexpr char kAuth[] = "Bearer AUTHTOKEN-abc123";
 
-struct Sent {
-  std::string method;
-  std::string url;
-  HeaderList headers;
-  std::optional<std::string> Header(std::string_view name) const {
-    for (const auto& [key, value] : headers) {
-      if (key == name) return value;
-    }
-    return std::nullopt;
-  }
-};
-
 class ContainerCredentialsTest : public ::testing::Test {
  protected:
+  // Every request gets status_ and body_ (or transport_error_); http_ records it.
   HttpFetch Fetch() {
-    return [this](const HttpRequest& request) -> Result<HttpResponse> {
-      sent_.push_back({request.method, request.url, request.headers});
-      if (transport_error_) return *transport_error_;
-      HttpResponse response;
-      response.status = status_;
-      response.body = body_;
-      return response;
-    };
+    if (!answering_) {
+      answering_ = true;
+      http_.On("", "", [this](const s3mount::testing::SentRequest&) -> Result<HttpResponse> {
+        if (transport_error_) return *transport_error_;
+        HttpResponse response;
+        response.status = status_;
+        response.body = body_;
+        return response;
+      });
+    }
+    return http_.Fetch();
   }
+  std::vector<s3mount::testing::SentRequest> sent() const { return http_.sent(); }
   static std::string GoodBody() {
     return std::string(R"({"AccessKeyId":"ASIACONTAINER","SecretAccessKey":")") + kSecret +
            R"(","Token":")" + kToken + R"(","Expiration":"2030-05-06T07:08:09Z"})";
@@ -52,7 +46,8 @@ class ContainerCredentialsTest : public ::testing::Test {
     }
   }
 
-  std::vector<Sent> sent_;
+  s3mount::testing::ScriptedHttp http_;
+  bool answering_ = false;
   long status_ = 200;
   std::string body_ = GoodBody();
   std::optional<Error> transport_error_;
@@ -71,10 +66,10 @@ TEST_F(ContainerCredentialsTest, RelativeUriGoesToEcsAgentWithToken) {
   EXPECT_EQ(credentials->session_token, kToken);
   ASSERT_TRUE(credentials->expiration.has_value());
   EXPECT_EQ(FormatIso8601(*credentials->expiration), "2030-05-06T07:08:09.000Z");
-  ASSERT_EQ(sent_.size(), 1u);
-  EXPECT_EQ(sent_[0].method, "GET");
-  EXPECT_EQ(sent_[0].url, "http://169.254.170.2/v2/credentials/abc-123");
-  EXPECT_EQ(sent_[0].Header("authorization"), kAuth);
+  ASSERT_EQ(sent().size(), 1u);
+  EXPECT_EQ(sent()[0].method, "GET");
+  EXPECT_EQ(sent()[0].url, "http://169.254.170.2/v2/credentials/abc-123");
+  EXPECT_EQ(sent()[0].Header("authorization"), kAuth);
 }
 
 TEST_F(ContainerCredentialsTest, FullUriRules) {
@@ -128,7 +123,7 @@ TEST_F(ContainerCredentialsTest, NothingConfiguredSaysWhichVariables) {
   ASSERT_FALSE(credentials.ok());
   EXPECT_NE(credentials.error().message.find("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
             std::string::npos);
-  EXPECT_TRUE(sent_.empty());
+  EXPECT_TRUE(sent().empty());
 }
 
 TEST_F(ContainerCredentialsTest, TokenFileIsReadOnEveryFetchAndWinsOverToken) {
@@ -143,10 +138,10 @@ TEST_F(ContainerCredentialsTest, TokenFileIsReadOnEveryFetchAndWinsOverToken) {
   ASSERT_TRUE(provider.GetCredentials().ok());
   std::ofstream(file) << "second-token";
   ASSERT_TRUE(provider.GetCredentials().ok());
-  ASSERT_EQ(sent_.size(), 2u);
-  EXPECT_EQ(sent_[0].url, "http://127.0.0.1:1234/creds");
-  EXPECT_EQ(sent_[0].Header("authorization"), "first-token");
-  EXPECT_EQ(sent_[1].Header("authorization"), "second-token");
+  ASSERT_EQ(sent().size(), 2u);
+  EXPECT_EQ(sent()[0].url, "http://127.0.0.1:1234/creds");
+  EXPECT_EQ(sent()[0].Header("authorization"), "first-token");
+  EXPECT_EQ(sent()[1].Header("authorization"), "second-token");
 
   std::ofstream(file) << "two\nlines";
   auto two_lines = provider.GetCredentials();
@@ -171,8 +166,8 @@ TEST_F(ContainerCredentialsTest, NoTokenMeansNoAuthorizationHeader) {
                                                   .authorization_token = "",
                                                   .authorization_token_file = ""});
   ASSERT_TRUE(provider.GetCredentials().ok());
-  ASSERT_EQ(sent_.size(), 1u);
-  EXPECT_FALSE(sent_[0].Header("authorization").has_value());
+  ASSERT_EQ(sent().size(), 1u);
+  EXPECT_FALSE(sent()[0].Header("authorization").has_value());
 }
 
 TEST_F(ContainerCredentialsTest, FailuresNameUrlAndReasonButNoSecrets) {

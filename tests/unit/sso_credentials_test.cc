@@ -11,6 +11,7 @@
 
 #include "s3mount/common/time_format.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/scripted_http.h"
 #include "tests/support/subprocess.h"
 
 namespace s3mount {
@@ -22,12 +23,6 @@ constexpr char kToken[] = "IQoJSSOSESSIONTOKEN";
 // sha1("my-sso") and sha1("https://d-123.awsapps.com/start"), from Python's hashlib.
 constexpr char kSessionHash[] = "0ad374308c5a4e22f723adf10145eafad7c4031c";
 constexpr char kStartUrlHash[] = "2b829a45f04c9828cb45b7d092d8e4aa30818393";
-
-struct Sent {
-  std::string method;
-  std::string url;
-  HeaderList headers;
-};
 
 class SsoCredentialsTest : public ::testing::Test {
  protected:
@@ -51,15 +46,20 @@ class SsoCredentialsTest : public ::testing::Test {
         << R"({"startUrl":"https://d-123.awsapps.com/start","region":"eu-west-1",)"
         << R"("accessToken":")" << kAccessToken << R"(","expiresAt":")" << expires_at << "\"}";
   }
+  // Every request gets status_ and body_; http_ records it.
   HttpFetch Fetch() {
-    return [this](const HttpRequest& request) -> Result<HttpResponse> {
-      sent_.push_back({request.method, request.url, request.headers});
-      HttpResponse response;
-      response.status = status_;
-      response.body = body_;
-      return response;
-    };
+    if (!answering_) {
+      answering_ = true;
+      http_.On("", "", [this](const s3mount::testing::SentRequest&) -> Result<HttpResponse> {
+        HttpResponse response;
+        response.status = status_;
+        response.body = body_;
+        return response;
+      });
+    }
+    return http_.Fetch();
   }
+  std::vector<s3mount::testing::SentRequest> sent() const { return http_.sent(); }
   static std::string GoodBody() {
     return std::string(R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":")") +
            kSecret + R"(","sessionToken":")" + kToken + R"(","expiration":1893456000000}})";
@@ -73,7 +73,8 @@ class SsoCredentialsTest : public ::testing::Test {
   // 2023-11-14T22:13:20Z.
   s3mount::testing::FakeClock clock_;
   std::unique_ptr<s3mount::testing::TempDir> dir_;
-  std::vector<Sent> sent_;
+  s3mount::testing::ScriptedHttp http_;
+  bool answering_ = false;
   long status_ = 200;
   std::string body_ = GoodBody();
 };
@@ -106,14 +107,14 @@ TEST_F(SsoCredentialsTest, AsksPortalWithCachedToken) {
   EXPECT_EQ(credentials->session_token, kToken);
   ASSERT_TRUE(credentials->expiration.has_value());
   EXPECT_EQ(FormatIso8601(*credentials->expiration), "2030-01-01T00:00:00.000Z");
-  ASSERT_EQ(sent_.size(), 1u);
-  EXPECT_EQ(sent_[0].method, "GET");
-  EXPECT_EQ(sent_[0].url,
+  ASSERT_EQ(sent().size(), 1u);
+  EXPECT_EQ(sent()[0].method, "GET");
+  EXPECT_EQ(sent()[0].url,
             "https://portal.sso.eu-west-1.amazonaws.com/federation/credentials"
             "?account_id=123456789012&role_name=ReadOnly");
-  ASSERT_EQ(sent_[0].headers.size(), 1u);
-  EXPECT_EQ(sent_[0].headers[0].first, "x-amz-sso_bearer_token");
-  EXPECT_EQ(sent_[0].headers[0].second, kAccessToken);
+  ASSERT_EQ(sent()[0].headers.size(), 1u);
+  EXPECT_EQ(sent()[0].headers[0].first, "x-amz-sso_bearer_token");
+  EXPECT_EQ(sent()[0].headers[0].second, kAccessToken);
 }
 
 TEST_F(SsoCredentialsTest, LegacyProfileUsesStartUrlCacheAndEndpointOverride) {
@@ -125,8 +126,8 @@ TEST_F(SsoCredentialsTest, LegacyProfileUsesStartUrlCacheAndEndpointOverride) {
   SsoCredentialsProvider provider(Fetch(), clock_, settings);
   auto credentials = provider.GetCredentials();
   ASSERT_TRUE(credentials.ok()) << credentials.error().ToString();
-  ASSERT_EQ(sent_.size(), 1u);
-  EXPECT_EQ(sent_[0].url,
+  ASSERT_EQ(sent().size(), 1u);
+  EXPECT_EQ(sent()[0].url,
             "http://127.0.0.1:4567/federation/credentials"
             "?account_id=123456789012&role_name=Role%20With%20Space");
 }
@@ -140,7 +141,7 @@ TEST_F(SsoCredentialsTest, MissingCacheSaysRunSsoLogin) {
   EXPECT_NE(message.find("sso-session 'my-sso'"), std::string::npos) << message;
   EXPECT_NE(message.find(kSessionHash), std::string::npos) << message;
   EXPECT_NE(message.find("run `aws sso login --sso-session my-sso`"), std::string::npos) << message;
-  EXPECT_TRUE(sent_.empty());
+  EXPECT_TRUE(sent().empty());
 
   SsoSettings legacy = Settings();
   legacy.session_name.clear();
@@ -159,7 +160,7 @@ TEST_F(SsoCredentialsTest, ExpiredTokenSaysWhenAndRunSsoLogin) {
   EXPECT_EQ(credentials.error().message,
             "SSO: the token for sso-session 'my-sso' expired at 2023-11-14T22:13:20.000Z: run "
             "`aws sso login --sso-session my-sso`");
-  EXPECT_TRUE(sent_.empty());
+  EXPECT_TRUE(sent().empty());
 }
 
 TEST_F(SsoCredentialsTest, CacheIsReReadAfterLogin) {
