@@ -179,14 +179,15 @@ UserMetadata OpenFile::UploadMetadataLocked() const {
   return WithAttributes(metadata_, attributes_);
 }
 
-ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now) const {
+ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now,
+                                  UserMetadata metadata) const {
   return ObjectInfo{.key = key_,
                     .size = size_,
                     .etag = put.etag,
                     .last_modified = now,
                     .content_type = content_type_,
                     .version_id = put.version_id,
-                    .user_metadata = UploadMetadataLocked()};
+                    .user_metadata = std::move(metadata)};
 }
 
 void OpenFile::NewBaseLocked(const std::string& etag) {
@@ -237,7 +238,7 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     stored.etag = copied->etag;
   }
   NewBaseLocked(stored.etag);
-  return std::optional<ObjectInfo>(StoredLocked(stored, now));
+  return std::optional<ObjectInfo>(StoredLocked(stored, now, metadata));
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now) {
