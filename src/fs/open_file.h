@@ -98,8 +98,7 @@ class OpenFile {
   Status ReadBaseLocked(uint64_t offset, size_t size, char* out);
   Status ReadLocked(uint64_t offset, size_t size, char* out);
   UserMetadata UploadMetadataLocked() const;
-  ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now,
-                          UserMetadata metadata) const;
+  ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now, UserMetadata metadata) const;
   void NewBaseLocked(const std::string& etag);
 
   const OpenFileServices services_;
