@@ -404,9 +404,7 @@ void CredentialChain::EnableBackgroundRefresh() {
   for (RefreshingCredentialsProvider* provider : refreshing_) provider->EnableBackgroundRefresh();
 }
 
-CredentialChain::~CredentialChain() {
-  provider_.reset();  // before the StsClients its providers refer to
-}
+CredentialChain::~CredentialChain() = default;
 
 Result<Credentials> CredentialChain::GetCredentials() {
   auto credentials = provider_->GetCredentials();

@@ -22,19 +22,16 @@ constexpr char kAuth[] = "Bearer AUTHTOKEN-abc123";
 class ContainerCredentialsTest : public ::testing::Test {
  protected:
   // Every request gets status_ and body_ (or transport_error_); http_ records it.
-  HttpFetch Fetch() {
-    if (!answering_) {
-      answering_ = true;
-      http_.On("", "", [this](const s3mount::testing::SentRequest&) -> Result<HttpResponse> {
-        if (transport_error_) return *transport_error_;
-        HttpResponse response;
-        response.status = status_;
-        response.body = body_;
-        return response;
-      });
-    }
-    return http_.Fetch();
+  ContainerCredentialsTest() {
+    http_.On("", "", [this](const s3mount::testing::SentRequest&) -> Result<HttpResponse> {
+      if (transport_error_) return *transport_error_;
+      HttpResponse response;
+      response.status = status_;
+      response.body = body_;
+      return response;
+    });
   }
+  HttpFetch Fetch() { return http_.Fetch(); }
   std::vector<s3mount::testing::SentRequest> sent() const { return http_.sent(); }
   static std::string GoodBody() {
     return std::string(R"({"AccessKeyId":"ASIACONTAINER","SecretAccessKey":")") + kSecret +
@@ -47,7 +44,6 @@ class ContainerCredentialsTest : public ::testing::Test {
   }
 
   s3mount::testing::ScriptedHttp http_;
-  bool answering_ = false;
   long status_ = 200;
   std::string body_ = GoodBody();
   std::optional<Error> transport_error_;

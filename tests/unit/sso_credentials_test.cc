@@ -47,18 +47,15 @@ class SsoCredentialsTest : public ::testing::Test {
         << R"("accessToken":")" << kAccessToken << R"(","expiresAt":")" << expires_at << "\"}";
   }
   // Every request gets status_ and body_; http_ records it.
-  HttpFetch Fetch() {
-    if (!answering_) {
-      answering_ = true;
-      http_.On("", "", [this](const s3mount::testing::SentRequest&) -> Result<HttpResponse> {
-        HttpResponse response;
-        response.status = status_;
-        response.body = body_;
-        return response;
-      });
-    }
-    return http_.Fetch();
+  SsoCredentialsTest() {
+    http_.On("", "", [this](const s3mount::testing::SentRequest&) -> Result<HttpResponse> {
+      HttpResponse response;
+      response.status = status_;
+      response.body = body_;
+      return response;
+    });
   }
+  HttpFetch Fetch() { return http_.Fetch(); }
   std::vector<s3mount::testing::SentRequest> sent() const { return http_.sent(); }
   static std::string GoodBody() {
     return std::string(R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":")") +
@@ -74,7 +71,6 @@ class SsoCredentialsTest : public ::testing::Test {
   s3mount::testing::FakeClock clock_;
   std::unique_ptr<s3mount::testing::TempDir> dir_;
   s3mount::testing::ScriptedHttp http_;
-  bool answering_ = false;
   long status_ = 200;
   std::string body_ = GoodBody();
 };

@@ -109,7 +109,8 @@ class CredentialChain final : public CredentialsProvider {
   CredentialChain() = default;
   friend class ChainAssembler;
 
-  // Owned here because the providers hold references to them.
+  // Owned here because the providers hold references to them; declared first, so destroyed
+  // after provider_.
   std::vector<std::unique_ptr<StsClient>> sts_clients_;
   std::shared_ptr<CredentialsProvider> provider_;
   // Every RefreshingCredentialsProvider under provider_ (owned through it).
