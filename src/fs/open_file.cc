@@ -198,6 +198,7 @@ void OpenFile::NewBaseLocked(const std::string& etag) {
   reader_.reset();
   content_dirty_ = false;
   metadata_dirty_ = false;
+  times_set_ = false;
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
@@ -205,14 +206,17 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
   const UserMetadata metadata = UploadMetadataLocked();
   PutObjectResponse stored;
   if (stream_) {
-    auto finished = stream_->Finish(content_type_, metadata);
+    auto finished = stream_->Finish(content_type_, metadata, !times_set_);
     if (!finished.ok()) {
       spdlog::error("upload of '{}' failed: {}; its unsent bytes stay in memory", path_,
                     finished.error().ToString());
       return finished.error();
     }
-    stored = std::move(finished).value();
-  } else if (content_dirty_ || !base_) {
+    stored = std::move(finished->response);
+    NewBaseLocked(stored.etag);
+    return std::optional<ObjectInfo>(StoredLocked(stored, now, std::move(finished->metadata)));
+  }
+  if (content_dirty_ || !base_) {
     Source source(*this);
     UploadTarget target{.key = key_, .content_type = content_type_, .metadata = metadata};
     if (base_ && base_limit_ > 0) {
@@ -276,7 +280,10 @@ void OpenFile::SetOwner(std::optional<uint32_t> uid, std::optional<uint32_t> gid
 void OpenFile::SetTimes(std::optional<WallTime> mtime, std::optional<WallTime> atime,
                         WallTime now) {
   std::lock_guard lock(mu_);
-  if (mtime) attributes_.mtime = *mtime;
+  if (mtime) {
+    attributes_.mtime = *mtime;
+    times_set_ = true;
+  }
   if (atime) attributes_.atime = *atime;
   attributes_.ctime = now;
   metadata_dirty_ = true;

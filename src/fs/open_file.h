@@ -113,6 +113,7 @@ class OpenFile {
   UserMetadata metadata_;              // guarded by mu_
   bool content_dirty_ = false;         // guarded by mu_
   bool metadata_dirty_ = false;        // guarded by mu_
+  bool times_set_ = false;             // utimens set mtime since the last upload; guarded by mu_
   bool detached_ = false;              // guarded by mu_
   std::unique_ptr<StreamingUpload> stream_;  // guarded by mu_
   std::unique_ptr<StagingFile> staging_;     // guarded by mu_

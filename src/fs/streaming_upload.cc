@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "s3mount/fs/metadata_codec.h"
+
 namespace s3mount {
 namespace {
 
@@ -34,9 +36,19 @@ StreamingUpload::~StreamingUpload() {
   ReleaseAll();
 }
 
+namespace {
+
+UserMetadata WithoutWriteTimes(UserMetadata metadata) {
+  metadata.erase(std::string(kMetaMtime));
+  metadata.erase(std::string(kMetaCtime));
+  return metadata;
+}
+
+}  // namespace
+
 void StreamingUpload::SetInitialMetadata(std::string content_type, UserMetadata metadata) {
   content_type_ = std::move(content_type);
-  initial_metadata_ = std::move(metadata);
+  initial_metadata_ = WithoutWriteTimes(std::move(metadata));
 }
 
 uint64_t StreamingUpload::PartSize(int number) const {
@@ -129,8 +141,9 @@ void StreamingUpload::WaitForParts() {
   part_done_.wait(lock, [&] { return in_flight_ == 0; });
 }
 
-Result<PutObjectResponse> StreamingUpload::Finish(const std::string& content_type,
-                                                  const UserMetadata& metadata) {
+Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& content_type,
+                                                          const UserMetadata& metadata,
+                                                          bool times_from_writes) {
   WaitForParts();
   if (!upload_id_) {
     auto put = store_.PutObject(
@@ -138,7 +151,7 @@ Result<PutObjectResponse> StreamingUpload::Finish(const std::string& content_typ
     S3M_RETURN_IF_ERROR(put);
     finished_ = true;
     ReleaseAll();
-    return put;
+    return Finished{std::move(put).value(), metadata};
   }
   // Parts that failed before: once more, in order, from the bytes kept.
   std::map<int, HeldPart> retry;
@@ -176,8 +189,12 @@ Result<PutObjectResponse> StreamingUpload::Finish(const std::string& content_typ
   S3M_RETURN_IF_ERROR(completed);
   finished_ = true;
   ReleaseAll();
-  if (content_type == content_type_ && metadata == initial_metadata_) return completed;
-  // The metadata changed while the data streamed (mtime, chmod...): set it in place.
+  if (content_type == content_type_ &&
+      (metadata == initial_metadata_ ||
+       (times_from_writes && WithoutWriteTimes(metadata) == initial_metadata_))) {
+    return Finished{std::move(completed).value(), initial_metadata_};
+  }
+  // The metadata changed while the data streamed (chmod, utimens...): set it in place.
   auto copied = uploader_.Copy({.source_key = key_,
                                 .destination_key = key_,
                                 .metadata_directive = MetadataDirective::kReplace,
@@ -186,7 +203,7 @@ Result<PutObjectResponse> StreamingUpload::Finish(const std::string& content_typ
                                 .source_if_match = completed->etag},
                                size());
   S3M_RETURN_IF_ERROR(copied);
-  return PutObjectResponse{.etag = copied->etag, .version_id = ""};
+  return Finished{PutObjectResponse{.etag = copied->etag, .version_id = ""}, metadata};
 }
 
 std::string StreamingUpload::TakeTail() {

@@ -43,15 +43,25 @@ class StreamingUpload {
   StreamingUpload(const StreamingUpload&) = delete;
   StreamingUpload& operator=(const StreamingUpload&) = delete;
 
-  // Metadata sent with the multipart upload's creation (if it has not started yet).
+  // Metadata sent with the multipart upload's creation (if it has not started yet), without
+  // the s3fs mtime and ctime headers: the writes that follow change both, and an object
+  // without them shows its Last-Modified, the completion time, which is after the last write.
   void SetInitialMetadata(std::string content_type, UserMetadata metadata);
   // Appends at size(). kNoSpace: no memory and no part in flight (spill to staging).
   Status Append(std::string_view data);
   // Writes at `offset` in [tail_offset(), size()], extending the file if needed.
   Status WriteTail(uint64_t offset, std::string_view data);
-  // Completes the object with `metadata` (fixed up by a server-side copy if it differs from
-  // what the multipart upload was created with). On error everything is kept for a retry.
-  Result<PutObjectResponse> Finish(const std::string& content_type, const UserMetadata& metadata);
+  // Completes the object with `metadata`, fixed up by a server-side copy of the whole object
+  // if it differs from what the multipart upload was created with. When `times_from_writes`
+  // (mtime and ctime are only those of the writes, nobody set them) those two headers are
+  // left out instead of copied for. Returns what was stored. On error everything is kept for
+  // a retry.
+  struct Finished {
+    PutObjectResponse response;
+    UserMetadata metadata;  // what the object carries
+  };
+  Result<Finished> Finish(const std::string& content_type, const UserMetadata& metadata,
+                          bool times_from_writes);
 
   uint64_t size() const { return tail_offset_ + tail_.size(); }
   // Bytes before this offset were handed to part uploads.

@@ -39,7 +39,7 @@ TEST_F(StreamingUploadTest, PartSizesDoubleEveryThousandParts) {
     for (size_t at = 0; at < data.size(); at += 3000) {
       ASSERT_TRUE(upload.Append(std::string_view(data).substr(at, 3000)).ok());
     }
-    auto done = upload.Finish("", {});
+    auto done = upload.Finish("", {}, true);
     ASSERT_TRUE(done.ok()) << done.error().ToString();
   }
   EXPECT_TRUE(SameBytes(store_.BodyOf("grow"), data));
@@ -59,7 +59,7 @@ TEST_F(StreamingUploadTest, SmallFileIsOnePutAndAnAbandonedUploadIsAborted) {
   {
     StreamingUpload small(store_, pool_, memory_, uploader_, "small", uint64_t{5} << 20);
     ASSERT_TRUE(small.Append("tiny").ok());
-    ASSERT_TRUE(small.Finish("text/plain", {{"mode", "33188"}}).ok());
+    ASSERT_TRUE(small.Finish("text/plain", {{"mode", "33188"}}, true).ok());
   }
   EXPECT_EQ(store_.counts().put_object, 1);
   EXPECT_EQ(store_.counts().create_multipart, 0);
@@ -72,6 +72,34 @@ TEST_F(StreamingUploadTest, SmallFileIsOnePutAndAnAbandonedUploadIsAborted) {
   EXPECT_TRUE(store_.PendingUploads().empty()) << "an abandoned multipart upload is aborted";
   EXPECT_FALSE(store_.BodyOf("gone").has_value());
   EXPECT_EQ(memory_.used(), 0u);
+}
+
+TEST_F(StreamingUploadTest, TimesChangedOnlyByTheWritesCostNoCopyOfTheObject) {
+  const UserMetadata at_start{{"mode", "33188"}, {"mtime", "100"}, {"ctime", "100"}};
+  const UserMetadata at_close{{"mode", "33188"}, {"mtime", "160"}, {"ctime", "160"}};
+  StreamingUpload upload(store_, pool_, memory_, uploader_, "big", uint64_t{5} << 20);
+  upload.SetInitialMetadata("text/plain", at_start);
+  ASSERT_TRUE(upload.Append(Pattern(uint64_t{11} << 20)).ok());
+  auto done = upload.Finish("text/plain", at_close, /*times_from_writes=*/true);
+  ASSERT_TRUE(done.ok()) << done.error().ToString();
+  EXPECT_EQ(store_.counts().copy_object, 0) << "no server-side copy of the whole object";
+  const auto stored = store_.InfoOf("big")->user_metadata;
+  EXPECT_EQ(stored.count("mtime"), 0u) << "the times come from Last-Modified, the completion";
+  EXPECT_EQ(stored.count("ctime"), 0u);
+  EXPECT_EQ(stored.at("mode"), "33188");
+  EXPECT_EQ(done->metadata, stored) << "Finish reports what the object carries";
+}
+
+TEST_F(StreamingUploadTest, TimesSetByTheApplicationAreCopiedInPlace) {
+  StreamingUpload upload(store_, pool_, memory_, uploader_, "kept", uint64_t{5} << 20);
+  upload.SetInitialMetadata("", {{"mode", "33188"}, {"mtime", "100"}});
+  ASSERT_TRUE(upload.Append(Pattern(uint64_t{11} << 20)).ok());
+  const UserMetadata at_close{{"mode", "33188"}, {"mtime", "42"}};
+  auto done = upload.Finish("", at_close, /*times_from_writes=*/false);
+  ASSERT_TRUE(done.ok()) << done.error().ToString();
+  EXPECT_EQ(store_.counts().copy_object, 1) << "utimens while streaming: a self-copy sets it";
+  EXPECT_EQ(store_.InfoOf("kept")->user_metadata.at("mtime"), "42");
+  EXPECT_EQ(done->metadata, at_close);
 }
 
 }  // namespace
