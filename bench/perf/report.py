@@ -71,9 +71,11 @@ def latency_tables(run, systems, notes):
             r = ratio(ours, _cells(run, p, row)[1], kind)
             line.append(f"{r:.2f}x" if r else "-")
         table.append(line)
+    cur = run["sizes"]
     out = [f"== RTT {run['rtt_ms']} ms: figures (rates: higher is better; s: lower is better);"
-           " ratios > 1 mean s3mount is better: s3mount/peer for rates, peer/s3mount for times",
-           _table(table)]
+           " ratios > 1 mean s3mount is better: s3mount/peer for rates, peer/s3mount for times"
+           f"\n   ls of {cur['dir']} entries; {cur['small']} files read, {cur['creates']} created,"
+           f" {cur['removes']} removed", _table(table)]
     # requests and peak RSS
     table = [["workload", ""] + [f"req {SHORT.get(s, 's3mount')}" for s in systems] +
              [f"MiB {SHORT.get(s, 's3mount')}" for s in systems]]
@@ -107,7 +109,9 @@ def header(env, args, sizes, setup_s):
         f"data ({'quick' if args.quick else 'full'}): {sizes['large'] >> 20} MiB object, "
         f"{sizes['dir']}-entry dir, {sizes['small']} files of 4-16 KiB, "
         f"{sizes['write_mib']} MiB write, {sizes['creates']} creates, {sizes['removes']} "
-        f"removes of 4 KiB, fio {sizes['fio_s']} s; uploaded in {setup_s:.0f} s",
+        f"removes of 4 KiB, fio {sizes['fio_s']} s; uploaded in {setup_s:.0f} s"
+        + (f"; at RTT > 0 the per-file workloads use 1/{args.rtt_scale} of the files"
+           if args.rtt_scale > 1 and any(args.latencies) else ""),
     ]
     lines += [f"  {s}: {OPTIONS[s]}" for s in args.systems]
     if args.s3mount_opts:

@@ -63,24 +63,44 @@ def expected_mode(i):
 
 # --- the data, uploaded once ------------------------------------------------------------------
 
-def setup_data(ctx, workloads):
-    s3, sizes = ctx.s3, ctx.sizes
+def per_latency_sizes(sizes, rtt_ms, scale):
+    """The sizes at one latency: with RTT > 0 the per-file workloads (ls, small_cat,
+    create_small, rm_small) use 1/scale of the files, under their own prefixes, so that a run
+    at 20 ms, where every file costs round trips, stays within the time budget. Their rows are
+    rates per file (ls: seconds for the directory shown in the header)."""
+    cur = dict(sizes, ls_prefix="many/", small_prefix="small/")
+    if rtt_ms > 0 and scale > 1:
+        for key in ("dir", "small", "creates", "removes"):
+            cur[key] = max(10, sizes[key] // scale)
+        cur.update(ls_prefix=f"many-{cur['dir']}/", small_prefix=f"small-{cur['small']}/")
+    return cur
+
+
+def setup_data(ctx, workloads, size_sets):
+    """Uploads, directly to the server, the data of every size set (one per latency)."""
+    s3 = ctx.s3
     if {"seq_read", "rand_4k", "rand_64k"} & set(workloads):
-        s3.put("large/object", PatternReader(sizes["large"], os.urandom(1 << 20)),
-               length=sizes["large"])
-    if "ls" in workloads:
-        def put_entry(i):
+        size = size_sets[0]["large"]
+        s3.put("large/object", PatternReader(size, os.urandom(1 << 20)), length=size)
+    ctx.small_md5, ctx.small_bytes = {}, {}
+    for prefix, count in {(c["ls_prefix"], c["dir"]) for c in size_sets}:
+        if "ls" not in workloads:
+            break
+
+        def put_entry(i, prefix=prefix):
             meta = None
             if i % 10 == 0:
                 meta = {"mode": str(0o100600 if (i // 10) % 2 == 0 else 0o100755),
                         "uid": "1000", "gid": "1000", "mtime": "1600000000"}
-            s3.put(f"many/f{i:05d}", b"x" * 100, metadata=meta)
-        s3.parallel(put_entry, range(sizes["dir"]))
-    if "small_cat" in workloads:
-        blobs = [os.urandom((4 + (i * 7) % 13) << 10) for i in range(sizes["small"])]  # 4-16 KiB
-        s3.parallel(lambda i: s3.put(f"small/s{i:05d}", blobs[i]), range(len(blobs)))
-        ctx.small_md5 = hashlib.md5(b"".join(blobs)).hexdigest()
-        ctx.small_bytes = sum(len(b) for b in blobs)
+            s3.put(f"{prefix}f{i:05d}", b"x" * 100, metadata=meta)
+        s3.parallel(put_entry, range(count))
+    for prefix, count in {(c["small_prefix"], c["small"]) for c in size_sets}:
+        if "small_cat" not in workloads:
+            break
+        blobs = [os.urandom((4 + (i * 7) % 13) << 10) for i in range(count)]  # 4-16 KiB
+        s3.parallel(lambda i, p=prefix, b=blobs: s3.put(f"{p}s{i:05d}", b[i]), range(count))
+        ctx.small_md5[prefix] = hashlib.md5(b"".join(blobs)).hexdigest()
+        ctx.small_bytes[prefix] = sum(len(b) for b in blobs)
 
 
 def put_small_files(ctx, prefix, count):
@@ -91,6 +111,7 @@ def put_small_files(ctx, prefix, count):
 # --- the workloads ----------------------------------------------------------------------------
 
 class SeqRead:
+    reads = True
     rows = ["seq_read"]
 
     def run(self, ctx, mount):
@@ -117,6 +138,8 @@ def _dd_bytes(out):
 
 
 class RandRead:
+    reads = True
+
     def __init__(self, block):
         self.block = block
         self.rows = ["rand_4k" if block == 4096 else "rand_64k"]
@@ -149,17 +172,18 @@ class RandRead:
 
 
 class ListDir:
+    reads = True
     rows = ["ls_cold", "ls_warm"]
 
     def run(self, ctx, mount):
         result = {}
         for row in self.rows:
             ctx.proxy.reset()
-            out = timed(ctx, ["ls", "-l", f"{mount.path}/many"], mount)
+            out = timed(ctx, ["ls", "-l", mount.path + "/" + ctx.cur["ls_prefix"]], mount)
             lines = [ln for ln in out.out.decode(errors="replace").splitlines()
                      if ln.startswith("-")]
-            if len(lines) != ctx.sizes["dir"]:
-                raise Failed(f"{row}: ls -l showed {len(lines)} files, not {ctx.sizes['dir']}")
+            if len(lines) != ctx.cur["dir"]:
+                raise Failed(f"{row}: ls -l showed {len(lines)} files, not {ctx.cur['dir']}")
             wrong = []
             for line in lines:
                 fields = line.split()
@@ -173,32 +197,35 @@ class ListDir:
         return result
 
     def limit(self, ctx):
-        r_list, _ = run_limit(ctx, "list", "--prefix", "many/")
+        r_list, _ = run_limit(ctx, "list", "--prefix", ctx.cur["ls_prefix"])
         ctx.proxy.reset()
-        r, rss = run_limit(ctx, "list_head", "--prefix", "many/")
-        if r["ops"] != ctx.sizes["dir"]:
-            raise Failed(f"list_head saw {r['ops']} objects, not {ctx.sizes['dir']}")
+        r, rss = run_limit(ctx, "list_head", "--prefix", ctx.cur["ls_prefix"])
+        if r["ops"] != ctx.cur["dir"]:
+            raise Failed(f"list_head saw {r['ops']} objects, not {ctx.cur['dir']}")
         return {"ls_cold": measured(ctx, r["seconds"], r["seconds"],
                                     {"list_only_s": r_list["seconds"]})}, rss
 
 
 class SmallCat:
+    reads = True
     rows = ["small_cat"]
 
     def run(self, ctx, mount):
         ctx.proxy.reset()
-        out = timed(ctx, ["bash", "-c", 'set -o pipefail; cat "$1"/small/* | md5sum', "_",
-                          mount.path], mount)
-        if out.out.decode().split()[0] != ctx.small_md5:
+        prefix = ctx.cur["small_prefix"]
+        out = timed(ctx, ["bash", "-c", 'set -o pipefail; cat "$1"* | md5sum', "_",
+                          f"{mount.path}/{prefix}"], mount)
+        if out.out.decode().split()[0] != ctx.small_md5[prefix]:
             raise Failed("wrong content (md5 differs)")
-        n = ctx.sizes["small"]
+        n = ctx.cur["small"]
         return {"small_cat": measured(ctx, n / out.seconds, out.seconds,
-                                      {"bytes": ctx.small_bytes})}
+                                      {"bytes": ctx.small_bytes[prefix]})}
 
     def limit(self, ctx):
         ctx.proxy.reset()
-        r, rss = run_limit(ctx, "get_each", "--prefix", "small/")
-        if r["ops"] != ctx.sizes["small"] or r["bytes"] != ctx.small_bytes:
+        prefix = ctx.cur["small_prefix"]
+        r, rss = run_limit(ctx, "get_each", "--prefix", prefix)
+        if r["ops"] != ctx.cur["small"] or r["bytes"] != ctx.small_bytes[prefix]:
             raise Failed(f"got {r['ops']} objects, {r['bytes']} bytes")
         return {"small_cat": measured(ctx, r["ops"] / r["seconds"], r["seconds"])}, rss
 
@@ -239,7 +266,7 @@ class CreateSmall:
         return sum(1 for _, size in ctx.s3.list(prefix) if size == SMALL_WRITE)
 
     def run(self, ctx, mount):
-        n = ctx.sizes["creates"]
+        n = ctx.cur["creates"]
         ctx.proxy.reset()
         out = timed(ctx, ["python3", os.path.join(HERE, "create_files.py"),
                           f"{mount.path}/wsmall", str(n), str(SMALL_WRITE)], mount)
@@ -251,7 +278,7 @@ class CreateSmall:
                                          {"durable_after_close_s": late})}
 
     def limit(self, ctx):
-        n = ctx.sizes["creates"]
+        n = ctx.cur["creates"]
         ctx.proxy.reset()
         r, rss = run_limit(ctx, "put_each", "--prefix", "wsmall-limit/", "--count", n,
                            "--size", SMALL_WRITE)
@@ -269,10 +296,10 @@ class RmSmall:
 
     def prepare(self, ctx, system):
         put_small_files(ctx, "wrm-limit/" if system == "limit" else "wrm/",
-                        ctx.sizes["removes"])
+                        ctx.cur["removes"])
 
     def run(self, ctx, mount):
-        n = ctx.sizes["removes"]
+        n = ctx.cur["removes"]
         ctx.proxy.reset()
         out = timed(ctx, ["rm", "-r", f"{mount.path}/wrm"], mount)
         left = len(ctx.s3.list("wrm/"))
@@ -281,7 +308,7 @@ class RmSmall:
         return {"rm_small": measured(ctx, n / out.seconds, out.seconds)}
 
     def limit(self, ctx):
-        n = ctx.sizes["removes"]
+        n = ctx.cur["removes"]
         ctx.proxy.reset()
         r, rss = run_limit(ctx, "delete_each", "--prefix", "wrm-limit/")
         left = len(ctx.s3.list("wrm-limit/"))
