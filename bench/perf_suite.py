@@ -34,7 +34,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "bench"
 SIZES = {
     "full": {"large": 1 << 30, "dir": 10000, "small": 1000, "write_mib": 1024,
-             "creates": 1000, "removes": 1000, "fio_s": 20},
+             "creates": 1000, "removes": 1000, "fio_s": 15},
     "quick": {"large": 64 << 20, "dir": 1000, "small": 100, "write_mib": 64,
               "creates": 100, "removes": 100, "fio_s": 3},
 }

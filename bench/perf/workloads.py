@@ -197,9 +197,11 @@ class ListDir:
         return result
 
     def limit(self, ctx):
-        r_list, _ = run_limit(ctx, "list", "--prefix", ctx.cur["ls_prefix"])
+        r_list, _ = run_limit(ctx, "list", "--prefix", ctx.cur["ls_prefix"],
+                              "--expect", ctx.cur["dir"])
         ctx.proxy.reset()
-        r, rss = run_limit(ctx, "list_head", "--prefix", ctx.cur["ls_prefix"])
+        r, rss = run_limit(ctx, "list_head", "--prefix", ctx.cur["ls_prefix"],
+                           "--expect", ctx.cur["dir"])
         if r["ops"] != ctx.cur["dir"]:
             raise Failed(f"list_head saw {r['ops']} objects, not {ctx.cur['dir']}")
         return {"ls_cold": measured(ctx, r["seconds"], r["seconds"],
@@ -224,7 +226,7 @@ class SmallCat:
     def limit(self, ctx):
         ctx.proxy.reset()
         prefix = ctx.cur["small_prefix"]
-        r, rss = run_limit(ctx, "get_each", "--prefix", prefix)
+        r, rss = run_limit(ctx, "get_each", "--prefix", prefix, "--expect", ctx.cur["small"])
         if r["ops"] != ctx.cur["small"] or r["bytes"] != ctx.small_bytes[prefix]:
             raise Failed(f"got {r['ops']} objects, {r['bytes']} bytes")
         return {"small_cat": measured(ctx, r["ops"] / r["seconds"], r["seconds"])}, rss
@@ -310,7 +312,7 @@ class RmSmall:
     def limit(self, ctx):
         n = ctx.cur["removes"]
         ctx.proxy.reset()
-        r, rss = run_limit(ctx, "delete_each", "--prefix", "wrm-limit/")
+        r, rss = run_limit(ctx, "delete_each", "--prefix", "wrm-limit/", "--expect", n)
         left = len(ctx.s3.list("wrm-limit/"))
         if r["ops"] != n or left:
             raise Failed(f"deleted {r['ops']} of {n}; {left} left")
