@@ -163,6 +163,9 @@ def run_one(ctx, w, system):
     except (Failed, systems.MountFailed, systems.LimitFailed, S3Error) as e:
         entry["error"] = str(e) or type(e).__name__
         proc.log(f"  FAILED: {entry['error']}")
+    except (OSError, ValueError, KeyError, IndexError) as e:  # a bug or a broken tool: a cell
+        entry["error"] = f"{type(e).__name__}: {e}"
+        proc.log(f"  FAILED: {entry['error']}")
     finally:
         if hasattr(w, "cleanup"):
             try:

@@ -44,13 +44,16 @@ def timed(ctx, cmd, mount):
     return out
 
 
-def wait_until(ctx, check, what):
-    """Polls check() (through S3, directly) until true; returns seconds waited."""
+def wait_until(ctx, check):
+    """Polls check() (through S3, directly) until it returns True; returns the seconds waited.
+    check() returns True or a string saying what S3 shows; after min(timeout, 120) s that
+    string fails the cell (the data never arrived: a write-back cache lost them)."""
     start = time.monotonic()
-    while not check():
-        if time.monotonic() - start > ctx.timeout:
-            raise Failed(f"{what} {ctx.timeout} s after close")
-        time.sleep(0.05)
+    limit = min(ctx.timeout, 120)
+    while (state := check()) is not True:
+        if time.monotonic() - start > limit:
+            raise Failed(f"{state} {limit} s after close")
+        time.sleep(min(0.5, 0.05 + (time.monotonic() - start) / 10))  # light on the server
     return time.monotonic() - start
 
 
@@ -243,8 +246,11 @@ class SeqWrite:
                           f"count={mib}"], mount)
         if _dd_bytes(out) != mib << 20:
             raise Failed(f"dd wrote {_dd_bytes(out)} bytes")
-        late = wait_until(ctx, lambda: ctx.s3.size("wseq") == mib << 20,
-                          "S3 does not have the whole object")
+
+        def whole():
+            size = ctx.s3.size("wseq")
+            return size == mib << 20 or f"S3 has {size} of {mib << 20} bytes"
+        late = wait_until(ctx, whole)
         return {"seq_write": measured(ctx, mib / out.seconds, out.seconds,
                                       {"durable_after_close_s": late})}
 
@@ -274,8 +280,11 @@ class CreateSmall:
                           f"{mount.path}/wsmall", str(n), str(SMALL_WRITE)], mount)
         start, end = (int(v) for v in out.out.split()[-2:])
         seconds = (end - start) / 1e9
-        late = wait_until(ctx, lambda: self._listed(ctx, "wsmall/") >= n,
-                          "S3 does not list every file")
+
+        def all_listed():
+            k = self._listed(ctx, "wsmall/")
+            return k >= n or f"S3 lists {k} of {n} files"
+        late = wait_until(ctx, all_listed)
         return {"create_small": measured(ctx, n / seconds, seconds,
                                          {"durable_after_close_s": late})}
 
