@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark helper for bench/mount_vs_peers.sh (create_small): makes DIR, then creates COUNT
+"""Benchmark helper for bench/perf_suite.py (create_small): makes DIR, then creates COUNT
 files of SIZE bytes in it one after another from this one process: open(O_CREAT|O_TRUNC),
 write, close, next file. Every return value is checked, close() included (a FUSE file system
 uploads in flush, whose error close() returns), so a file counts only once its close returned 0.
