@@ -8,7 +8,7 @@ quick=false
 [[ "${1:-}" == "--quick" ]] && quick=true
 jobs=$(nproc)
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --with-peers
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -33,6 +33,9 @@ fi
 
 step "unit and integration tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+step "benchmark smoke test (bench/perf_suite.py --quick: every workload runs and checks its result; no timing is asserted)"
+bench/perf_suite.py --quick --build build --json build/bench-quick.json
 
 if ! $quick; then
   step "unit and integration tests under AddressSanitizer + UndefinedBehaviorSanitizer"

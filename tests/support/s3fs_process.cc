@@ -50,7 +50,7 @@ std::vector<std::string> S3fsArgv(const MotoServer& server, const std::string& b
                                   const std::vector<std::string>& extra_options) {
   std::vector<std::string> argv = {
       std::string(S3fsProcess::kBinary), bucket, mountpoint, "-f",
-      // The flags bench/mount_vs_peers.sh uses against moto (region goes in endpoint=).
+      // The flags bench/perf_suite.py uses (there against s3rver) (region goes in endpoint=).
       "-o", "url=" + server.endpoint(), "-o", "use_path_request_style", "-o",
       "passwd_file=" + dir.File("passwd"), "-o", "endpoint=" + std::string(server.region()),
       // xattrs are only stored with use_xattr.
