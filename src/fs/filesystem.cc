@@ -76,7 +76,7 @@ Result<InodeInfo> Filesystem::Impl::InodeOf(InodeId inode) const {
 }
 
 Result<PathEntry> Filesystem::Impl::ResolveExisting(const InodeInfo& info, bool need_metadata) {
-  auto entry = resolver.Resolve(info.path, need_metadata);
+  auto entry = ResolveWithPending(info.path, need_metadata);
   S3M_RETURN_IF_ERROR(entry);
   if (entry->kind == PathKind::kMissing) {
     return MakeError(ErrorCode::kNotFound, "'" + info.path + "' no longer exists");
@@ -91,6 +91,38 @@ Result<PathEntry> Filesystem::Impl::ResolveExisting(const InodeInfo& info, bool 
 Attributes Filesystem::Impl::Overlay(InodeId inode, Attributes attributes) {
   if (auto file = OpenFileOf(inode)) return file->attributes();
   return attributes;
+}
+
+Result<std::optional<ListedEntry>> Filesystem::Impl::DirectoryEntryAt(DirectoryHandle& handle,
+                                                                      uint64_t index) {
+  auto listed = handle.stream->At(index);
+  S3M_RETURN_IF_ERROR(listed);
+  if (listed->has_value()) {
+    if (handle.pending.contains((*listed)->name)) handle.pending_listed.insert((*listed)->name);
+    return listed;
+  }
+  // Past the listing: what this mount created that S3 did not list (not uploaded yet).
+  if (!handle.listed_count) {
+    handle.listed_count = index;
+    for (const auto& [name, kind] : handle.pending) {
+      if (!handle.pending_listed.contains(name)) handle.extras.emplace_back(name, kind);
+    }
+  }
+  if (index < *handle.listed_count || index - *handle.listed_count >= handle.extras.size()) {
+    return std::optional<ListedEntry>();
+  }
+  const auto& [name, kind] = handle.extras[index - *handle.listed_count];
+  ListedEntry extra{.name = name, .path = handle.path.empty() ? name : handle.path + "/" + name};
+  if (kind == PathKind::kDirectory) {
+    extra.entry = PathEntry{.kind = PathKind::kDirectory, .fetched_at = clock.Monotonic()};
+  } else if (auto pending = PendingFile(extra.path)) {
+    extra.entry = *std::move(pending);
+  } else {
+    // Closed since opendir: uploaded (cached as such) or gone; a missing one is skipped.
+    extra.entry = metadata.Lookup(extra.path, clock.Monotonic())
+                      .value_or(PathEntry{.kind = PathKind::kMissing});
+  }
+  return std::optional<ListedEntry>(std::move(extra));
 }
 
 Result<Entry> Filesystem::Impl::DotEntry(InodeId inode) const {
@@ -243,6 +275,8 @@ Result<uint64_t> Filesystem::OpenDir(InodeId inode) {
   auto handle = std::make_shared<DirectoryHandle>();
   handle->inode = inode;
   handle->parent = info->parent;
+  handle->path = info->path;
+  handle->pending = impl_->PendingChildren(info->path);
   handle->stream = std::make_unique<DirectoryStream>(impl_->store, impl_->clock, impl_->metadata,
                                                      impl_->listings, impl_->keys, impl_->filter,
                                                      impl_->warnings, info->path);
@@ -281,9 +315,10 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
       S3M_RETURN_IF_ERROR(impl_->FetchListingMetadata(*handle->stream, index));
     }
     ++replied;
-    auto listed = handle->stream->At(index);
+    auto listed = impl_->DirectoryEntryAt(*handle, index);
     S3M_RETURN_IF_ERROR(listed);
     if (!listed->has_value()) return OkStatus();
+    if ((*listed)->entry.kind == PathKind::kMissing) continue;
     out.name = (*listed)->name;
     PathEntry entry = (*listed)->entry;
     auto cached = impl_->metadata.Lookup((*listed)->path, impl_->clock.Monotonic());

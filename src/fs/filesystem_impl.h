@@ -3,13 +3,16 @@
 // setattr, xattrs; filesystem_namespace.cc: create, mkdir, unlink, rmdir, rename, links).
 //
 // LOCK ORDERING: handles_mu, then an OpenFile's mutex is never taken while handles_mu is
-// held (handles_mu guards the maps only); the caches' and the inode table's locks are leaves.
+// held (handles_mu guards the maps only); pending_mu, the caches' and the inode table's locks
+// are leaves.
 #pragma once
 
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "fs/block_fetcher.h"
@@ -30,8 +33,16 @@ namespace s3mount {
 struct DirectoryHandle {
   InodeId inode = 0;
   InodeId parent = 0;
+  std::string path;
   std::mutex mu;
   std::unique_ptr<DirectoryStream> stream;  // guarded by mu
+  // Entries below it this mount created and S3 may not hold yet (at opendir), by name: the
+  // listed ones are noted in `pending_listed`, the others follow the listing (`extras`,
+  // fixed once the listing first ends at index `listed_count`, so offsets stay stable).
+  std::map<std::string, PathKind> pending;               // guarded by mu
+  std::set<std::string> pending_listed;                  // guarded by mu
+  std::optional<uint64_t> listed_count;                  // guarded by mu
+  std::vector<std::pair<std::string, PathKind>> extras;  // guarded by mu
 };
 
 // Guarded by Filesystem::Impl::handles_mu once registered.
@@ -86,6 +97,26 @@ struct Filesystem::Impl {
   OpenFileInit InitFor(const std::string& path, const PathEntry& entry) const;
 
   // filesystem_namespace.cc
+  // Files created here whose first upload may not have happened: registered at create, until
+  // their last close, unlink or replacement. While registered, the open file is the truth
+  // for the path, whatever S3 and the caches say (it may not exist there yet).
+  void AddPending(const std::string& path, InodeId inode);
+  void ForgetPending(InodeId inode);
+  // The pending file `inode` is now at `path` (a rename).
+  void MovePending(InodeId inode, const std::string& path);
+  // The entry of the pending file at `path`, from its open file; nullopt if there is none.
+  std::optional<PathEntry> PendingFile(const std::string& path);
+  bool HasPendingBelow(const std::string& path);
+  // The names below `directory` that pending files need: files, and directories on the way.
+  std::map<std::string, PathKind> PendingChildren(const std::string& directory);
+  // `resolved`, or an implicit directory when S3 has nothing at `path` but pending files are
+  // below it.
+  Result<PathEntry> WithPendingBelow(const std::string& path, Result<PathEntry> resolved);
+  // What `path` is, pending files included.
+  Result<PathEntry> ResolveWithPending(const std::string& path, bool need_metadata = false);
+  // Entry `index` of a directory handle: the listing, then pending entries it lacks; an
+  // entry of kind kMissing is one to skip; nullopt past the end.
+  Result<std::optional<ListedEntry>> DirectoryEntryAt(DirectoryHandle& handle, uint64_t index);
   // Records a new object or marker at `path` (kFile or kDirectory) in the caches.
   void Created(const std::string& path, PathKind kind, const ObjectInfo& object);
   // Records that `path` is gone.
@@ -109,10 +140,21 @@ struct Filesystem::Impl {
                                      const UserMetadata& metadata);
   Result<Entry> SetObjectAttributes(const InodeInfo& info, const AttributeChanges& changes,
                                     WallTime now);
+  // The path of a name about to be created under `parent`, after checking it can be
+  // (kAlreadyExists if it exists).
+  Result<std::string> NewChildPath(InodeId parent, std::string_view name, bool directory);
+  // A regular file created without a request: an open file whose first flush uploads it.
+  Result<Filesystem::Created> CreatePending(InodeId parent, std::string_view name,
+                                            uint32_t permissions, OpenFlags flags,
+                                            const Caller& caller);
   // Writes a new empty object (file, FIFO, socket, symlink body) or directory marker.
   Result<Entry> MakeObject(InodeId parent, std::string_view name, FileType type,
                            uint32_t permissions, const Caller& caller, std::string_view body,
                            bool exclusive);
+  // The rename of a file created here and not uploaded yet (RenamePending done): its first
+  // upload, under `to`; on failure it is pending under `from` again.
+  Status UploadRenamed(InodeId inode, OpenFile& file, const std::string& from,
+                       const std::string& to);
   Status RenameFile(InodeId parent, const std::string& from, const std::string& to,
                     const PathEntry& source);
   Status ClearRenameTarget(bool directory, const std::string& to, InodeId new_parent,
@@ -145,6 +187,8 @@ struct Filesystem::Impl {
   std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories;  // guarded by handles_mu
   std::map<uint64_t, std::shared_ptr<FileHandle>> files;             // guarded by handles_mu
   std::map<InodeId, OpenFileRecord> open_files;                      // guarded by handles_mu
+  std::mutex pending_mu;
+  std::map<std::string, InodeId> pending_creates;  // guarded by pending_mu: path -> inode
 
   // filesystem_events.cc
   // Whether an event with `sequencer` for `key` is older than (or the same as) one already

@@ -49,9 +49,10 @@ std::string Filesystem::Impl::NameOf(const std::string& path) {
 }
 
 Result<PathEntry> Filesystem::Impl::ResolveInDirectory(const std::string& path) {
+  if (auto pending = PendingFile(path)) return *std::move(pending);
   auto listed = listings.Find(ParentOf(path), NameOf(path), clock.Monotonic());
-  if (!listed) return resolver.Resolve(path);
-  return resolver.ResolveListed(path, *listed);
+  if (!listed) return WithPendingBelow(path, resolver.Resolve(path));
+  return WithPendingBelow(path, resolver.ResolveListed(path, *listed));
 }
 
 void Filesystem::Impl::Created(const std::string& path, PathKind kind, const ObjectInfo& object) {
@@ -83,6 +84,81 @@ void Filesystem::Impl::Removed(const std::string& path) {
   listings.Erase(parent, NameOf(path), now);
   InvalidateListingsAbove(parent);
   listings.Invalidate(path, now);
+}
+
+void Filesystem::Impl::AddPending(const std::string& path, InodeId inode) {
+  std::lock_guard lock(pending_mu);
+  pending_creates[path] = inode;
+}
+
+void Filesystem::Impl::ForgetPending(InodeId inode) {
+  std::lock_guard lock(pending_mu);
+  std::erase_if(pending_creates, [&](const auto& item) { return item.second == inode; });
+}
+
+void Filesystem::Impl::MovePending(InodeId inode, const std::string& path) {
+  std::lock_guard lock(pending_mu);
+  const size_t erased =
+      std::erase_if(pending_creates, [&](const auto& item) { return item.second == inode; });
+  if (erased > 0) pending_creates[path] = inode;
+}
+
+std::optional<PathEntry> Filesystem::Impl::PendingFile(const std::string& path) {
+  InodeId inode = 0;
+  {
+    std::lock_guard lock(pending_mu);
+    auto it = pending_creates.find(path);
+    if (it == pending_creates.end()) return std::nullopt;
+    inode = it->second;
+  }
+  auto file = OpenFileOf(inode);
+  if (!file) return std::nullopt;
+  const Attributes attributes = file->attributes();
+  return PathEntry{.kind = PathKind::kFile,
+                   .object = {.key = keys.KeyFor(path),
+                              .size = attributes.size,
+                              .last_modified = attributes.mtime,
+                              .user_metadata = WithAttributes(file->metadata(), attributes)},
+                   .has_user_metadata = true,
+                   .fetched_at = clock.Monotonic()};
+}
+
+bool Filesystem::Impl::HasPendingBelow(const std::string& path) {
+  const std::string prefix = path.empty() ? path : path + "/";
+  std::lock_guard lock(pending_mu);
+  auto it = pending_creates.lower_bound(prefix);
+  return it != pending_creates.end() && it->first.starts_with(prefix);
+}
+
+std::map<std::string, PathKind> Filesystem::Impl::PendingChildren(const std::string& directory) {
+  const std::string prefix = directory.empty() ? directory : directory + "/";
+  std::map<std::string, PathKind> children;
+  std::lock_guard lock(pending_mu);
+  for (auto it = pending_creates.lower_bound(prefix);
+       it != pending_creates.end() && it->first.starts_with(prefix); ++it) {
+    const std::string rest = it->first.substr(prefix.size());
+    const size_t slash = rest.find('/');
+    if (slash == std::string::npos) {
+      children.emplace(rest, PathKind::kFile);
+    } else {
+      children[rest.substr(0, slash)] = PathKind::kDirectory;
+    }
+  }
+  return children;
+}
+
+Result<PathEntry> Filesystem::Impl::WithPendingBelow(const std::string& path,
+                                                     Result<PathEntry> resolved) {
+  if (resolved.ok() && resolved->kind == PathKind::kMissing && HasPendingBelow(path)) {
+    return PathEntry{.kind = PathKind::kDirectory, .fetched_at = clock.Monotonic()};
+  }
+  return resolved;
+}
+
+Result<PathEntry> Filesystem::Impl::ResolveWithPending(const std::string& path,
+                                                       bool need_metadata) {
+  if (auto pending = PendingFile(path)) return *std::move(pending);
+  return WithPendingBelow(path, resolver.Resolve(path, need_metadata));
 }
 
 Result<ObjectInfo> Filesystem::Impl::RewriteMetadata(const std::string& path,
@@ -141,9 +217,8 @@ Result<Entry> Filesystem::Impl::SetObjectAttributes(const InodeInfo& info,
   return EntryFor(info.id, AttributesFor(updated));
 }
 
-Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name, FileType type,
-                                           uint32_t permissions, const Caller& caller,
-                                           std::string_view body, bool exclusive) {
+Result<std::string> Filesystem::Impl::NewChildPath(InodeId parent, std::string_view name,
+                                                   bool directory) {
   S3M_RETURN_IF_ERROR(RequireWritable());
   auto parent_info = InodeOf(parent);
   S3M_RETURN_IF_ERROR(parent_info);
@@ -155,17 +230,26 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
     return MakeError(ErrorCode::kInvalidArgument,
                      "'" + std::string(name) + "' cannot be an S3 key component");
   }
-  const std::string path = ChildPath(*parent_info, name);
-  const bool directory = type == FileType::kDirectory;
+  std::string path = ChildPath(*parent_info, name);
   if (!filter.IsVisible(path, directory)) {
     return MakeError(ErrorCode::kNotPermitted, "'" + path + "' is hidden by the mount's filters");
   }
-  const MonoTime checked_at = clock.Monotonic();
   auto existing = ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(existing);
   if (existing->kind != PathKind::kMissing) {
     return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' exists");
   }
+  return path;
+}
+
+Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name, FileType type,
+                                           uint32_t permissions, const Caller& caller,
+                                           std::string_view body, bool exclusive) {
+  const bool directory = type == FileType::kDirectory;
+  const MonoTime checked_at = clock.Monotonic();
+  auto new_path = NewChildPath(parent, name, directory);
+  S3M_RETURN_IF_ERROR(new_path);
+  const std::string& path = *new_path;
   const WallTime now = clock.Now();
   Attributes attributes{.type = type,
                         .permissions = permissions & ~caller.umask & kPermissionBits,
@@ -216,9 +300,52 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
   return EntryFor(info->id, AttributesFor(entry));
 }
 
+Result<Filesystem::Created> Filesystem::Impl::CreatePending(InodeId parent, std::string_view name,
+                                                            uint32_t permissions, OpenFlags flags,
+                                                            const Caller& caller) {
+  auto path = NewChildPath(parent, name, false);
+  S3M_RETURN_IF_ERROR(path);
+  auto info = inodes.Acquire(parent, std::string(name), FileType::kRegular);
+  S3M_RETURN_IF_ERROR(info);
+  const WallTime now = clock.Now();
+  OpenFileInit init{.path = *path,
+                    .key = keys.KeyFor(*path),
+                    .attributes = {.type = FileType::kRegular,
+                                   .permissions = permissions & ~caller.umask & kPermissionBits,
+                                   .uid = caller.uid,
+                                   .gid = caller.gid,
+                                   .mtime = now,
+                                   .ctime = now,
+                                   .atime = now},
+                    .content_type = options.content_types.For(*path)};
+  auto file = std::make_shared<OpenFile>(services(), std::move(init));
+  auto handle = std::make_shared<FileHandle>();
+  handle->inode = info->id;
+  handle->path = *path;
+  handle->writable = flags.write;
+  handle->attached = true;
+  {
+    std::lock_guard lock(handles_mu);
+    OpenFileRecord& record = open_files[info->id];
+    if (record.file) {
+      // The inode is still open under a name S3 lost (deleted elsewhere): not a new file.
+      inodes.Forget(info->id, 1);
+      return MakeError(ErrorCode::kAlreadyExists, "'" + *path + "' is still open");
+    }
+    record.file = file;
+    record.handles = 1;
+  }
+  AddPending(*path, info->id);
+  const uint64_t id = AddFileHandle(std::move(handle));
+  return Filesystem::Created{EntryFor(info->id, file->attributes()), OpenedFile{id, false}};
+}
+
 Result<Filesystem::Created> Filesystem::Create(InodeId parent, std::string_view name, uint32_t mode,
                                                bool exclusive, OpenFlags flags,
                                                const Caller& caller) {
+  // Without O_EXCL nothing is sent now: the first flush (at the latest the close) uploads
+  // the file. O_EXCL keeps its conditional PUT, so lock files work across clients.
+  if (!exclusive) return impl_->CreatePending(parent, name, mode, flags, caller);
   auto entry = impl_->MakeObject(parent, name, FileType::kRegular, mode, caller, "", exclusive);
   S3M_RETURN_IF_ERROR(entry);
   flags.truncate = false;
@@ -272,6 +399,7 @@ Result<std::pair<std::string, PathEntry>> Filesystem::Impl::ResolveChild(InodeId
 }
 
 Status Filesystem::Impl::RequireEmptyDirectory(const std::string& path) {
+  if (HasPendingBelow(path)) return MakeError(ErrorCode::kNotEmpty, "'" + path + "' is not empty");
   const std::string marker = keys.KeyFor(path) + "/";
   auto below = store.ListObjects({.prefix = marker, .max_keys = 2});
   S3M_RETURN_IF_ERROR(below);
@@ -288,11 +416,17 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
   if (entry.kind == PathKind::kDirectory) {
     return MakeError(ErrorCode::kIsDirectory, "'" + path + "' is a directory");
   }
-  // Handles still open keep working from local copies.
+  // Handles still open keep working from local copies. A file created here and not uploaded
+  // yet has no object to delete.
+  bool in_store = true;
   if (auto known = impl_->inodes.Find(parent, std::string(name))) {
-    if (auto file = impl_->AdoptHandles(known->id, path)) S3M_RETURN_IF_ERROR(file->Detach());
+    if (auto file = impl_->AdoptHandles(known->id, path)) {
+      S3M_RETURN_IF_ERROR(file->Detach());
+      in_store = file->in_store();
+      impl_->ForgetPending(known->id);
+    }
   }
-  S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
+  if (in_store) S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
   impl_->Removed(path);
   impl_->inodes.Detach(parent, std::string(name));
   return OkStatus();

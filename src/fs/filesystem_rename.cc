@@ -22,7 +22,14 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
   const std::string name =
       from.substr(from.rfind('/') == std::string::npos ? 0 : from.rfind('/') + 1);
   if (auto known = inodes.Find(parent, name)) {
-    if (auto file = OpenFileOf(known->id); file && file->dirty()) {
+    auto file = OpenFileOf(known->id);
+    if (file && !file->in_store()) {
+      // Created here and not uploaded yet: it is uploaded under its new name, nothing copied.
+      auto renamed = file->RenamePending(to, keys.KeyFor(to));
+      S3M_RETURN_IF_ERROR(renamed);
+      if (*renamed) return UploadRenamed(known->id, *file, from, to);
+    }
+    if (file && file->dirty()) {
       S3M_RETURN_IF_ERROR(FlushFile(known->id, *file));
       auto flushed = resolver.Resolve(from, true);
       S3M_RETURN_IF_ERROR(flushed);
@@ -48,6 +55,22 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
     metadata.MarkChanged(to, clock.Monotonic());
     InvalidateListingsAbove(to);
   }
+  return OkStatus();
+}
+
+Status Filesystem::Impl::UploadRenamed(InodeId inode, OpenFile& file, const std::string& from,
+                                       const std::string& to) {
+  MovePending(inode, to);
+  Status flushed = FlushFile(inode, file);
+  if (!flushed.ok()) {
+    // The rename fails as a whole: the file stays pending under its old name.
+    auto back = file.RenamePending(from, keys.KeyFor(from));
+    if (!back.ok())
+      spdlog::error("'{}' stays pending as '{}': {}", from, to, back.error().ToString());
+    if (back.ok() && *back) MovePending(inode, from);
+    return flushed;
+  }
+  Removed(from);
   return OkStatus();
 }
 
@@ -115,7 +138,7 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
 Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to,
                                            InodeId new_parent, std::string_view new_name,
                                            RenameMode mode) {
-  auto target = resolver.Resolve(to);
+  auto target = ResolveWithPending(to);
   S3M_RETURN_IF_ERROR(target);
   if (target->kind == PathKind::kMissing) return OkStatus();
   if (mode == RenameMode::kNoReplace) {
@@ -133,7 +156,10 @@ Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to
     return store.DeleteObject(keys.KeyFor(to) + "/");
   }
   if (auto replaced = inodes.Find(new_parent, std::string(new_name))) {
-    if (auto file = AdoptHandles(replaced->id, to)) return file->Detach();
+    if (auto file = AdoptHandles(replaced->id, to)) {
+      S3M_RETURN_IF_ERROR(file->Detach());
+      ForgetPending(replaced->id);  // a replaced file created here is never uploaded
+    }
   }
   return OkStatus();
 }
@@ -141,6 +167,7 @@ Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to
 // Open handles of every moved inode follow it to its new key.
 void Filesystem::Impl::FollowRename(const std::vector<std::pair<InodeId, std::string>>& moved) {
   for (const auto& [inode, path] : moved) {
+    MovePending(inode, path);
     if (!HasHandles(inode)) continue;
     auto now_stored = resolver.Resolve(path, false);
     if (!now_stored.ok() || now_stored->kind != PathKind::kFile) continue;

@@ -183,8 +183,12 @@ Result<size_t> Filesystem::Write(uint64_t handle_id, uint64_t offset, std::strin
 Status Filesystem::Flush(uint64_t handle_id) {
   auto handle = impl_->FileHandleOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
-  // A reader's close does not push another handle's writes out early.
-  if (!handle->writable) return OkStatus();
+  // A reader's close does not push another handle's writes out early, unless the file
+  // was created by it (O_CREAT without write access) and is not in S3 yet.
+  if (!handle->writable) {
+    auto file = impl_->OpenFileOf(handle->inode);
+    if (!file || file->in_store()) return OkStatus();
+  }
   return Fsync(handle_id);
 }
 
@@ -221,6 +225,8 @@ void Filesystem::Release(uint64_t handle_id) {
   // Reopened meanwhile: the new handles keep the same OpenFile.
   if (record != impl_->open_files.end() && record->second.handles == 0) {
     impl_->open_files.erase(record);
+    // Uploaded (the caches know it), or lost with the failed upload (S3 never had it).
+    impl_->ForgetPending(handle->inode);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "s3mount/fs/metadata_codec.h"
 #include "s3mount/s3/object_sinks.h"
@@ -40,7 +41,11 @@ OpenFile::OpenFile(const OpenFileServices& services, OpenFileInit init)
       size_(base_limit_),
       attributes_(init.attributes),
       content_type_(std::move(init.content_type)),
-      metadata_(std::move(init.metadata)) {}
+      metadata_(std::move(init.metadata)) {
+  // A new file (no object yet) must be uploaded even if nothing is written to it.
+  in_store_ = base_.has_value();
+  content_dirty_ = !in_store_;
+}
 
 OpenFile::~OpenFile() = default;
 
@@ -192,6 +197,7 @@ ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now,
 
 void OpenFile::NewBaseLocked(const std::string& etag) {
   base_ = ObjectVersion{key_, etag, size_};
+  in_store_ = true;
   base_limit_ = size_;
   staging_.reset();
   stream_.reset();
@@ -242,17 +248,24 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     stored.etag = copied->etag;
   }
   NewBaseLocked(stored.etag);
-  return std::optional<ObjectInfo>(StoredLocked(stored, now, metadata));
+  unreported_ = StoredLocked(stored, now, metadata);
+  return unreported_;
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now) {
   std::lock_guard lock(mu_);
-  return FlushLocked(now);
+  S3M_RETURN_IF_ERROR(FlushLocked(now));
+  return std::exchange(unreported_, std::nullopt);
 }
 
 bool OpenFile::dirty() const {
   std::lock_guard lock(mu_);
   return !detached_ && (content_dirty_ || metadata_dirty_);
+}
+
+bool OpenFile::in_store() const {
+  std::lock_guard lock(mu_);
+  return in_store_;
 }
 
 Attributes OpenFile::attributes() const {
@@ -314,6 +327,16 @@ void OpenFile::Rename(std::string path, std::string key, const std::string& etag
   reader_.reset();
 }
 
+Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
+  std::lock_guard lock(mu_);
+  if (in_store_ || detached_ || (stream_ && stream_->started())) return false;
+  // The stream was made for the old key: its bytes (all still in memory) go to staging.
+  S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
+  path_ = std::move(path);
+  key_ = std::move(key);
+  return true;
+}
+
 Status OpenFile::Detach() {
   std::lock_guard lock(mu_);
   if (detached_) return OkStatus();
@@ -337,6 +360,7 @@ Status OpenFile::Detach() {
   base_.reset();
   base_limit_ = 0;
   reader_.reset();
+  unreported_.reset();  // the object is about to go: the caches must not get it back
   detached_ = true;
   return OkStatus();
 }

@@ -11,6 +11,10 @@
 // A file unlinked while open keeps working from local copies (Detach fetches what is only in
 // S3); a renamed one follows its new key (Rename, after the caller flushed it).
 //
+// A file created by this mount starts without a `base`: S3 does not hold it yet, and its
+// first flush uploads it (empty if nothing was written), with the attributes and metadata
+// set meanwhile. Until then it is dirty, and a rename just changes its key (RenamePending).
+//
 // Thread-safety: every public method may be called from many threads; one mutex serializes
 // them and is held across the file's own requests (this file only, never the filesystem).
 // LOCK ORDERING: mu_ is taken before any lock of StreamingUpload, StagingArea, MemoryBudget.
@@ -68,9 +72,13 @@ class OpenFile {
   Status Truncate(uint64_t size, WallTime now);
 
   // Uploads pending content and metadata. Returns the object as now stored, or nullopt when
-  // there was nothing to upload (clean, or unlinked).
+  // there was nothing to upload (clean, or unlinked) and no earlier upload went unreported
+  // (a stream completed by a read or an out-of-order write stores the object too).
   Result<std::optional<ObjectInfo>> Flush(WallTime now);
   bool dirty() const;
+  // Whether S3 holds (or held, until an unlink) a version of this file: false for a file
+  // created by this mount that was not uploaded yet.
+  bool in_store() const;
 
   Attributes attributes() const;
   // chmod/chown/utimens: applied locally and uploaded by the next Flush.
@@ -83,6 +91,9 @@ class OpenFile {
   std::string path() const;
   // The caller copied the (flushed) object to `key`; `etag` is the copy's.
   void Rename(std::string path, std::string key, const std::string& etag);
+  // For a file not in S3 yet: follows a rename with no request (its first upload goes to
+  // `key`). False when it cannot: S3 holds it, or a multipart upload under the old key began.
+  Result<bool> RenamePending(std::string path, std::string key);
   // The object is about to be deleted: fetch what only S3 holds, then stop uploading.
   Status Detach();
   bool detached() const;
@@ -115,6 +126,9 @@ class OpenFile {
   bool metadata_dirty_ = false;        // guarded by mu_
   bool times_set_ = false;             // utimens set mtime since the last upload; guarded by mu_
   bool detached_ = false;              // guarded by mu_
+  bool in_store_ = false;              // guarded by mu_
+  // What the last upload stored, until Flush returns it to the caller.
+  std::optional<ObjectInfo> unreported_;     // guarded by mu_
   std::unique_ptr<StreamingUpload> stream_;  // guarded by mu_
   std::unique_ptr<StagingFile> staging_;     // guarded by mu_
   std::unique_ptr<FileReader> reader_;       // guarded by mu_: reads of base_

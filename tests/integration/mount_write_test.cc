@@ -112,6 +112,35 @@ TEST_F(MountWriteTest, CreatedFileIsInS3WithS3fsMetadataWhenCloseReturns) {
   EXPECT_EQ(ReadFile(mount->Path("notes.txt")), "new");
 }
 
+TEST_F(MountWriteTest, ANewFileReachesS3AtItsCloseAndIsVisibleHereBefore) {
+  auto mount = Mount();
+  ASSERT_NE(mount, nullptr);
+  const std::string path = mount->Path("pending.txt");
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT, 0640);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_EQ(write(fd, "abc", 3), 3);
+  EXPECT_FALSE(Head("pending.txt").has_value()) << "create must not PUT the object";
+  struct stat st = {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0) << std::strerror(errno);
+  EXPECT_EQ(st.st_size, 3);
+  EXPECT_EQ(st.st_mode, S_IFREG | 0640u);
+  EXPECT_EQ(st.st_uid, getuid());
+  bool listed = false;
+  for (const auto& entry : std::filesystem::directory_iterator(mount->Path(""))) {
+    listed = listed || entry.path().filename() == "pending.txt";
+  }
+  EXPECT_TRUE(listed) << "readdir must show the file before it is in S3";
+  EXPECT_FALSE(Head("pending.txt").has_value());
+  ASSERT_EQ(close(fd), 0) << std::strerror(errno);
+  EXPECT_EQ(Body("pending.txt"), "abc") << "the bytes must be in S3 when close returns";
+  auto head = Head("pending.txt");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->user_metadata["mode"], std::to_string(S_IFREG | 0640u));
+  EXPECT_EQ(head->user_metadata["uid"], std::to_string(getuid()));
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 3);
+}
+
 TEST_F(MountWriteTest, LargeSequentialAndRandomWritesArriveByteForByte) {
   auto mount = Mount();
   ASSERT_NE(mount, nullptr);

@@ -104,12 +104,12 @@ class FilesystemWriteTest : public ::testing::Test {
   std::unique_ptr<Filesystem> filesystem_;
 };
 
-TEST_F(FilesystemWriteTest, SmallFileIsOnePutAtCreateAndOneAtCloseWithS3fsMetadata) {
+TEST_F(FilesystemWriteTest, SmallFileIsOnePutAtCloseWithS3fsMetadata) {
   Mount();
   store_.ResetCounts();
   WriteNewFile("notes.txt", "hello");
   const auto counts = store_.counts();
-  EXPECT_EQ(counts.put_object, 2) << "an empty object at create, the bytes at close";
+  EXPECT_EQ(counts.put_object, 1) << "nothing at create, the bytes and metadata at close";
   EXPECT_EQ(counts.create_multipart, 0);
   EXPECT_EQ(store_.BodyOf("notes.txt"), "hello");
   auto info = store_.InfoOf("notes.txt");
@@ -373,7 +373,7 @@ TEST_F(FilesystemWriteTest, AListedDirectoryAnswersLookupsAndFollowsLocalChanges
   EXPECT_EQ(counts.delete_object, 1);
 }
 
-TEST_F(FilesystemWriteTest, FilesCreatedInANewDirectoryCostTwoPutsEach) {
+TEST_F(FilesystemWriteTest, ExclusiveCreatesInANewDirectoryCostTwoPutsEach) {
   Mount();
   auto dir = fs().MakeDirectory(kRootInode, "new", 0755, kUser);
   ASSERT_TRUE(dir.ok());
@@ -388,7 +388,7 @@ TEST_F(FilesystemWriteTest, FilesCreatedInANewDirectoryCostTwoPutsEach) {
     fs().Release(created->file.handle);
   }
   const auto counts = store_.counts();
-  EXPECT_EQ(counts.put_object, 20) << "one PUT at create (If-None-Match), one at close";
+  EXPECT_EQ(counts.put_object, 20) << "O_EXCL: one PUT at create (If-None-Match), one at close";
   EXPECT_EQ(counts.head_object + counts.list_objects, 0)
       << "a directory made here is known to be empty";
 }

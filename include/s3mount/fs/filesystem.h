@@ -169,8 +169,8 @@ class Filesystem {
   // The bytes of [offset, offset + size) that exist, as slices of cached blocks, in order.
   Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size);
   Result<size_t> Write(uint64_t handle, uint64_t offset, std::string_view data);
-  // close() of a writing handle, and fsync() of any: when they return OK, S3 holds what the
-  // application wrote.
+  // close() of a writing handle (or of the handle that created the file), and fsync() of
+  // any: when they return OK, S3 holds what the application wrote.
   Status Flush(uint64_t handle);
   Status Fsync(uint64_t handle);
   // The last close of a handle; pending data is uploaded (and kept locally on failure).
@@ -181,6 +181,10 @@ class Filesystem {
     Entry entry;
     OpenedFile file;
   };
+  // A new regular file, open. Without `exclusive` no request is sent: the file is uploaded
+  // by its first flush/fsync (at the latest its close), and until then it exists only in
+  // this mount. With `exclusive` (O_EXCL) it is written at once, conditionally (EEXIST if
+  // another client has the key).
   Result<Created> Create(InodeId parent, std::string_view name, uint32_t mode, bool exclusive,
                          OpenFlags flags, const Caller& caller);
   Result<Entry> MakeDirectory(InodeId parent, std::string_view name, uint32_t mode,
