@@ -220,7 +220,8 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     }
     stored = std::move(finished->response);
     NewBaseLocked(stored.etag);
-    return std::optional<ObjectInfo>(StoredLocked(stored, now, std::move(finished->metadata)));
+    unreported_ = StoredLocked(stored, now, std::move(finished->metadata));
+    return unreported_;
   }
   if (content_dirty_ || !base_) {
     Source source(*this);
