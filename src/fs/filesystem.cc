@@ -43,7 +43,7 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
       directory_readahead(fetcher, listings, data_pool, keys,
                           DirectoryReadaheadOptions{
                               .max_files = options.directory_readahead_files,
-                              .max_in_flight = std::max<size_t>(1, options.data_threads / 2)}),
+                              .max_in_flight = std::max<size_t>(1, options.data_threads)}),
       mount_time(clock.Now()),
       staging(std::move(staging_in)),
       memory(options.write_memory),
