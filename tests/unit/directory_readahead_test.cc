@@ -93,11 +93,11 @@ class DirectoryReadaheadTest : public ::testing::Test {
   }
   // What Filesystem::Open and a whole read do: tell the readahead, then read through a reader.
   // Returns the GETs the read itself cost (prefetches started by the open have finished).
-  int OpenAndRead(size_t i, DirectoryReadahead& readahead) {
+  int64_t OpenAndRead(size_t i, DirectoryReadahead& readahead) {
     const ObjectVersion version = VersionOf(i);
     readahead.Opened(version.key, version, clock_.Monotonic());
     readahead.WaitIdle();
-    const int before = store_.counts().get_object;
+    const int64_t before = store_.counts().get_object;
     FileReader reader(fetcher_, version, size_t{64} << 20, size_t{16} << 20);
     auto slices = reader.Read(0, version.size + 1);
     EXPECT_TRUE(slices.ok()) << slices.error().ToString();
