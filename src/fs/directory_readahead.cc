@@ -28,8 +28,8 @@ void DirectoryReadahead::WaitIdle() {
   idle_.wait(lock, [&] { return in_flight_ == 0 && queue_.empty(); });
 }
 
-void DirectoryReadahead::Opened(const std::string& path, const ObjectVersion& object,
-                                MonoTime now) {
+void DirectoryReadahead::Opened(const std::string& path, const ObjectVersion& object, MonoTime now,
+                                bool kernel_cached) {
   if (options_.max_files == 0 || options_.max_in_flight == 0) return;
   const size_t slash = path.rfind('/');
   const std::string directory = slash == std::string::npos ? std::string() : path.substr(0, slash);
@@ -59,7 +59,7 @@ void DirectoryReadahead::Opened(const std::string& path, const ObjectVersion& ob
   }
   stream.last = position;
   stream.run = current ? stream.run + 1 : 0;
-  if (stream.run >= std::max<size_t>(options_.trigger, 1)) {
+  if (stream.run >= std::max<size_t>(options_.trigger, 1) && !kernel_cached) {
     AdvanceLocked(directory, stream, listing, position);
   }
   PumpLocked();

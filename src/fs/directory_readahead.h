@@ -49,7 +49,10 @@ class DirectoryReadahead {
                      const KeyMapper& keys, DirectoryReadaheadOptions options);
 
   // `path` (relative to the mount root) was opened read-only as `object`, at `now`.
-  void Opened(const std::string& path, const ObjectVersion& object, MonoTime now);
+  // `kernel_cached`: the kernel keeps its page cache of this version, so reads may never
+  // reach the mount; the files after it are then likely cached too and are not fetched.
+  void Opened(const std::string& path, const ObjectVersion& object, MonoTime now,
+              bool kernel_cached = false);
 
   // Prefetches started so far (each one a GET unless the blocks were cached meanwhile).
   uint64_t started() const;

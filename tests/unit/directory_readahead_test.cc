@@ -229,6 +229,20 @@ TEST_F(DirectoryReadaheadTest, AChangedObjectIsNeverServedFromAPrefetchOfItsOldV
   // (OpenAndRead checks each read returned the store's current bytes.)
 }
 
+TEST_F(DirectoryReadaheadTest, FilesTheKernelCachesAreNotFetched) {
+  MakeDirectory(std::vector<size_t>(20, 8 << 10));
+  DirectoryReadahead readahead(fetcher_, listings_, pool_, keys_, {});
+  for (size_t i = 0; i < 10; ++i) {
+    const ObjectVersion version = VersionOf(i);
+    readahead.Opened(version.key, version, clock_.Monotonic(), /*kernel_cached=*/true);
+  }
+  readahead.WaitIdle();
+  EXPECT_EQ(readahead.started(), 0u) << "a second `cat dir/*` is served by the page cache";
+  EXPECT_EQ(OpenAndRead(10, readahead), 1) << "the first file the kernel does not cache";
+  EXPECT_GT(readahead.started(), 0u) << "the in-order run goes on: the next ones are fetched";
+  EXPECT_EQ(OpenAndRead(11, readahead), 0);
+}
+
 TEST_F(DirectoryReadaheadTest, NoCachedListingOrOffMeansNoPrefetch) {
   MakeDirectory(std::vector<size_t>(10, 8 << 10));
   DirectoryReadahead off(fetcher_, listings_, pool_, keys_, {.max_files = 0});
