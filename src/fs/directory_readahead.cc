@@ -10,6 +10,9 @@ namespace {
 
 constexpr size_t kMaxStreams = 16;  // directories followed at once
 constexpr size_t kFirstWindow = 4;  // files ahead when prefetching starts
+// A forward step over at most this many entries still counts as in order: a glob that skips
+// some names (`cat dir/*.txt`), or a locale's collation that sorts a few names differently.
+constexpr size_t kMaxStep = 4;
 
 }  // namespace
 
@@ -49,7 +52,8 @@ void DirectoryReadahead::Opened(const std::string& path, const ObjectVersion& ob
   if (same_listing && stream.run > 0 && position == stream.last) return;  // opened again
   // A listing that does not describe the version opened is out of date: no guesses from it.
   const bool current = (*listing)[position].entry.object.etag == object.etag;
-  const bool in_order = current && same_listing && stream.run > 0 && position == stream.last + 1;
+  const bool in_order = current && same_listing && stream.run > 0 && position > stream.last &&
+                        position - stream.last <= kMaxStep;
   if (!in_order) {
     DropQueuedLocked(directory, std::numeric_limits<size_t>::max());
     stream.listing = listing;

@@ -140,7 +140,7 @@ TEST_F(DirectoryReadaheadTest, OtherOrdersPrefetchNothing) {
   MakeDirectory(std::vector<size_t>(40, 8 << 10));
   DirectoryReadahead readahead(fetcher_, listings_, pool_, keys_, {});
   store_.ResetCounts();
-  for (size_t i : {5, 17, 3, 30, 12, 14, 25, 24, 23, 0, 39, 1}) {
+  for (size_t i : {5, 17, 3, 30, 12, 20, 25, 24, 23, 0, 39, 1}) {
     EXPECT_EQ(OpenAndRead(i, readahead), 1) << "file " << i;
   }
   EXPECT_EQ(readahead.started(), 0u);
@@ -148,6 +148,16 @@ TEST_F(DirectoryReadaheadTest, OtherOrdersPrefetchNothing) {
   // Opening one file again and again is no sequence either.
   for (int k = 0; k < 5; ++k) OpenAndRead(7, readahead);
   EXPECT_EQ(readahead.started(), 0u);
+}
+
+TEST_F(DirectoryReadaheadTest, SmallForwardStepsCountAsInOrder) {
+  MakeDirectory(std::vector<size_t>(40, 8 << 10));  // `cat dir/*.txt`: every other name
+  DirectoryReadahead readahead(fetcher_, listings_, pool_, keys_, {});
+  store_.ResetCounts();
+  EXPECT_EQ(OpenAndRead(0, readahead), 1);
+  EXPECT_EQ(OpenAndRead(2, readahead), 1);
+  EXPECT_GT(readahead.started(), 0u);
+  for (size_t i = 4; i < 40; i += 2) EXPECT_EQ(OpenAndRead(i, readahead), 0) << "file " << i;
 }
 
 TEST_F(DirectoryReadaheadTest, AJumpResetsTheWindow) {
