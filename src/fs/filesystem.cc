@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -39,6 +40,10 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
                options.metadata_parallelism),
       fetcher(store, blocks_in, data_pool, options.block_size),
       listings(options.list_ttl, options.max_cached_listing_entries),
+      directory_readahead(fetcher, listings, data_pool, keys,
+                          DirectoryReadaheadOptions{
+                              .max_files = options.directory_readahead_files,
+                              .max_in_flight = std::max<size_t>(1, options.data_threads)}),
       mount_time(clock.Now()),
       staging(std::move(staging_in)),
       memory(options.write_memory),

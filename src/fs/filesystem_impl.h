@@ -16,6 +16,7 @@
 #include <string>
 
 #include "fs/block_fetcher.h"
+#include "fs/directory_readahead.h"
 #include "fs/directory_stream.h"
 #include "fs/file_reader.h"
 #include "fs/inode_table.h"
@@ -175,6 +176,7 @@ struct Filesystem::Impl {
   PathResolver resolver;
   BlockFetcher fetcher;
   ListingCache listings;
+  DirectoryReadahead directory_readahead;  // its GETs run on data_pool
   InodeTable inodes;
   NameWarnings warnings;
   const WallTime mount_time;

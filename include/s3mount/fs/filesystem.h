@@ -50,6 +50,9 @@ struct FilesystemOptions {
   size_t max_request_size = size_t{16} << 20;  // one ranged GET at most
   size_t data_threads = 8;                     // readahead GETs in flight
   size_t metadata_threads = 16;                // HEADs and LISTs in flight
+  // Small files fetched ahead of a program opening a directory's files in listing order
+  // (docs/SEMANTICS.md, "Reads"); 0 turns it off.
+  size_t directory_readahead_files = 32;
   bool read_only = false;
 
   // Writes. Staging files go to `staging_directory` (created 0700), at most
