@@ -18,8 +18,10 @@ FileReader::Plan FileReader::Advance(uint64_t offset, uint64_t end) {
   Plan plan;
   std::lock_guard lock(mu_);
   // The kernel may deliver parallel reads slightly out of order: near the expected offset
-  // still counts as sequential.
-  const uint64_t slack = std::max<uint64_t>(window_ / 2, block);
+  // still counts as sequential. A random reader must continue where it stopped (give or take
+  // kRandomSlack) to start a run: two random reads that merely land within a block of each
+  // other should not start a readahead.
+  const uint64_t slack = window_ > 0 ? std::max<uint64_t>(window_ / 2, block) : kRandomSlack;
   const bool sequential = offset + slack >= next_sequential_ && offset <= next_sequential_ + slack;
   if (offset == 0 && window_ == 0) {
     // Reading from the start: fetch a first stretch at once and expect more.

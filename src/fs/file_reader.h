@@ -29,6 +29,8 @@ class FileReader {
 
   // Random reads are fetched in whole pages of this size.
   static constexpr uint64_t kRandomReadAlign = 4096;
+  // How far from where the last read ended a read may start and still begin a sequential run.
+  static constexpr uint64_t kRandomSlack = uint64_t{64} << 10;
 
   const ObjectVersion& object() const { return object_; }
   Result<std::vector<DataSlice>> Read(uint64_t offset, size_t size);

@@ -221,5 +221,34 @@ TEST_F(FileReaderTest, SeekResetsToRandomReads) {
   EXPECT_EQ(recorder_.ranges(), (std::vector<std::pair<uint64_t, uint64_t>>{{far, far + 4096}}));
 }
 
+TEST_F(FileReaderTest, NearbyRandomReadsDoNotStartAReadahead) {
+  // Real geometry: 1 MiB blocks. Two random reads half a block apart used to count as a
+  // sequential run and fetch megabytes ahead.
+  const ObjectVersion object = Put("near", size_t{8} << 20);
+  BlockFetcher fetcher(recorder_, cache_, pool_, size_t{1} << 20);
+  FileReader reader(fetcher, object, size_t{64} << 20, size_t{8} << 20);
+  const uint64_t at = uint64_t{3} << 20;
+  const uint64_t near = at + (uint64_t{512} << 10);  // same block, far from adjacent
+  EXPECT_EQ(ReadThrough(reader, at, 4096), body_.substr(at, 4096));
+  EXPECT_EQ(ReadThrough(reader, near, 4096), body_.substr(near, 4096));
+  pool_.Shutdown();
+  EXPECT_EQ(recorder_.ranges(),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{at, at + 4096}, {near, near + 4096}}))
+      << "two random reads close together are still random: no readahead";
+}
+
+TEST_F(FileReaderTest, ARandomReadFollowedByTheNextOneStartsASequentialRun) {
+  const ObjectVersion object = Put("run", size_t{8} << 20);
+  FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
+  const uint64_t at = uint64_t{3} << 20;
+  EXPECT_EQ(ReadThrough(reader, at, kKernelRead), body_.substr(at, kKernelRead));
+  EXPECT_EQ(ReadThrough(reader, at + kKernelRead, kKernelRead),
+            body_.substr(at + kKernelRead, kKernelRead));
+  pool_.Shutdown();
+  uint64_t fetched_end = 0;
+  for (const auto& [first, end] : recorder_.ranges()) fetched_end = std::max(fetched_end, end);
+  EXPECT_GE(fetched_end, at + 2 * kBlock) << "the second, adjacent read starts a readahead";
+}
+
 }  // namespace
 }  // namespace s3mount

@@ -48,8 +48,8 @@ struct FilesystemOptions {
   size_t block_size = size_t{1} << 20;
   size_t max_readahead = size_t{64} << 20;
   size_t max_request_size = size_t{8} << 20;  // one ranged GET at most (a readahead step)
-  size_t data_threads = 8;                     // readahead GETs in flight
-  size_t metadata_threads = 16;                // HEADs and LISTs in flight
+  size_t data_threads = 16;                   // readahead GETs in flight
+  size_t metadata_threads = 16;               // HEADs and LISTs in flight
   bool read_only = false;
 
   // Writes. Staging files go to `staging_directory` (created 0700), at most
