@@ -43,8 +43,8 @@ BUCKET = "bench"
 SIZES = {
     "full": {"large": 1 << 30, "dir": 10000, "small": 1000, "write_mib": 1024,
              "creates": 1000, "removes": 1000, "fio_s": 10, "cell_s": 45, "ls_s": 60},
-    "quick": {"large": 64 << 20, "dir": 1000, "small": 100, "write_mib": 64,
-              "creates": 100, "removes": 100, "fio_s": 3, "cell_s": 10, "ls_s": 10},
+    "quick": {"large": 64 << 20, "dir": 500, "small": 50, "write_mib": 64,
+              "creates": 50, "removes": 50, "fio_s": 2, "cell_s": 5, "ls_s": 5},
 }
 ALIASES = {"ls_cold": "ls", "ls_warm": "ls"}
 

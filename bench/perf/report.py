@@ -70,7 +70,8 @@ def _cell(res, kind, row, system, rtt, notes):
         notes.append(f"{row} on {system} (RTT {rtt} ms): * close returned "
                      f"{extra['durable_after_close_s']:.1f} s before S3 had the data")
     if extra.get("capped"):
-        text += f" ({extra['done']} of {extra['total']} in {extra['elapsed_s']:.0f} s)"
+        secs = extra["elapsed_s"]
+        text += f" ({extra['done']} of {extra['total']} in {_fmt(secs) if secs < 10 else round(secs)} s)"
     return text
 
 
