@@ -71,7 +71,8 @@ def _cell(res, kind, row, system, rtt, notes):
                      f"{extra['durable_after_close_s']:.1f} s before S3 had the data")
     if extra.get("capped"):
         secs = extra["elapsed_s"]
-        text += f" ({extra['done']} of {extra['total']} in {_fmt(secs) if secs < 10 else round(secs)} s)"
+        secs = _fmt(secs) if secs < 10 else round(secs)
+        text += f" ({extra['done']} of {extra['total']} in {secs} s)"
     return text
 
 
