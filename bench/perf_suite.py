@@ -9,8 +9,8 @@ raw number to a JSON file. See bench/README.md.
 
 Every latency runs the full counts (10,000-entry ls -l, 1,000 files read, created, removed;
 --quick: a tenth), bounded in time instead: create_small, small_cat and rm_small stop after
---cell-seconds (default 45, quick 10) and report files done / elapsed with the count
-("4.4 (198 of 1000 in 45 s)"); the cold ls -l stops after --ls-seconds (default 60, quick 10),
+--cell-seconds (default 30, quick 5) and report files done / elapsed with the count
+("4.4 (198 of 1000 in 45 s)"); the cold ls -l stops after --ls-seconds (default 45, quick 5),
 its cell then reads "> 60", ratios against it are bounds (">= x", "<= x"), and ls_warm is
 skipped for that system. The limit always does every file. The full run takes < 25 min here.
 
@@ -42,7 +42,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "bench"
 SIZES = {
     "full": {"large": 1 << 30, "dir": 10000, "small": 1000, "write_mib": 1024,
-             "creates": 1000, "removes": 1000, "fio_s": 10, "cell_s": 45, "ls_s": 60},
+             "creates": 1000, "removes": 1000, "fio_s": 8, "cell_s": 30, "ls_s": 45},
     "quick": {"large": 64 << 20, "dir": 500, "small": 50, "write_mib": 64,
               "creates": 50, "removes": 50, "fio_s": 2, "cell_s": 5, "ls_s": 5},
 }
@@ -66,10 +66,10 @@ def parse_args(argv):
     ap.add_argument("--s3mount-opts", default="", help="extra -o options for s3mount")
     ap.add_argument("--cell-seconds", type=float,
                     help="cap of each per-file cell (create_small, small_cat, rm_small): "
-                    "it stops after S s and reports files done / elapsed (default 45, quick 10)")
+                    "it stops after S s and reports files done / elapsed (default 30, quick 5)")
     ap.add_argument("--ls-seconds", type=float,
                     help="cap of the cold ls -l: over it the cell reads '> S' and ls_warm is "
-                    "skipped (default 60, quick 10)")
+                    "skipped (default 45, quick 5)")
     ap.add_argument("--rtt-scale", type=int, default=1,
                     help="development aid: at RTT > 0 the per-file workloads use 1/N of the "
                     "files (default 1: the full counts at every latency)")
