@@ -12,7 +12,7 @@ Every latency runs the full counts (10,000-entry ls -l, 1,000 files read, create
 --cell-seconds (default 30, quick 5) and report files done / elapsed with the count
 ("4.4 (132 of 1000 in 30 s)"); the cold ls -l stops after --ls-seconds (default 45, quick 5),
 its cell then reads "> 45", ratios against it are bounds (">= x", "<= x"), and ls_warm is
-skipped for that system. The limit always does every file. The full run takes < 25 min here.
+skipped for that system. The limit always does every file. The full run takes ~25 min here.
 
   bench/perf_suite.py [--quick] [--latencies 0,20]
       [--systems s3mount,s3fs,rclone-off,rclone-full,limit]
