@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "fs/reader_streams.h"
+
 namespace s3mount {
 namespace {
 
@@ -104,19 +106,10 @@ void DirectoryReadahead::DropQueuedLocked(const std::string& directory, size_t p
 }
 
 DirectoryReadahead::Stream& DirectoryReadahead::StreamLocked(const std::string& directory) {
-  auto it = streams_.find(directory);
-  if (it == streams_.end()) {
-    if (streams_.size() >= kMaxStreams) {
-      auto oldest = std::min_element(
-          streams_.begin(), streams_.end(),
-          [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
-      DropQueuedLocked(oldest->first, std::numeric_limits<size_t>::max());
-      streams_.erase(oldest);
-    }
-    it = streams_.emplace(directory, Stream{}).first;
-  }
-  it->second.used = opens_;
-  return it->second;
+  return StreamFor(streams_, directory, kMaxStreams, opens_,
+                   [&](const std::string& evicted, Stream&) {
+                     DropQueuedLocked(evicted, std::numeric_limits<size_t>::max());
+                   });
 }
 
 void DirectoryReadahead::PumpLocked() {

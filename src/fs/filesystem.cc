@@ -52,6 +52,10 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
           fetcher, listings, data_pool, keys,
           DirectoryReadaheadOptions{.max_files = options.directory_readahead_files,
                                     .max_in_flight = std::max<size_t>(1, options.data_threads)}),
+      lookup_readahead(listings, resolver, prefetcher,
+                       LookupReadaheadOptions{.max_window = options.object_metadata
+                                                                ? 2 * options.metadata_parallelism
+                                                                : 0}),
       mount_time(clock.Now()),
       staging(std::move(staging_in)),
       memory(options.write_memory),
@@ -237,6 +241,8 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   const Entry negative{0, {}, impl_->options.negative_ttl, std::chrono::nanoseconds(0)};
   if (!IsRepresentableName(name)) return negative;
   const std::string path = impl_->ChildPath(*parent_info, name);
+  impl_->lookup_readahead.LookingUp(Impl::ParentOf(path), Impl::NameOf(path),
+                                    impl_->clock.Monotonic());
   auto entry = impl_->ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(entry);
   if (entry->kind == PathKind::kMissing ||

@@ -21,6 +21,7 @@
 #include "fs/file_reader.h"
 #include "fs/inode_table.h"
 #include "fs/listing_cache.h"
+#include "fs/lookup_readahead.h"
 #include "fs/memory_budget.h"
 #include "fs/metadata_prefetcher.h"
 #include "fs/object_uploader.h"
@@ -191,6 +192,7 @@ struct Filesystem::Impl {
   BlockFetcher fetcher;
   ListingCache listings;
   DirectoryReadahead directory_readahead;  // its GETs run on data_pool
+  LookupReadahead lookup_readahead;        // its HEADs run on the prefetcher
   InodeTable inodes;
   NameWarnings warnings;
   const WallTime mount_time;
