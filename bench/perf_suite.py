@@ -159,6 +159,7 @@ def run_one(ctx, w, system):
         if hasattr(w, "prepare"):
             w.prepare(ctx, system)
         if system == "limit":
+            ctx.daemon_pid = None
             entry["rows"], entry["maxrss_kib"] = w.limit(ctx)
         else:
             # A fresh FUSE mount has fresh inodes, so no page cache; the drop (0.6 s here)
@@ -167,6 +168,7 @@ def run_one(ctx, w, system):
                 ctx.no_drop = True
             t0 = time.monotonic()
             mount = systems.Mount(ctx, system)
+            ctx.daemon_pid = mount.daemon.pid
             entry["mount_s"] = round(time.monotonic() - t0, 3)
             try:
                 entry["rows"] = w.run(ctx, mount)

@@ -174,6 +174,16 @@ def run_timed(cmd, timeout, daemon=None, env=None, stop_after=None):
                    state["stopped"] and p.returncode != 0)
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds a live process has used so far (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def vm_hwm_kib(pid):
     try:
         with open(f"/proc/{pid}/status") as f:

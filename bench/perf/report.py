@@ -2,9 +2,12 @@
 # setting a table of each system's figure per workload with the ratios s3mount/peer and
 # s3mount/limit, and a table of the S3 requests (counted at the proxy) and peak RSS per system
 # per workload, with whether s3mount stayed within its memory budget (cache_size +
-# write_buffer + 64 MiB); finally where the time went. The JSON file holds the same raw numbers.
+# write_buffer + 64 MiB), and a table of the CPU seconds each job took per process; finally
+# where the time went. The JSON file holds the same raw numbers.
 # Capped cells (see bench/perf/workloads.py) say so: a per-file rate "R (DONE of TOTAL in S s)",
 # a cold ls over its cap "> CAP", and a ratio against it is a bound (">= x" or "<= x").
+import os
+
 from .systems import OPTIONS
 from .workloads import ROWS
 
@@ -160,11 +163,36 @@ def latency_tables(run, systems, notes, budget_mib=512):
             "(daemon VmHWM before unmount; limit: the client's maxrss)"
             + (f"; s3m in budget: s3mount's peak <= cache_size + write_buffer + 64 MiB = "
                f"{limit_mib:.0f} MiB" if in_budget else ""), _table(table)]
+    out += [_cpu_table(run, systems, rows_present)]
     limit_ls = _cells(run, "limit", "ls_cold")[1]
     if limit_ls and limit_ls["extra"].get("list_only_s") is not None:
         notes.append(f"limit ls_cold (RTT {run['rtt_ms']} ms) is LIST + one HEAD per object; "
                      f"the LIST alone took {limit_ls['extra']['list_only_s']:.3f} s")
     return "\n".join(out)
+
+
+def _cpu_table(run, systems, rows_present):
+    """CPU seconds each job used: server + proxy, the mount's daemon, the tools (dd, fio, the
+    readers; for the limit s3_limit), and the share of the machine's cores they add up to."""
+    cores = os.cpu_count() or 1
+    table = [["workload"] + [f"cpu {SHORT.get(s, 's3mount')}" for s in systems]]
+    for row in rows_present:
+        line = [row]
+        for s in systems:
+            _, res = _cells(run, s, row)
+            cpu = res and res.get("cpu_s")
+            if not cpu or not cpu.get("wall_s"):
+                line.append("-")
+                continue
+            server = cpu.get("server", 0) + cpu.get("proxy", 0)
+            total = server + cpu.get("daemon", 0) + cpu.get("tools", 0)
+            busy = 100 * total / (cpu["wall_s"] * cores)  # the job and its check
+            line.append(f"{server:.1f}/{cpu.get('daemon', 0):.1f}/{cpu.get('tools', 0):.1f}"
+                        f" {busy:.0f}%")
+        table.append(line)
+    return (f"-- RTT {run['rtt_ms']} ms: CPU seconds per job: server+proxy / daemon / tools, "
+            f"and how busy they kept the {cores} cores from the job's start to its check's end"
+            "\n" + _table(table))
 
 
 def header(env, args, sizes, setup_s):

@@ -8,6 +8,7 @@
 import hashlib
 import json
 import os
+import resource
 import time
 
 from . import proc
@@ -31,12 +32,36 @@ class Failed(Exception):
     """A workload did not run correctly on a system; the message is the table's cell."""
 
 
+def _cpu_now(ctx):
+    """CPU seconds used so far by the server, the proxy, the mount's daemon (none for the
+    limit) and, together, every child the suite has waited for (the tools: dd, fio, the
+    readers, s3_limit)."""
+    pids = {"server": ctx.server.proc.pid, "proxy": ctx.proxy.proc.pid,
+            "daemon": getattr(ctx, "daemon_pid", None)}
+    now = {role: proc.cpu_seconds(pid) for role, pid in pids.items() if pid}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    now["tools"] = children.ru_utime + children.ru_stime
+    return now
+
+
+def reset(ctx):
+    """Start of a measured job: the proxy's counters and the CPU meters start from zero."""
+    ctx.proxy.reset()
+    ctx.cpu_start = _cpu_now(ctx)
+    ctx.cpu_start_wall = time.monotonic()
+
+
 def measured(ctx, value, seconds, extra=None):
-    """A row: the value, and what the proxy counted since the last reset."""
+    """A row: the value, what the proxy counted and the CPU seconds each process used since
+    the last reset (a 2-core machine: where CPU, not the network, bounds a job, it shows)."""
     stats = ctx.proxy.stats()
+    end, start = _cpu_now(ctx), getattr(ctx, "cpu_start", {})
+    cpu = {role: round(end[role] - start[role], 2) for role in end
+           if end[role] is not None and start.get(role) is not None}
+    cpu["wall_s"] = round(time.monotonic() - getattr(ctx, "cpu_start_wall", 0), 2)
     return {"value": value, "seconds": seconds, "requests": stats.get("requests"),
             "bytes_up": stats.get("bytes_up"), "bytes_down": stats.get("bytes_down"),
-            "connections": stats.get("connections"), "extra": extra or {}}
+            "connections": stats.get("connections"), "cpu_s": cpu, "extra": extra or {}}
 
 
 def timed(ctx, cmd, mount, stop_after=None):
@@ -136,7 +161,7 @@ class SeqRead:
     rows = ["seq_read"]
 
     def run(self, ctx, mount):
-        ctx.proxy.reset()
+        reset(ctx)
         out = timed(ctx, ["dd", f"if={mount.path}/large/object", "of=/dev/null", "bs=1M"], mount)
         nbytes = _dd_bytes(out)
         if nbytes != ctx.sizes["large"]:
@@ -144,7 +169,7 @@ class SeqRead:
         return {"seq_read": measured(ctx, nbytes / out.seconds / 2**20, out.seconds)}
 
     def limit(self, ctx):
-        ctx.proxy.reset()
+        reset(ctx)
         r, rss = run_limit(ctx, "seq_read", "--key", "large/object")
         if r["bytes"] != ctx.sizes["large"]:
             raise Failed(f"read {r['bytes']} bytes of {ctx.sizes['large']}")
@@ -167,7 +192,7 @@ class RandRead:
 
     def run(self, ctx, mount):
         row = self.rows[0]
-        ctx.proxy.reset()
+        reset(ctx)
         out = timed(ctx, ["fio", "--name=r", f"--filename={mount.path}/large/object",
                           "--rw=randread", f"--bs={self.block}", "--direct=0",
                           "--ioengine=psync", "--time_based", f"--runtime={ctx.sizes['fio_s']}",
@@ -185,7 +210,7 @@ class RandRead:
                               {"mib_s": read["bw_bytes"] / 2**20, "ios": read["total_ios"]})}
 
     def limit(self, ctx):
-        ctx.proxy.reset()
+        reset(ctx)
         r, rss = run_limit(ctx, "random_read", "--key", "large/object", "--block", self.block,
                            "--seconds", ctx.sizes["fio_s"], "--jobs", 1)
         return {self.rows[0]: measured(ctx, r["iops"], r["seconds"],
@@ -199,7 +224,7 @@ class ListDir:
     def run(self, ctx, mount):
         result = {}
         for row in self.rows:
-            ctx.proxy.reset()
+            reset(ctx)
             cap = ctx.ls_s if row == "ls_cold" else None
             out = timed(ctx, ["ls", "-l", mount.path + "/" + ctx.cur["ls_prefix"]], mount,
                         stop_after=cap)
@@ -226,7 +251,7 @@ class ListDir:
     def limit(self, ctx):
         r_list, _ = run_limit(ctx, "list", "--prefix", ctx.cur["ls_prefix"],
                               "--expect", ctx.cur["dir"])
-        ctx.proxy.reset()
+        reset(ctx)
         r, rss = run_limit(ctx, "list_head", "--prefix", ctx.cur["ls_prefix"],
                            "--expect", ctx.cur["dir"])
         if r["ops"] != ctx.cur["dir"]:
@@ -245,7 +270,7 @@ class SmallCat:
         if not os.path.exists(manifest):
             with open(manifest, "w") as f:
                 f.writelines(f"{k} {v}\n" for k, v in ctx.small_md5[prefix].items())
-        ctx.proxy.reset()
+        reset(ctx)
         # the directory is a prefix ("small/"): read its files, named s00000...
         out = timed(ctx, ["python3", os.path.join(HERE, "read_files.py"),
                           f"{mount.path}/{prefix}", "s", manifest, str(ctx.cell_s)], mount)
@@ -259,7 +284,7 @@ class SmallCat:
                                            bytes=nbytes))}
 
     def limit(self, ctx):
-        ctx.proxy.reset()
+        reset(ctx)
         prefix = ctx.cur["small_prefix"]
         r, rss = run_limit(ctx, "get_each", "--prefix", prefix, "--expect", ctx.cur["small"])
         if r["ops"] != ctx.cur["small"] or r["bytes"] != ctx.small_bytes[prefix]:
@@ -272,7 +297,7 @@ class SeqWrite:
 
     def run(self, ctx, mount):
         mib = ctx.sizes["write_mib"]
-        ctx.proxy.reset()
+        reset(ctx)
         # dd closes its output before it exits and fails if close() fails: the time includes it
         out = timed(ctx, ["dd", "if=/dev/zero", f"of={mount.path}/wseq", "bs=1M",
                           f"count={mib}"], mount)
@@ -288,7 +313,7 @@ class SeqWrite:
 
     def limit(self, ctx):
         mib = ctx.sizes["write_mib"]
-        ctx.proxy.reset()
+        reset(ctx)
         r, rss = run_limit(ctx, "seq_write", "--key", "wseq-limit", "--mib", mib)
         if ctx.s3.size("wseq-limit") != mib << 20:
             raise Failed("S3 does not have the whole object")
@@ -310,7 +335,7 @@ class CreateSmall:
 
     def run(self, ctx, mount):
         n = ctx.cur["creates"]
-        ctx.proxy.reset()
+        reset(ctx)
         out = timed(ctx, ["python3", os.path.join(HERE, "create_files.py"),
                           f"{mount.path}/wsmall", str(n), str(SMALL_WRITE),
                           str(ctx.cell_s)], mount)
@@ -329,7 +354,7 @@ class CreateSmall:
 
     def limit(self, ctx):
         n = ctx.cur["creates"]
-        ctx.proxy.reset()
+        reset(ctx)
         r, rss = run_limit(ctx, "put_each", "--prefix", "wsmall-limit/", "--count", n,
                            "--size", SMALL_WRITE)
         if self._listed(ctx, "wsmall-limit/") != n:
@@ -350,7 +375,7 @@ class RmSmall:
 
     def run(self, ctx, mount):
         n = ctx.cur["removes"]
-        ctx.proxy.reset()
+        reset(ctx)
         # stopped at the cap (TERM, then KILL): the files removed are counted through S3
         out = timed(ctx, ["rm", "-r", f"{mount.path}/wrm"], mount, stop_after=ctx.cell_s)
         left = sum(1 for key, _ in ctx.s3.list("wrm/") if key.startswith("wrm/f"))
@@ -362,7 +387,7 @@ class RmSmall:
 
     def limit(self, ctx):
         n = ctx.cur["removes"]
-        ctx.proxy.reset()
+        reset(ctx)
         r, rss = run_limit(ctx, "delete_each", "--prefix", "wrm-limit/", "--expect", n)
         left = len(ctx.s3.list("wrm-limit/"))
         if r["ops"] != n or left:
