@@ -44,7 +44,7 @@ struct FilesystemOptions {
   // Whether s3fs-style per-object metadata (x-amz-meta-mode/uid/gid/mtime) is read: then each
   // listed file costs a HEAD (many in flight at once); without it, listings say enough.
   bool object_metadata = true;
-  size_t metadata_parallelism = 32;  // background HEADs of listed entries in flight
+  size_t metadata_parallelism = 64;  // background HEADs of listed entries in flight
   size_t block_size = size_t{1} << 20;
   size_t max_readahead = size_t{64} << 20;
   size_t max_request_size = size_t{8} << 20;  // one ranged GET at most (a readahead step)
