@@ -4,13 +4,21 @@ puts a latency proxy in front of it (one per round-trip setting), and runs the s
 on the same data through s3mount, s3fs, rclone mount (--vfs-cache-mode off and full) and "the
 limit" (a plain S3 client doing only the requests the job needs). Prints per latency a table
 of figures with the ratios s3mount/peer and s3mount/limit, a table of S3 requests and peak
-RSS, and writes every raw number to a JSON file. See bench/README.md.
+RSS (with whether s3mount stayed within cache_size + write_buffer + 64 MiB), and writes every
+raw number to a JSON file. See bench/README.md.
+
+Every latency runs the full counts (10,000-entry ls -l, 1,000 files read, created, removed;
+--quick: a tenth), bounded in time instead: create_small, small_cat and rm_small stop after
+--cell-seconds (default 30, quick 5) and report files done / elapsed with the count
+("4.4 (132 of 1000 in 30 s)"); the cold ls -l stops after --ls-seconds (default 45, quick 5),
+its cell then reads "> 45", ratios against it are bounds (">= x", "<= x"), and ls_warm is
+skipped for that system. The limit always does every file. The full run takes ~25 min here.
 
   bench/perf_suite.py [--quick] [--latencies 0,20]
       [--systems s3mount,s3fs,rclone-off,rclone-full,limit]
       [--workloads seq_read,rand_4k,rand_64k,ls,small_cat,seq_write,create_small,rm_small]
       [--server s3rver|moto] [--build DIR] [--json PATH] [--keep-logs DIR] [--timeout S]
-      [--s3mount-opts OPT,...] [--rtt-scale N]
+      [--s3mount-opts OPT,...] [--cell-seconds S] [--ls-seconds S] [--rtt-scale N]
 
 Exit status: 0 when every workload ran correctly on every system, 1 when some failed (the
 report is printed all the same), 2 on bad usage, 130 when interrupted.
@@ -34,9 +42,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "bench"
 SIZES = {
     "full": {"large": 1 << 30, "dir": 10000, "small": 1000, "write_mib": 1024,
-             "creates": 1000, "removes": 1000, "fio_s": 15},
-    "quick": {"large": 64 << 20, "dir": 1000, "small": 100, "write_mib": 64,
-              "creates": 100, "removes": 100, "fio_s": 3},
+             "creates": 1000, "removes": 1000, "fio_s": 8, "cell_s": 30, "ls_s": 45},
+    "quick": {"large": 64 << 20, "dir": 500, "small": 50, "write_mib": 64,
+              "creates": 50, "removes": 50, "fio_s": 2, "cell_s": 5, "ls_s": 5},
 }
 ALIASES = {"ls_cold": "ls", "ls_warm": "ls"}
 
@@ -56,9 +64,15 @@ def parse_args(argv):
     ap.add_argument("--keep-logs", help="copy every log here at the end")
     ap.add_argument("--timeout", type=int, default=300, help="per timed command (default 300)")
     ap.add_argument("--s3mount-opts", default="", help="extra -o options for s3mount")
-    ap.add_argument("--rtt-scale", type=int, default=5,
-                    help="at RTT > 0 the per-file workloads (ls, small_cat, create_small, "
-                    "rm_small) use 1/N of the files (default 5; 1: the same counts)")
+    ap.add_argument("--cell-seconds", type=float,
+                    help="cap of each per-file cell (create_small, small_cat, rm_small): "
+                    "it stops after S s and reports files done / elapsed (default 30, quick 5)")
+    ap.add_argument("--ls-seconds", type=float,
+                    help="cap of the cold ls -l: over it the cell reads '> S' and ls_warm is "
+                    "skipped (default 45, quick 5)")
+    ap.add_argument("--rtt-scale", type=int, default=1,
+                    help="development aid: at RTT > 0 the per-file workloads use 1/N of the "
+                    "files (default 1: the full counts at every latency)")
     args = ap.parse_args(argv)
     try:
         args.latencies = [int(v) for v in args.latencies.split(",") if v != ""]
@@ -88,6 +102,9 @@ class Context:
         self.args, self.work, self.registry = args, work, registry
         self.sizes = SIZES["quick" if args.quick else "full"]
         self.timeout = args.timeout
+        self.cell_s = args.cell_seconds or self.sizes["cell_s"]
+        self.ls_s = args.ls_seconds or self.sizes["ls_s"]
+        self.sizes = dict(self.sizes, cell_s=self.cell_s, ls_s=self.ls_s)
         self.bucket = BUCKET
         self.s3mount_opts = args.s3mount_opts
         build = os.path.abspath(args.build)
@@ -190,7 +207,14 @@ def run_latency(ctx, args, rtt, timing):
             run["systems"][system][name] = entry
             for row, res in entry["rows"].items():
                 req = (res.get("requests") or {}).get("total")
-                proc.log(f"  {row} = {res['value']:.3f} ({res['seconds']:.2f} s, {req} requests)")
+                if res.get("skipped"):
+                    proc.log(f"  {row} skipped: {res['skipped']}")
+                    continue
+                ex = res.get("extra") or {}
+                of = f", {ex['done']} of {ex['total']}" if "done" in ex else ""
+                cap = " (capped)" if ex.get("capped") else ""
+                proc.log(f"  {row} = {res['value']:.3f}{cap} ({res['seconds']:.2f} s{of}, "
+                         f"{req} requests)")
         timing[f"RTT {rtt} ms, {name}"] = time.monotonic() - t_w
     for system in args.systems:
         timing[f"RTT {rtt} ms, {system} (all workloads)"] = sum(
@@ -232,7 +256,8 @@ def main(argv):
         timing["whole run"] = time.monotonic() - t_start
         notes = []
         text = [report.header(env, args, ctx.sizes, setup_s)]
-        text += [report.latency_tables(run, args.systems, notes) for run in runs]
+        budget = report.s3mount_budget_mib(args.s3mount_opts)
+        text += [report.latency_tables(run, args.systems, notes, budget) for run in runs]
         if ctx.no_drop:
             notes.append("the kernel page cache could not be dropped (needs root)")
         text += ["notes:\n  " + "\n  ".join(notes)] if notes else []

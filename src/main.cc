@@ -141,6 +141,7 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   options.negative_ttl = config.negative_ttl;
   options.list_ttl = config.list_ttl;
   options.max_readahead = std::max<uint64_t>(config.readahead_bytes, options.block_size);
+  options.directory_readahead_files = config.dir_readahead_files;
   options.object_metadata = config.object_metadata;
   options.read_only = config.read_only;
   options.staging_directory = StagingDirectoryFor(config);

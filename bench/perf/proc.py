@@ -107,9 +107,10 @@ def _signal_group(p, sig):
 
 
 class Outcome:
-    def __init__(self, rc, out, seconds, timed_out, hung, maxrss_kib):
+    def __init__(self, rc, out, seconds, timed_out, hung, maxrss_kib, stopped=False):
         self.rc, self.out, self.seconds = rc, out, seconds
         self.timed_out, self.hung, self.maxrss_kib = timed_out, hung, maxrss_kib
+        self.stopped = stopped  # ended by stop_after (a cap, not a failure)
 
     def why(self, timeout):
         if self.hung:
@@ -120,13 +121,20 @@ class Outcome:
         return (lines[0] if lines else f"exit status {self.rc}")[:160]
 
 
-def run_timed(cmd, timeout, daemon=None, env=None):
+def run_timed(cmd, timeout, daemon=None, env=None, stop_after=None):
     """Runs cmd (own process group), returns an Outcome with its output (stdout + stderr),
     wall seconds from before the fork to its exit, and its peak RSS (ru_maxrss, KiB).
     After `timeout` s its group is killed; if it is still there 10 s later (stuck in a FUSE
     request the daemon has already read, which no signal ends), `daemon` (a Popen) is killed,
-    which fails every waiting request; the caller then removes the mount lazily."""
-    state = {"timed_out": False, "hung": False}
+    which fails every waiting request; the caller then removes the mount lazily.
+    stop_after (< timeout): a cap, not a failure: SIGTERM to the group then, SIGKILL 2 s
+    later, and Outcome.stopped is set; the watchdog above still counts from the start, so a
+    command that does not die (in a FUSE request that never returns) still ends as hung."""
+    state = {"timed_out": False, "hung": False, "stopped": False}
+
+    def stop_cmd(sig):  # no p.poll() here: it could reap p under the wait4 below
+        state["stopped"] = True
+        _signal_group(p, sig)
 
     def kill_cmd():
         state["timed_out"] = True
@@ -143,6 +151,9 @@ def run_timed(cmd, timeout, daemon=None, env=None):
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                              stderr=subprocess.STDOUT, env=env, start_new_session=True)
         timers = [threading.Timer(timeout, kill_cmd), threading.Timer(timeout + 10, kill_daemon)]
+        if stop_after is not None and stop_after < timeout:
+            timers += [threading.Timer(stop_after, stop_cmd, (signal.SIGTERM,)),
+                       threading.Timer(stop_after + 2, stop_cmd, (signal.SIGKILL,))]
         for t in timers:
             t.daemon = True
             t.start()
@@ -159,7 +170,8 @@ def run_timed(cmd, timeout, daemon=None, env=None):
         out.seek(0)
         data = out.read()
     return Outcome(p.returncode, data, seconds, state["timed_out"], state["hung"],
-                   rusage.ru_maxrss)
+                   rusage.ru_maxrss,
+                   state["stopped"] and p.returncode != 0)
 
 
 def vm_hwm_kib(pid):

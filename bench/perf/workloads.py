@@ -2,6 +2,9 @@
 # server), and for each one how it runs on a mount (bounded child processes only: the suite
 # itself never touches a mounted path, so a hung daemon cannot hang it), how the limit does the
 # same job with s3_limit, how its result is checked, and how it is cleaned up through S3.
+# The per-file workloads are bounded in time, not shrunk: create_small, small_cat and rm_small
+# stop after ctx.cell_s seconds (their figure is files done / elapsed, the extra says how many
+# of how many), the cold ls -l after ctx.ls_s seconds (its cell then reads "> CAP").
 import hashlib
 import json
 import os
@@ -21,6 +24,7 @@ ROWS = {
     "small_cat": ("files/s", "rate"), "rm_small": ("files/s", "rate"),
 }
 SMALL_WRITE = 4096
+DURABLE_WAIT_S = 60  # how long S3 may lag behind close() before the data count as lost
 
 
 class Failed(Exception):
@@ -35,13 +39,21 @@ def measured(ctx, value, seconds, extra=None):
             "connections": stats.get("connections"), "extra": extra or {}}
 
 
-def timed(ctx, cmd, mount):
-    """Runs cmd bounded (watchdog on the mount's daemon); raises Failed unless it exits 0."""
+def timed(ctx, cmd, mount, stop_after=None):
+    """Runs cmd bounded (watchdog on the mount's daemon); raises Failed unless it exits 0
+    or was stopped at stop_after seconds (out.stopped; see proc.run_timed)."""
     out = proc.run_timed(cmd, ctx.timeout, daemon=mount.daemon if mount else None,
-                         env=ctx.env)
-    if out.rc != 0 or out.timed_out or out.hung:
+                         env=ctx.env, stop_after=stop_after)
+    if (out.rc != 0 and not out.stopped) or out.timed_out or out.hung:
         raise Failed(out.why(ctx.timeout))
     return out
+
+
+def counted(done, total, seconds, cap):
+    """The extra of a per-file row: how many files of how many in how long, and whether the
+    time cap ended it (the report then shows "RATE (DONE of TOTAL in S s)")."""
+    return {"done": done, "total": total, "elapsed_s": round(seconds, 3),
+            "capped": done < total, "cap_s": cap}
 
 
 def wait_until(ctx, check):
@@ -49,7 +61,7 @@ def wait_until(ctx, check):
     check() returns True or a string saying what S3 shows; after min(timeout, 120) s that
     string fails the cell (the data never arrived: a write-back cache lost them)."""
     start = time.monotonic()
-    limit = min(ctx.timeout, 120)
+    limit = min(ctx.timeout, DURABLE_WAIT_S)
     while (state := check()) is not True:
         if time.monotonic() - start > limit:
             raise Failed(f"{state} {limit} s after close")
@@ -102,13 +114,19 @@ def setup_data(ctx, workloads, size_sets):
             break
         blobs = [os.urandom((4 + (i * 7) % 13) << 10) for i in range(count)]  # 4-16 KiB
         s3.parallel(lambda i, p=prefix, b=blobs: s3.put(f"{p}s{i:05d}", b[i]), range(count))
-        ctx.small_md5[prefix] = hashlib.md5(b"".join(blobs)).hexdigest()
+        ctx.small_md5[prefix] = {f"s{i:05d}": hashlib.md5(b).hexdigest()
+                                 for i, b in enumerate(blobs)}
         ctx.small_bytes[prefix] = sum(len(b) for b in blobs)
 
 
 def put_small_files(ctx, prefix, count):
     block = os.urandom(SMALL_WRITE)
     ctx.s3.parallel(lambda i: ctx.s3.put(f"{prefix}f{i:05d}", block), range(count))
+
+
+def skipped(why):
+    """A row not measured (the report shows "skipped", the notes why)."""
+    return {"value": None, "seconds": None, "requests": None, "skipped": why, "extra": {}}
 
 
 # --- the workloads ----------------------------------------------------------------------------
@@ -182,7 +200,13 @@ class ListDir:
         result = {}
         for row in self.rows:
             ctx.proxy.reset()
-            out = timed(ctx, ["ls", "-l", mount.path + "/" + ctx.cur["ls_prefix"]], mount)
+            cap = ctx.ls_s if row == "ls_cold" else None
+            out = timed(ctx, ["ls", "-l", mount.path + "/" + ctx.cur["ls_prefix"]], mount,
+                        stop_after=cap)
+            if out.stopped:  # over the cap: the value is the cap, a lower bound
+                result[row] = measured(ctx, cap, out.seconds, {"capped": True, "cap_s": cap})
+                result["ls_warm"] = skipped(f"ls_cold took over {cap} s")
+                break
             lines = [ln for ln in out.out.decode(errors="replace").splitlines()
                      if ln.startswith("-")]
             if len(lines) != ctx.cur["dir"]:
@@ -216,15 +240,23 @@ class SmallCat:
     rows = ["small_cat"]
 
     def run(self, ctx, mount):
-        ctx.proxy.reset()
         prefix = ctx.cur["small_prefix"]
-        out = timed(ctx, ["bash", "-c", 'set -o pipefail; cat "$1"* | md5sum', "_",
-                          f"{mount.path}/{prefix}"], mount)
-        if out.out.decode().split()[0] != ctx.small_md5[prefix]:
-            raise Failed("wrong content (md5 differs)")
+        manifest = os.path.join(ctx.work, prefix.strip("/") + ".md5")
+        if not os.path.exists(manifest):
+            with open(manifest, "w") as f:
+                f.writelines(f"{k} {v}\n" for k, v in ctx.small_md5[prefix].items())
+        ctx.proxy.reset()
+        # the directory is a prefix ("small/"): read its files, named s00000...
+        out = timed(ctx, ["python3", os.path.join(HERE, "read_files.py"),
+                          f"{mount.path}/{prefix}", "s", manifest, str(ctx.cell_s)], mount)
+        start, end, done, nbytes = (int(v) for v in out.out.split()[-4:])
+        seconds = (end - start) / 1e9
         n = ctx.cur["small"]
-        return {"small_cat": measured(ctx, n / out.seconds, out.seconds,
-                                      {"bytes": ctx.small_bytes[prefix]})}
+        if done < n and seconds < ctx.cell_s:
+            raise Failed(f"read {done} of {n} files in {seconds:.1f} s")
+        return {"small_cat": measured(ctx, done / seconds, seconds,
+                                      dict(counted(done, n, seconds, ctx.cell_s),
+                                           bytes=nbytes))}
 
     def limit(self, ctx):
         ctx.proxy.reset()
@@ -270,23 +302,30 @@ class SeqWrite:
 class CreateSmall:
     rows = ["create_small"]
 
-    def _listed(self, ctx, prefix):
-        return sum(1 for _, size in ctx.s3.list(prefix) if size == SMALL_WRITE)
+    def _listed(self, ctx, prefix, done=None):
+        """How many of f00000 to f{done-1} (all, if done is None) S3 lists with 4 KiB."""
+        names = None if done is None else {f"{prefix}f{i:05d}" for i in range(done)}
+        return sum(1 for key, size in ctx.s3.list(prefix)
+                   if size == SMALL_WRITE and (names is None or key in names))
 
     def run(self, ctx, mount):
         n = ctx.cur["creates"]
         ctx.proxy.reset()
         out = timed(ctx, ["python3", os.path.join(HERE, "create_files.py"),
-                          f"{mount.path}/wsmall", str(n), str(SMALL_WRITE)], mount)
-        start, end = (int(v) for v in out.out.split()[-2:])
+                          f"{mount.path}/wsmall", str(n), str(SMALL_WRITE),
+                          str(ctx.cell_s)], mount)
+        start, end, done = (int(v) for v in out.out.split()[-3:])
         seconds = (end - start) / 1e9
+        if done < n and seconds < ctx.cell_s:
+            raise Failed(f"created {done} of {n} files in {seconds:.1f} s")
 
-        def all_listed():
-            k = self._listed(ctx, "wsmall/")
-            return k >= n or f"S3 lists {k} of {n} files"
+        def all_listed():  # the files closed, f00000 to f{done-1}, each of the right size
+            k = self._listed(ctx, "wsmall/", done)
+            return k >= done or f"S3 lists {k} of the {done} files closed"
         late = wait_until(ctx, all_listed)
-        return {"create_small": measured(ctx, n / seconds, seconds,
-                                         {"durable_after_close_s": late})}
+        return {"create_small": measured(ctx, done / seconds, seconds,
+                                         dict(counted(done, n, seconds, ctx.cell_s),
+                                              durable_after_close_s=late))}
 
     def limit(self, ctx):
         n = ctx.cur["creates"]
@@ -312,11 +351,14 @@ class RmSmall:
     def run(self, ctx, mount):
         n = ctx.cur["removes"]
         ctx.proxy.reset()
-        out = timed(ctx, ["rm", "-r", f"{mount.path}/wrm"], mount)
-        left = len(ctx.s3.list("wrm/"))
-        if left:
+        # stopped at the cap (TERM, then KILL): the files removed are counted through S3
+        out = timed(ctx, ["rm", "-r", f"{mount.path}/wrm"], mount, stop_after=ctx.cell_s)
+        left = sum(1 for key, _ in ctx.s3.list("wrm/") if key.startswith("wrm/f"))
+        if left and not out.stopped:
             raise Failed(f"rm -r returned, but S3 still lists {left} objects")
-        return {"rm_small": measured(ctx, n / out.seconds, out.seconds)}
+        done = n - left
+        return {"rm_small": measured(ctx, done / out.seconds, out.seconds,
+                                     counted(done, n, out.seconds, ctx.cell_s))}
 
     def limit(self, ctx):
         n = ctx.cur["removes"]

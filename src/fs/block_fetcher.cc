@@ -1,7 +1,12 @@
 // BlockFetcher: ranged, ETag-pinned GETs sliced into cached blocks, with in-flight tracking.
 #include "fs/block_fetcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <span>
+
+#include "s3mount/s3/object_sinks.h"
 
 namespace s3mount {
 namespace {
@@ -118,6 +123,7 @@ void BlockFetcher::Fetch(const ObjectVersion& object, uint64_t first, uint64_t l
   BlockSlicer slicer(first, object.size, block_size_, [&](uint64_t index, BlockCache::Block block) {
     Complete(object, index, std::move(block));
   });
+  spdlog::trace("fetch: '{}' blocks {}-{} ({} bytes)", object.key, first, last, end - start);
   auto got = store_.GetObject(
       {.key = object.key, .range = ByteRange{start, end - 1}, .if_match = object.etag}, slicer);
   Error error = got.ok() ? MakeError(ErrorCode::kInvalidResponse, "object is shorter than its size")
@@ -137,6 +143,39 @@ void BlockFetcher::Prefetch(const ObjectVersion& object, uint64_t first, uint64_
   for (const auto& [run_first, run_last] : Claim(object, first, last, max_blocks)) {
     pool_.Submit([this, object, from = run_first, to = run_last] { Fetch(object, from, to); });
   }
+}
+
+bool BlockFetcher::Covered(const ObjectVersion& object, uint64_t first, uint64_t last) {
+  std::lock_guard lock(mu_);
+  auto map = in_flight_.find(InFlightKey(object));
+  for (uint64_t index = first; index <= last; ++index) {
+    const bool pending = map != in_flight_.end() && map->second.contains(index);
+    if (!pending && cache_.Lookup(KeyOf(object, index)) == nullptr) return false;
+  }
+  return true;
+}
+
+Result<BlockCache::Block> BlockFetcher::GetRange(const ObjectVersion& object, uint64_t offset,
+                                                 size_t length) {
+  spdlog::trace("fetch: '{}' range {}+{}", object.key, offset, length);
+  auto bytes = std::make_shared<std::string>(length, '\0');
+  BufferSink sink(std::span<char>(bytes->data(), length));
+  auto got = store_.GetObject(
+      {.key = object.key, .range = ByteRange{offset, offset + length - 1}, .if_match = object.etag},
+      sink);
+  if (!got.ok()) {
+    Error error = std::move(got).error();
+    if (error.code == ErrorCode::kPreconditionFailed || error.code == ErrorCode::kNotFound) {
+      error.code = ErrorCode::kStale;
+    }
+    return error;
+  }
+  if (sink.size() != length) {
+    return MakeError(ErrorCode::kInvalidResponse, "ranged GET returned " +
+                                                      std::to_string(sink.size()) + " bytes of " +
+                                                      std::to_string(length));
+  }
+  return BlockCache::Block(std::move(bytes));
 }
 
 Result<BlockCache::Block> BlockFetcher::Get(const ObjectVersion& object, uint64_t index,

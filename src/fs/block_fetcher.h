@@ -42,6 +42,11 @@ class BlockFetcher {
   // Block `index`, from the cache, from a fetch on its way, or fetched now together with the
   // following missing blocks up to `index + run - 1`.
   Result<BlockCache::Block> Get(const ObjectVersion& object, uint64_t index, uint64_t run = 1);
+  // Whether every block of [first, last] is cached or on its way.
+  bool Covered(const ObjectVersion& object, uint64_t first, uint64_t last);
+  // Bytes [offset, offset + length) of the object in one ranged GET on the calling thread,
+  // bypassing the cache (for random reads much smaller than a block).
+  Result<BlockCache::Block> GetRange(const ObjectVersion& object, uint64_t offset, size_t length);
 
  private:
   struct Pending {

@@ -37,6 +37,7 @@ void DirectoryStream::Restart() {
   buffer_.clear();
   base_ = 0;
   continuation_token_.clear();
+  pending_.reset();  // its task finishes on its own; the answer is dropped
   started_ = false;
   exhausted_ = false;
   held_files_.clear();
@@ -60,43 +61,90 @@ Result<std::optional<ListedEntry>> DirectoryStream::At(uint64_t index) {
   return std::optional<ListedEntry>(buffer_[index - base_]);
 }
 
+ListObjectsRequest DirectoryStream::NextRequest() const {
+  return {.prefix = key_prefix_,
+          .delimiter = "/",
+          .continuation_token = continuation_token_,
+          .max_keys = 1000};
+}
+
+uint64_t DirectoryStream::known_end() const {
+  return cached_ ? cached_->size() : base_ + buffer_.size();
+}
+
+const ListedEntry* DirectoryStream::Peek(uint64_t index) const {
+  if (cached_) return index < cached_->size() ? &(*cached_)[index] : nullptr;
+  if (index < base_ || index >= base_ + buffer_.size()) return nullptr;
+  return &buffer_[index - base_];
+}
+
+uint64_t DirectoryStream::ReadAhead(uint64_t upto, ThreadPool& pool) {
+  if (cached_ || !started_) return known_end();
+  if (pending_ && known_end() < upto &&
+      pending_->page.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    auto page = pending_->page.get();
+    const MonoTime sent_at = pending_->sent_at;
+    pending_.reset();
+    if (page.ok()) AbsorbPage(*page, sent_at);  // a failed one is asked for again when needed
+  }
+  if (!pending_ && !exhausted_ && known_end() < upto) {
+    auto promise = std::make_shared<std::promise<Result<ListObjectsPage>>>();
+    pending_ = PendingPage{promise->get_future(), clock_.Monotonic()};
+    pool.Submit([&store = store_, request = NextRequest(), promise] {
+      promise->set_value(store.ListObjects(request));
+    });
+  }
+  return known_end();
+}
+
 Status DirectoryStream::FetchPage() {
-  const MonoTime fetched_at = clock_.Monotonic();
   if (!started_) {
-    first_page_at_ = fetched_at;
+    first_page_at_ = clock_.Monotonic();
     complete_ = std::make_shared<std::vector<ListedEntry>>();
   }
-  auto page = store_.ListObjects({.prefix = key_prefix_,
-                                  .delimiter = "/",
-                                  .continuation_token = continuation_token_,
-                                  .max_keys = 1000});
+  if (pending_) {
+    auto page = pending_->page.get();
+    const MonoTime sent_at = pending_->sent_at;
+    pending_.reset();
+    if (page.ok()) {
+      AbsorbPage(*page, sent_at);
+      return OkStatus();
+    }
+    // A page that failed in the background is asked for again, now.
+  }
+  const MonoTime fetched_at = clock_.Monotonic();
+  auto page = store_.ListObjects(NextRequest());
   S3M_RETURN_IF_ERROR(page);
+  AbsorbPage(*page, fetched_at);
+  return OkStatus();
+}
+
+void DirectoryStream::AbsorbPage(const ListObjectsPage& page, MonoTime fetched_at) {
   started_ = true;
   // Objects and common prefixes arrive as two sorted lists; walk them in key order.
   size_t o = 0;
   size_t p = 0;
-  while (o < page->objects.size() || p < page->common_prefixes.size()) {
+  while (o < page.objects.size() || p < page.common_prefixes.size()) {
     const bool take_object =
-        p == page->common_prefixes.size() ||
-        (o < page->objects.size() && page->objects[o].key < page->common_prefixes[p]);
-    const std::string& key = take_object ? page->objects[o].key : page->common_prefixes[p];
+        p == page.common_prefixes.size() ||
+        (o < page.objects.size() && page.objects[o].key < page.common_prefixes[p]);
+    const std::string& key = take_object ? page.objects[o].key : page.common_prefixes[p];
     FlushFilesBefore(key);
     if (take_object) {
-      Accept(key, page->objects[o++], fetched_at);
+      Accept(key, page.objects[o++], fetched_at);
     } else {
       Accept(key, std::nullopt, fetched_at);
       ++p;
     }
   }
-  if (page->is_truncated && !page->next_continuation_token.empty()) {
-    continuation_token_ = page->next_continuation_token;
+  if (page.is_truncated && !page.next_continuation_token.empty()) {
+    continuation_token_ = page.next_continuation_token;
   } else {
     exhausted_ = true;
     for (auto& [name, entry] : held_files_) Emit(std::move(entry));
     held_files_.clear();
     if (complete_) listings_.Insert(path_, std::move(complete_), first_page_at_);
   }
-  return OkStatus();
 }
 
 void DirectoryStream::FlushFilesBefore(const std::string& key) {

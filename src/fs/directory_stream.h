@@ -5,6 +5,9 @@
 // the same name (`a` and `a/...`) is dropped in favour of the directory (docs/SEMANTICS.md).
 // Every entry is also put in the metadata cache, so the lookups and stats that follow a
 // listing cost no request, and a listing read to the end goes into the ListingCache.
+// ReadAhead asks for the next page in the background (one page ahead at most) while the
+// reader works through the current one; a page that failed in the background is asked for
+// again when it is needed.
 //
 // Thread-safety: a DirectoryStream is not thread-safe; its owner (a directory handle) locks
 // around it. NameWarnings is thread-safe.
@@ -12,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,6 +25,7 @@
 #include "fs/listing_cache.h"
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/clock.h"
+#include "s3mount/common/thread_pool.h"
 #include "s3mount/fs/path_rules.h"
 #include "s3mount/s3/object_store.h"
 
@@ -45,9 +50,23 @@ class DirectoryStream {
   // Entry number `index` (0-based), or nullopt past the end. An index behind the buffer
   // restarts the listing (rewinddir); one ahead of it reads on.
   Result<std::optional<ListedEntry>> At(uint64_t index);
+  // Never waits for S3: takes in a page read ahead if it has arrived, and while fewer than
+  // `upto` entries are known starts reading the next page on `pool`. Returns how many entries
+  // are known now (index one past the last buffered one); only after At has been called.
+  uint64_t ReadAhead(uint64_t upto, ThreadPool& pool);
+  // Entry `index` if it is buffered (never asks S3, never moves the buffer), else null.
+  const ListedEntry* Peek(uint64_t index) const;
 
  private:
+  struct PendingPage {
+    std::future<Result<ListObjectsPage>> page;
+    MonoTime sent_at;
+  };
+
+  ListObjectsRequest NextRequest() const;
   Status FetchPage();
+  void AbsorbPage(const ListObjectsPage& page, MonoTime fetched_at);
+  uint64_t known_end() const;
   void Restart();
   void Accept(const std::string& key, std::optional<ObjectInfo> object, MonoTime fetched_at);
   void FlushFilesBefore(const std::string& key);
@@ -69,6 +88,7 @@ class DirectoryStream {
   MonoTime first_page_at_{};
   uint64_t base_ = 0;
   std::string continuation_token_;
+  std::optional<PendingPage> pending_;  // the next page, asked for in the background
   bool started_ = false;
   bool exhausted_ = false;
   // Files held back until the listing passes "name/", where a directory could shadow them.

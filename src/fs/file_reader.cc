@@ -18,8 +18,10 @@ FileReader::Plan FileReader::Advance(uint64_t offset, uint64_t end) {
   Plan plan;
   std::lock_guard lock(mu_);
   // The kernel may deliver parallel reads slightly out of order: near the expected offset
-  // still counts as sequential.
-  const uint64_t slack = std::max<uint64_t>(window_ / 2, block);
+  // still counts as sequential. A random reader must continue where it stopped (give or take
+  // kRandomSlack) to start a run: two random reads that merely land within a block of each
+  // other should not start a readahead.
+  const uint64_t slack = window_ > 0 ? std::max<uint64_t>(window_ / 2, block) : kRandomSlack;
   const bool sequential = offset + slack >= next_sequential_ && offset <= next_sequential_ + slack;
   if (offset == 0 && window_ == 0) {
     // Reading from the start: fetch a first stretch at once and expect more.
@@ -34,13 +36,32 @@ FileReader::Plan FileReader::Advance(uint64_t offset, uint64_t end) {
     ahead_end_ = end;
   }
   next_sequential_ = std::max(end, sequential ? next_sequential_ : end);
-  if (window_ > 0 && ahead_end_ < object_.size && ahead_end_ < end + window_ / 2) {
-    plan.prefetch_from = std::max(ahead_end_, end);
-    plan.prefetch_to = std::min<uint64_t>(plan.prefetch_from + window_, object_.size);
-    ahead_end_ = plan.prefetch_to;
-    window_ = std::min<uint64_t>(window_ * 2, max_readahead_);
+  if (window_ > 0 && ahead_end_ < object_.size) {
+    // A sliding window: [end, end + window) is kept asked for, topped up whenever a step's
+    // worth is missing, so GETs stay in flight back to back instead of in bursts.
+    const uint64_t from = std::max(ahead_end_, end);
+    uint64_t to = std::min<uint64_t>(end + window_, object_.size);
+    if (to < object_.size) to = to / block * block;
+    const uint64_t step = std::max<uint64_t>(std::min<uint64_t>(max_request_, window_ / 2), 1);
+    if (to > from && (to - from >= step || to == object_.size)) {
+      plan.prefetch_from = from;
+      plan.prefetch_to = to;
+      ahead_end_ = to;
+      window_ = std::min<uint64_t>(window_ * 2, max_readahead_);
+    }
   }
+  plan.random = window_ == 0;
   return plan;
+}
+
+Result<std::vector<DataSlice>> FileReader::ReadRandom(uint64_t offset, uint64_t end) {
+  const uint64_t from = offset / kRandomReadAlign * kRandomReadAlign;
+  const uint64_t to = std::min<uint64_t>(
+      (end + kRandomReadAlign - 1) / kRandomReadAlign * kRandomReadAlign, object_.size);
+  auto bytes = fetcher_.GetRange(object_, from, static_cast<size_t>(to - from));
+  if (!bytes.ok()) return std::move(bytes).error();
+  return std::vector<DataSlice>{
+      {*bytes, static_cast<size_t>(offset - from), static_cast<size_t>(end - offset)}};
 }
 
 Result<std::vector<DataSlice>> FileReader::Read(uint64_t offset, size_t size) {
@@ -51,6 +72,9 @@ Result<std::vector<DataSlice>> FileReader::Read(uint64_t offset, size_t size) {
   const uint64_t first = offset / block_size;
   const uint64_t last = (end - 1) / block_size;
   const Plan plan = Advance(offset, end);
+  if (plan.random && end - offset <= block_size / 2 && !fetcher_.Covered(object_, first, last)) {
+    return ReadRandom(offset, end);
+  }
   if (plan.prefetch_to > plan.prefetch_from) {
     fetcher_.Prefetch(object_, plan.prefetch_from / block_size, (plan.prefetch_to - 1) / block_size,
                       max_request_);

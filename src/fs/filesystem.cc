@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -18,7 +19,15 @@ namespace s3mount {
 namespace {
 
 constexpr size_t kMaxSymlinkTarget = 4096;
-constexpr size_t kMetadataBatch = 256;  // listed entries HEADed together for readdirplus
+// How far ahead of a readdirplus reader HEADs are queued, and LIST pages read (in entries):
+// kFirstWindow at the start, growing with what the reader has consumed up to kPrefetchWindow,
+// so a reader that stops early (a plain `ls`, whose first reply only is readdirplus) has
+// cost a few hundred HEADs at most.
+constexpr uint64_t kFirstWindow = 256;
+constexpr uint64_t kPrefetchWindow = 1024;
+// A readdirplus reply with at least this many entries is sent as soon as the next entry's
+// HEAD has not answered yet: the kernel and `ls` work through it while the HEADs go on.
+constexpr size_t kEarlyReply = 32;
 
 }  // namespace
 
@@ -35,10 +44,14 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
       metadata_pool(options.metadata_threads),
       data_pool(options.data_threads),
       upload_pool(options.read_only ? 1 : options.upload_threads),
-      resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata,
-               options.metadata_parallelism),
+      resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata),
+      prefetcher(resolver, options.metadata_parallelism),
       fetcher(store, blocks_in, data_pool, options.block_size),
       listings(options.list_ttl, options.max_cached_listing_entries),
+      directory_readahead(
+          fetcher, listings, data_pool, keys,
+          DirectoryReadaheadOptions{.max_files = options.directory_readahead_files,
+                                    .max_in_flight = std::max<size_t>(1, options.data_threads)}),
       mount_time(clock.Now()),
       staging(std::move(staging_in)),
       memory(options.write_memory),
@@ -60,6 +73,7 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
 
 Filesystem::Impl::~Impl() {
   writeback.reset();  // drained; its operations use the pools below
+  prefetcher.Shutdown();
   upload_pool.Shutdown();
   data_pool.Shutdown();
   metadata_pool.Shutdown();
@@ -151,20 +165,45 @@ Result<Entry> Filesystem::Impl::DotEntry(InodeId inode) const {
   return Entry{inode, attributes, std::chrono::nanoseconds(0), std::chrono::nanoseconds(0)};
 }
 
-Status Filesystem::Impl::FetchListingMetadata(DirectoryStream& stream, uint64_t from) {
-  std::vector<std::pair<std::string, PathKind>> missing;
-  const MonoTime now = clock.Monotonic();
-  for (uint64_t index = from; index < from + kMetadataBatch; ++index) {
-    auto listed = stream.At(index);
-    S3M_RETURN_IF_ERROR(listed);
-    if (!listed->has_value()) break;
-    auto cached = metadata.Lookup((*listed)->path, now);
-    if (!cached.has_value() || !resolver.Sufficient(*cached)) {
-      missing.emplace_back((*listed)->path, (*listed)->entry.kind);
+void Filesystem::Impl::PrefetchListing(DirectoryHandle& handle, uint64_t index, bool heads) {
+  const uint64_t upto = index + std::min(kPrefetchWindow, kFirstWindow + 2 * index);
+  const uint64_t known = handle.stream->ReadAhead(upto, metadata_pool);
+  if (!heads) return;
+  if (index < handle.last_index) handle.prefetched_until = index;  // rewound
+  handle.last_index = index;
+  for (uint64_t i = std::max(handle.prefetched_until, index); i < std::min(upto, known); ++i) {
+    const ListedEntry* listed = handle.stream->Peek(i);
+    if (listed == nullptr) break;
+    if (!resolver.KnownOrInFlight(listed->path)) {
+      prefetcher.Enqueue(handle.prefetch, listed->path, listed->entry.kind);
     }
+    handle.prefetched_until = i + 1;
   }
-  if (!missing.empty()) resolver.FetchMetadata(missing);
-  return OkStatus();
+}
+
+bool Filesystem::Impl::MetadataKnown(const ListedEntry& listed) const {
+  auto cached = metadata.Lookup(listed.path, clock.Monotonic());
+  return cached && cached->kind == listed.entry.kind && resolver.Sufficient(*cached);
+}
+
+std::optional<PathEntry> Filesystem::Impl::ListedMetadata(const ListedEntry& listed) {
+  const PathKind kind = listed.entry.kind;
+  if (auto cached = metadata.Lookup(listed.path, clock.Monotonic());
+      cached && cached->kind == kind && resolver.Sufficient(*cached)) {
+    return cached;
+  }
+  // A HEAD that failed (perhaps one run in the background for someone else) is tried once
+  // more by the reader itself.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto headed = resolver.HeadListed(listed.path, kind);
+    if (!headed.ok()) {
+      spdlog::debug("HEAD of listed '{}': {}", listed.path, headed.error().ToString());
+      continue;
+    }
+    if (headed->kind == kind) return std::move(headed).value();
+    return std::nullopt;  // gone or changed since the listing: left for lookup to find out
+  }
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<Filesystem>> Filesystem::Create(ObjectStore& store, Clock& clock,
@@ -316,8 +355,9 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     handle = it->second;
   }
   std::lock_guard lock(handle->mu);
-  // With per-object metadata, a readdirplus reply is capped so that its HEADs (run many at
-  // a time) stay a bounded wait; the kernel asks again for the rest.
+  // With per-object metadata each listed file needs a HEAD: they run in the background,
+  // up to kPrefetchWindow entries ahead of the reply being built, while the reply waits only
+  // for its own entries' answers; the next LIST page is read ahead in either mode.
   const bool heads_needed = plus && impl_->options.object_metadata;
   size_t replied = 0;
   for (uint64_t position = offset;; ++position) {
@@ -330,19 +370,29 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
       continue;
     }
     const uint64_t index = position - 2;
-    if (heads_needed && replied == kMetadataBatch) return OkStatus();
-    if (heads_needed && replied == 0) {
-      S3M_RETURN_IF_ERROR(impl_->FetchListingMetadata(*handle->stream, index));
-    }
-    ++replied;
     auto listed = impl_->DirectoryEntryAt(*handle, index);
     S3M_RETURN_IF_ERROR(listed);
     if (!listed->has_value()) return OkStatus();
     if ((*listed)->entry.kind == PathKind::kMissing) continue;
+    impl_->PrefetchListing(*handle, index, heads_needed);
+    // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
+    // says what it is (Overlay below).
+    const bool head_it = heads_needed && !handle->pending.contains((*listed)->name);
     out.name = (*listed)->name;
     PathEntry entry = (*listed)->entry;
-    auto cached = impl_->metadata.Lookup((*listed)->path, impl_->clock.Monotonic());
-    if (cached.has_value() && cached->kind == entry.kind) entry = *cached;
+    bool described = true;  // the attributes are all there is to know
+    if (head_it && replied >= kEarlyReply && !impl_->MetadataKnown(**listed)) {
+      return OkStatus();
+    }
+    ++replied;
+    if (head_it) {
+      auto headed = impl_->ListedMetadata(**listed);
+      if (headed.has_value()) entry = std::move(*headed);
+      described = headed.has_value();
+    } else if (auto cached = impl_->metadata.Lookup((*listed)->path, impl_->clock.Monotonic());
+               cached.has_value() && cached->kind == entry.kind) {
+      entry = *cached;
+    }
     const Attributes attributes = impl_->AttributesFor(entry);
     if (!plus) {
       out.entry.attributes = attributes;
@@ -352,6 +402,8 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     auto info = impl_->inodes.Acquire(handle->inode, out.name, attributes.type);
     S3M_RETURN_IF_ERROR(info);
     out.entry = impl_->EntryFor(info->id, impl_->Overlay(info->id, attributes));
+    // Without its metadata the kernel must not keep the listing's guess: it asks again.
+    if (!described) out.entry.attr_timeout = std::chrono::nanoseconds(0);
     if (!add(out)) {
       impl_->inodes.Forget(info->id, 1);  // not replied: the kernel holds no reference
       return OkStatus();
@@ -361,7 +413,10 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
 
 void Filesystem::ReleaseDir(uint64_t handle) {
   std::lock_guard lock(impl_->handles_mu);
-  impl_->directories.erase(handle);
+  auto it = impl_->directories.find(handle);
+  if (it == impl_->directories.end()) return;
+  MetadataPrefetcher::Cancel(it->second->prefetch);  // HEADs still queued for it are dropped
+  impl_->directories.erase(it);
 }
 
 std::string Filesystem::staging_directory() const {

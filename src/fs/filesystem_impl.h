@@ -17,11 +17,13 @@
 #include <string>
 
 #include "fs/block_fetcher.h"
+#include "fs/directory_readahead.h"
 #include "fs/directory_stream.h"
 #include "fs/file_reader.h"
 #include "fs/inode_table.h"
 #include "fs/listing_cache.h"
 #include "fs/memory_budget.h"
+#include "fs/metadata_prefetcher.h"
 #include "fs/object_uploader.h"
 #include "fs/open_file.h"
 #include "fs/path_resolver.h"
@@ -45,6 +47,11 @@ struct DirectoryHandle {
   std::set<std::string> pending_listed;                  // guarded by mu
   std::optional<uint64_t> listed_count;                  // guarded by mu
   std::vector<std::pair<std::string, PathKind>> extras;  // guarded by mu
+  // readdirplus read-ahead: entries below `prefetched_until` have had their HEADs queued;
+  // `last_index` is the entry the last reply started at (a smaller one is a rewind).
+  uint64_t prefetched_until = 0;                                        // guarded by mu
+  uint64_t last_index = 0;                                              // guarded by mu
+  MetadataPrefetcher::Group prefetch = MetadataPrefetcher::NewGroup();  // cancelled at release
 };
 
 // Guarded by Filesystem::Impl::handles_mu once registered.
@@ -78,7 +85,14 @@ struct Filesystem::Impl {
   Entry EntryFor(InodeId inode, const Attributes& attributes) const;
   Result<InodeInfo> InodeOf(InodeId inode) const;
   Result<PathEntry> ResolveExisting(const InodeInfo& info, bool need_metadata);
-  Status FetchListingMetadata(DirectoryStream& stream, uint64_t from);
+  // Reads ahead of a reader at entry `index`: the next LIST page, and (with `heads`) the
+  // HEADs of the buffered entries up to kPrefetchWindow ahead, in the background.
+  void PrefetchListing(DirectoryHandle& handle, uint64_t index, bool heads);
+  // `listed` with its HEADed metadata (joining a HEAD in flight, or sending one, again if a
+  // background one failed); nullopt when that could not be had (shown from the listing).
+  std::optional<PathEntry> ListedMetadata(const ListedEntry& listed);
+  // Whether the metadata cache already has `listed` with its HEADed metadata.
+  bool MetadataKnown(const ListedEntry& listed) const;
   Result<Entry> DotEntry(InodeId inode) const;
   // `attributes` as an open file's local state says, if the inode has one.
   Attributes Overlay(InodeId inode, Attributes attributes);
@@ -178,8 +192,10 @@ struct Filesystem::Impl {
   ThreadPool data_pool;
   ThreadPool upload_pool;
   PathResolver resolver;
+  MetadataPrefetcher prefetcher;  // after resolver: its HEADs use it
   BlockFetcher fetcher;
   ListingCache listings;
+  DirectoryReadahead directory_readahead;  // its GETs run on data_pool
   InodeTable inodes;
   NameWarnings warnings;
   const WallTime mount_time;

@@ -144,6 +144,7 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   } else {
     ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
     keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
+    impl_->directory_readahead.Opened(info->path, object, impl_->clock.Monotonic(), keep_cache);
     handle->reader =
         std::make_unique<FileReader>(impl_->fetcher, std::move(object),
                                      impl_->options.max_readahead, impl_->options.max_request_size);

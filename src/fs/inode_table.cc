@@ -7,7 +7,7 @@
 
 namespace s3mount {
 
-InodeTable::InodeTable() {
+InodeTable::InodeTable(size_t max_remembered) : max_remembered_(max_remembered) {
   Record root;
   root.info.id = kRootInode;
   root.info.parent = kRootInode;
@@ -26,12 +26,18 @@ Result<InodeInfo> InodeTable::Acquire(InodeId parent, const std::string& name, F
   const std::string path = parent_path.empty() ? name : parent_path + "/" + name;
   auto child = children_.find({parent, name});
   if (child != children_.end()) {
-    Record& record = inodes_.at(child->second);
+    const InodeId known = child->second;
+    Record& record = inodes_.at(known);
     if (record.info.type == type) {
+      if (record.remembered) {  // forgotten by the kernel: the same number again
+        remembered_.erase(record.remembered_at);
+        record.remembered = false;
+      }
       ++record.lookups;
       return record.info;
     }
     children_.erase(child);  // replaced by another type: the old inode lives until forgotten
+    UnnamedLocked(known);
   }
   Record record;
   record.info = {next_id_++, parent, name, path, type, ""};
@@ -50,12 +56,50 @@ void InodeTable::Forget(InodeId inode, uint64_t count) {
                      inode, count, it == inodes_.end() ? 0 : it->second.lookups);
     std::abort();
   }
-  it->second.lookups -= count;
-  if (it->second.lookups > 0 || inode == kRootInode) return;
-  const InodeInfo& info = it->second.info;
-  auto child = children_.find({info.parent, info.name});
-  if (child != children_.end() && child->second == inode) children_.erase(child);
-  inodes_.erase(it);
+  Record& record = it->second;
+  record.lookups -= count;
+  if (record.lookups > 0 || inode == kRootInode) return;
+  auto named = children_.find({record.info.parent, record.info.name});
+  if (named == children_.end() || named->second != inode || max_remembered_ == 0) {
+    DropLocked(inode);
+    return;
+  }
+  // Still named: the next lookup of the name gets this number again. The kernel's pages
+  // went with its inode.
+  record.info.kernel_cache_etag.clear();
+  record.remembered = true;
+  record.remembered_at = remembered_.insert(remembered_.end(), inode);
+  while (remembered_.size() > max_remembered_) DropLocked(remembered_.front());
+}
+
+void InodeTable::DropLocked(InodeId inode) {
+  std::vector<InodeId> pending{inode};
+  while (!pending.empty()) {
+    const InodeId id = pending.back();
+    pending.pop_back();
+    auto it = inodes_.find(id);
+    if (it == inodes_.end() || id == kRootInode) continue;
+    Record& record = it->second;
+    // Names below a dropped directory can never be looked up again (numbers are not reused).
+    for (auto child = children_.lower_bound({id, std::string()});
+         child != children_.end() && child->first.first == id;) {
+      if (inodes_.at(child->second).remembered) {
+        pending.push_back(child->second);
+        child = children_.erase(child);
+      } else {
+        ++child;
+      }
+    }
+    auto named = children_.find({record.info.parent, record.info.name});
+    if (named != children_.end() && named->second == id) children_.erase(named);
+    if (record.remembered) remembered_.erase(record.remembered_at);
+    inodes_.erase(it);
+  }
+}
+
+void InodeTable::UnnamedLocked(InodeId inode) {
+  auto it = inodes_.find(inode);
+  if (it != inodes_.end() && it->second.remembered) DropLocked(inode);
 }
 
 std::optional<InodeInfo> InodeTable::Get(InodeId inode) const {
@@ -87,6 +131,7 @@ std::optional<InodeId> InodeTable::Detach(InodeId parent, const std::string& nam
   if (child == children_.end()) return std::nullopt;
   const InodeId inode = child->second;
   children_.erase(child);
+  UnnamedLocked(inode);
   return inode;
 }
 
@@ -110,16 +155,29 @@ std::vector<std::pair<InodeId, std::string>> InodeTable::Move(InodeId parent,
                                                               const std::string& new_name) {
   std::lock_guard lock(mu_);
   std::vector<std::pair<InodeId, std::string>> changed;
+  if (parent == new_parent && name == new_name) return changed;
+  auto target = children_.find({new_parent, new_name});
+  InodeId replaced = 0;  // none: 0 is never an inode
+  if (target != children_.end()) {
+    replaced = target->second;
+    children_.erase(target);  // detached; the kernel looks the new name up again if need be
+  }
   auto child = children_.find({parent, name});
   auto target_parent = inodes_.find(new_parent);
   if (child == children_.end() || target_parent == inodes_.end()) {
-    children_.erase({new_parent, new_name});  // the kernel will look the new name up again
-    if (child != children_.end()) children_.erase(child);
+    InodeId moved = 0;
+    if (child != children_.end()) {
+      moved = child->second;
+      children_.erase(child);
+    }
+    if (replaced != 0) UnnamedLocked(replaced);
+    if (moved != 0 && moved != replaced) UnnamedLocked(moved);
     return changed;
   }
   const InodeId inode = child->second;
   children_.erase(child);
-  children_[{new_parent, new_name}] = inode;  // replaces (detaches) any previous target
+  children_[{new_parent, new_name}] = inode;
+  if (replaced != 0 && replaced != inode) UnnamedLocked(replaced);
   Record& record = inodes_.at(inode);
   const std::string& parent_path = target_parent->second.info.path;
   record.info.parent = new_parent;
@@ -132,7 +190,12 @@ std::vector<std::pair<InodeId, std::string>> InodeTable::Move(InodeId parent,
 
 size_t InodeTable::size() const {
   std::lock_guard lock(mu_);
-  return inodes_.size();
+  return inodes_.size() - remembered_.size();
+}
+
+size_t InodeTable::remembered() const {
+  std::lock_guard lock(mu_);
+  return remembered_.size();
 }
 
 }  // namespace s3mount

@@ -1,14 +1,23 @@
 // InodeTable: the inode numbers handed to the kernel, each bound to a path and a file type.
-// Numbers come from a counter (never reused, never pointers). Lookup references rise exactly
-// where an entry is replied (lookup, readdirplus) and fall in forget; an inode with no
-// references left is dropped, except the root. A path whose type changes (a file replaced by
-// a directory) gets a new inode; the old one lives until the kernel forgets it.
+// Numbers come from a counter (never pointers). Lookup references rise exactly where an entry
+// is replied (lookup, readdirplus) and fall in forget. A path whose type changes (a file
+// replaced by a directory) gets a new inode; the old one lives until the kernel forgets it.
+//
+// A path keeps its number when the kernel forgets its inode: the kernel evicts unused inodes
+// at any time (memory pressure, `echo 3 > /proc/sys/vm/drop_caches`), and tools compare
+// st_ino across such gaps (GNU tar replaces its placeholder for a delayed symlink only if
+// the placeholder's st_dev/st_ino are unchanged; git's index, rsync and du keep them too).
+// So an inode whose references reach zero while its name still leads to it is remembered
+// (up to `max_remembered` of them, the oldest forgotten dropped first) and the next lookup
+// of that name with the same type gets the same number again. An inode whose name was
+// unlinked, renamed over or retyped is dropped once the kernel forgets it.
 //
 // Thread-safety: all methods are safe to call concurrently.
 // LOCK ORDERING: mu_ is a leaf; it is never held across a network call or a callback.
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,13 +43,18 @@ struct InodeInfo {
 
 class InodeTable {
  public:
-  InodeTable();
+  // How many forgotten inodes keep their number by default (about 200 bytes each).
+  static constexpr size_t kDefaultMaxRemembered = 65536;
+
+  explicit InodeTable(size_t max_remembered = kDefaultMaxRemembered);
 
   // The inode for `name` under `parent` with this type, created if needed, with one more
   // lookup reference. Fails (kStale) if `parent` is unknown.
   Result<InodeInfo> Acquire(InodeId parent, const std::string& name, FileType type);
-  // Drops `count` references; aborts on underflow, which is a bug.
+  // Drops `count` references; aborts on underflow, which is a bug. An inode left without
+  // references is remembered if its name still leads to it, dropped otherwise.
   void Forget(InodeId inode, uint64_t count);
+  // The inode, if the kernel holds it or it is remembered.
   std::optional<InodeInfo> Get(InodeId inode) const;
   // The inode `name` under `parent` stands for, if one is known.
   std::optional<InodeInfo> Find(InodeId parent, const std::string& name) const;
@@ -55,20 +69,32 @@ class InodeTable {
                                                     const std::string& new_name);
   // Records which version the kernel caches for `inode`; returns the previous one.
   std::string SwapKernelCacheEtag(InodeId inode, const std::string& etag);
+  // Inodes the kernel holds references to (the root included).
   size_t size() const;
+  // Forgotten inodes that keep their number.
+  size_t remembered() const;
 
  private:
   struct Record {
     InodeInfo info;
     uint64_t lookups = 0;
+    // Whether it sits in remembered_ (no references, still named), and where.
+    bool remembered = false;
+    std::list<InodeId>::iterator remembered_at;
   };
 
   void RepathLocked(InodeId inode, std::vector<std::pair<InodeId, std::string>>& changed);
+  // Drops `inode`, its name if that still leads to it, and whatever is remembered below it.
+  void DropLocked(InodeId inode);
+  // A name stopped leading to `inode`: dropped if the kernel holds no reference to it.
+  void UnnamedLocked(InodeId inode);
 
   mutable std::mutex mu_;
+  const size_t max_remembered_;
   InodeId next_id_ = kRootInode + 1;                             // guarded by mu_
   std::unordered_map<InodeId, Record> inodes_;                   // guarded by mu_
   std::map<std::pair<InodeId, std::string>, InodeId> children_;  // guarded by mu_
+  std::list<InodeId> remembered_;  // forgotten but still named, oldest first; guarded by mu_
 };
 
 }  // namespace s3mount

@@ -124,4 +124,15 @@ std::optional<PathEntry> ListingCache::Find(const std::string& directory, const 
   return (*it->second.listing)[at->second].entry;
 }
 
+std::optional<std::pair<Listing, size_t>> ListingCache::Locate(const std::string& directory,
+                                                               const std::string& name,
+                                                               MonoTime now) {
+  std::lock_guard lock(mu_);
+  auto it = listings_.find(directory);
+  if (it == listings_.end() || now - it->second.fetched_at >= ttl_) return std::nullopt;
+  auto at = it->second.index.find(name);
+  if (at == it->second.index.end()) return std::nullopt;
+  return std::make_pair(it->second.listing, at->second);
+}
+
 }  // namespace s3mount

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "s3mount/cache/metadata_cache.h"
@@ -53,6 +54,10 @@ class ListingCache {
   // listing; else the entry, or an entry of kind kMissing when the listing does not have it.
   std::optional<PathEntry> Find(const std::string& directory, const std::string& name,
                                 MonoTime now);
+  // A fresh cached listing of `directory` and where `name` is in it; nullopt when there is
+  // no such listing or it does not have `name`.
+  std::optional<std::pair<Listing, size_t>> Locate(const std::string& directory,
+                                                   const std::string& name, MonoTime now);
 
  private:
   struct Stored {

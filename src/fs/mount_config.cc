@@ -27,6 +27,7 @@ constexpr uint32_t kMaxId = 4'294'967'294U;  // (uid_t)-1 means "no change" to c
 constexpr double kMaxTtlSeconds = 10.0 * 365 * 24 * 3600;
 constexpr uint64_t kMaxCacheBytes = uint64_t{1} << 40;
 constexpr uint64_t kMaxReadaheadBytes = uint64_t{1} << 30;
+constexpr uint32_t kMaxDirReadaheadFiles = 1024;
 constexpr uint64_t kMaxStagingBytes = uint64_t{1} << 50;
 constexpr uint64_t kMaxWriteBufferBytes = uint64_t{64} << 30;
 constexpr uint64_t kMinWriteBufferBytes = uint64_t{16} << 20;
@@ -313,6 +314,8 @@ constexpr OptionSpec kOptions[] = {
      return Store(ParseByteSize(v, kMaxCacheBytes), b.config.cache_bytes); }},
   {"readahead", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseByteSize(v, kMaxReadaheadBytes), b.config.readahead_bytes); }},
+  {"dir_readahead", true, [](std::string_view v, Builder& b) -> Status {
+     return Store(ParseCount(v, 0, kMaxDirReadaheadFiles), b.config.dir_readahead_files); }},
   {"cache_dir", true, [](std::string_view v, Builder& b) -> Status {
      S3M_RETURN_IF_ERROR(NotEmpty(v));
      if (v.front() != '/') return Invalid("must be an absolute path");

@@ -1,21 +1,19 @@
 // PathResolver: cache first, then HEAD and LIST side by side.
 #include "fs/path_resolver.h"
 
-#include <condition_variable>
 #include <future>
 #include <mutex>
 
 namespace s3mount {
 
 PathResolver::PathResolver(ObjectStore& store, Clock& clock, ThreadPool& pool, MetadataCache& cache,
-                           const KeyMapper& keys, bool object_metadata, size_t parallelism)
+                           const KeyMapper& keys, bool object_metadata)
     : store_(store),
       clock_(clock),
       pool_(pool),
       cache_(cache),
       keys_(keys),
-      object_metadata_(object_metadata),
-      parallelism_(parallelism == 0 ? 1 : parallelism) {}
+      object_metadata_(object_metadata) {}
 
 bool PathResolver::Sufficient(const PathEntry& entry, bool need_metadata) const {
   if (entry.kind == PathKind::kMissing || entry.has_user_metadata) return true;
@@ -43,11 +41,43 @@ Result<PathEntry> PathResolver::ResolveListed(const std::string& path, const Pat
     cache_.Insert(path, listed);
     return listed;
   }
+  auto entry = HeadListed(path, listed.kind);
+  S3M_RETURN_IF_ERROR(entry);
+  if (entry->kind == PathKind::kMissing) cache_.Insert(path, *entry);
+  return entry;
+}
+
+bool PathResolver::KnownOrInFlight(const std::string& path) {
+  std::lock_guard lock(flight_mu_);
+  if (in_flight_.contains(path)) return true;
+  auto cached = cache_.Lookup(path, clock_.Monotonic());
+  return cached.has_value() && Sufficient(*cached, true);
+}
+
+Result<PathEntry> PathResolver::HeadListed(const std::string& path, PathKind kind) {
+  std::promise<Result<PathEntry>> promise;
+  {
+    std::unique_lock lock(flight_mu_);
+    if (auto it = in_flight_.find(path); it != in_flight_.end()) {
+      auto answer = it->second;
+      lock.unlock();
+      return answer.get();
+    }
+    // Checked under flight_mu_: a HEAD that just finished cached its answer before leaving.
+    if (auto cached = cache_.Lookup(path, clock_.Monotonic());
+        cached && cached->kind == kind && Sufficient(*cached, true)) {
+      return *cached;
+    }
+    in_flight_.emplace(path, promise.get_future().share());
+  }
   const MonoTime started = clock_.Monotonic();
   auto entry =
-      listed.kind == PathKind::kDirectory ? HeadDirectory(path, started) : HeadFile(path, started);
-  S3M_RETURN_IF_ERROR(entry);
-  cache_.Insert(path, *entry);
+      kind == PathKind::kDirectory ? HeadDirectory(path, started) : HeadFile(path, started);
+  // A file that vanished since the listing is left for the caller (and Resolve) to judge.
+  if (entry.ok() && entry->kind != PathKind::kMissing) cache_.Insert(path, *entry);
+  std::lock_guard lock(flight_mu_);
+  promise.set_value(entry);
+  in_flight_.erase(path);
   return entry;
 }
 
@@ -113,40 +143,6 @@ Result<PathEntry> PathResolver::Fetch(const std::string& path, bool need_metadat
   }
   cache_.Insert(path, entry);
   return entry;
-}
-
-void PathResolver::FetchMetadata(const std::vector<std::pair<std::string, PathKind>>& paths) {
-  std::mutex mu;
-  std::condition_variable done;
-  size_t next = 0;
-  size_t finished = 0;
-  const size_t workers = std::min(parallelism_, paths.size());
-  // Each worker takes the next path until none is left; the caller waits for all.
-  auto work = [&] {
-    while (true) {
-      size_t index = 0;
-      {
-        std::lock_guard lock(mu);
-        if (next == paths.size()) break;
-        index = next++;
-      }
-      const auto& [path, kind] = paths[index];
-      const MonoTime started = clock_.Monotonic();
-      auto entry =
-          kind == PathKind::kDirectory ? HeadDirectory(path, started) : HeadFile(path, started);
-      // A file that vanished since the listing is left for Resolve to find out.
-      if (entry.ok() && entry->kind != PathKind::kMissing) {
-        cache_.Insert(path, std::move(entry).value());
-      }
-    }
-    std::lock_guard lock(mu);
-    ++finished;
-    done.notify_all();
-  };
-  for (size_t i = 1; i < workers; ++i) pool_.Submit(work);
-  if (workers > 0) work();
-  std::unique_lock lock(mu);
-  done.wait(lock, [&] { return finished == workers; });
 }
 
 }  // namespace s3mount

@@ -4,11 +4,17 @@
 // below it) wins over a file of the same name (docs/SEMANTICS.md). Answers are cached with
 // the time their requests were sent, so an answer that raced with a change loses.
 //
+// Metadata HEADs of listed entries are single-flight: while one is in flight for a path, a
+// second caller waits for its answer instead of sending another.
+//
 // Thread-safety: all methods may be called concurrently; no lock is held across requests.
+// LOCK ORDERING: flight_mu_, then the metadata cache's lock.
 #pragma once
 
+#include <future>
+#include <mutex>
 #include <string>
-#include <vector>
+#include <unordered_map>
 
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/clock.h"
@@ -22,7 +28,7 @@ class PathResolver {
  public:
   // With `object_metadata`, a file is only known once a HEAD (not a LIST) has described it.
   PathResolver(ObjectStore& store, Clock& clock, ThreadPool& pool, MetadataCache& cache,
-               const KeyMapper& keys, bool object_metadata, size_t parallelism);
+               const KeyMapper& keys, bool object_metadata);
 
   // With `need_metadata`, a file or directory marker is HEADed if only a LIST described it
   // (for xattrs), whatever `object_metadata` says.
@@ -30,11 +36,14 @@ class PathResolver {
   // As Resolve, when a fresh complete listing of the parent said what `path` is (`listed`,
   // kMissing if it is not listed): no LIST is needed, and a HEAD only for metadata.
   Result<PathEntry> ResolveListed(const std::string& path, const PathEntry& listed);
-  // Makes sure every listed path has its metadata cached, with up to `parallelism` HEADs in
-  // flight (directories: a HEAD of their marker); failures are left for a later Resolve.
-  void FetchMetadata(const std::vector<std::pair<std::string, PathKind>>& paths);
   // Whether a cached entry says enough to answer without asking S3 again.
   bool Sufficient(const PathEntry& entry, bool need_metadata = false) const;
+  // The metadata of a path a listing showed as `kind` (kFile: HEAD of the key; kDirectory:
+  // HEAD of its marker), cached when found. Answered from the cache when it is sufficient;
+  // joins a HEAD already in flight for the path (single-flight). kMissing: the key is gone.
+  Result<PathEntry> HeadListed(const std::string& path, PathKind kind);
+  // Whether HeadListed would answer from the cache or an in-flight HEAD (no new request).
+  bool KnownOrInFlight(const std::string& path);
 
   const KeyMapper& keys() const { return keys_; }
 
@@ -50,7 +59,11 @@ class PathResolver {
   MetadataCache& cache_;
   const KeyMapper& keys_;
   const bool object_metadata_;
-  const size_t parallelism_;
+
+  std::mutex flight_mu_;
+  // HEADs of HeadListed in flight, by path.
+  std::unordered_map<std::string, std::shared_future<Result<PathEntry>>>
+      in_flight_;  // guarded by flight_mu_
 };
 
 }  // namespace s3mount

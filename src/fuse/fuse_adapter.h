@@ -10,6 +10,7 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <string>
 
 #include "s3mount/fs/filesystem.h"
 
@@ -21,6 +22,9 @@ struct FuseContext {
   std::atomic<Filesystem*> filesystem{nullptr};
   bool read_only = false;
   size_t max_io = size_t{1} << 20;  // max_read / max_write / max_readahead asked of the kernel
+  // Where the session is mounted, for tuning the mount's kernel readahead at init; empty
+  // leaves the kernel's default.
+  std::string mountpoint;
 };
 
 // The operations table, for fuse_session_new with a FuseContext* as userdata.

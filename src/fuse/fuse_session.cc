@@ -51,6 +51,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Create(const FuseMountOptions& opt
   if (options.debug) argv.emplace_back("-d");
   FuseArgs args(argv);
   const fuse_lowlevel_ops& ops = FuseOperations();
+  context.mountpoint = options.mountpoint;  // for the readahead tuning at init
   SessionHandle session(fuse_session_new(args.get(), &ops, sizeof(ops), &context));
   if (!session) {
     return MakeError(ErrorCode::kInvalidArgument,

@@ -185,6 +185,8 @@ Caching:
   -o cache_size=SIZE     memory block cache, e.g. 512M, 2G; 0 disables
                          (default: 256M; K, M, G, T are powers of 1024)
   -o readahead=SIZE      most bytes read ahead of sequential reads (default: 64M)
+  -o dir_readahead=N     small files fetched ahead of a program opening a directory's
+                         files in listing order, e.g. cat dir/* (default: 32; 0: off)
   -o max_threads=N       FUSE worker threads, 1 to 1024 (default: 16)
 
 Writing:

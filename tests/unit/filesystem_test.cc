@@ -186,7 +186,8 @@ TEST_F(FilesystemTest, SequentialReadOf64MibCostsAHandfulOfGets) {
   const std::string back = ReadAll(file, 128 * 1024);
   EXPECT_EQ(back.size(), body.size());
   EXPECT_TRUE(back == body) << "sequential read returned wrong bytes";
-  EXPECT_LE(store_.counts().get_object, 6) << "readahead should use a few large GETs";
+  // 4 MiB first, then 8 MiB steps as the window grows: 1 + 1 + 1 + 2 + 4.
+  EXPECT_LE(store_.counts().get_object, 10) << "readahead should use a few large GETs";
 }
 
 TEST_F(FilesystemTest, RandomReadsFetchOnlyWhatTheyTouch) {

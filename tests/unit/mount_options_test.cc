@@ -126,7 +126,8 @@ TEST_F(MountOptionsTest, EveryOptionReachesTheConfig) {
        "allow_other,default_permissions,uid=1001,gid=1002,umask=022,file_mode=0600,"
        "dir_mode=700,stat_ttl=1.5,negative_ttl=0,list_ttl=0.25,cache_size=1G,"
        "include=*.jpg,include=*.png,exclude=tmp/*,log_level=warn,log_file=/var/log/s3.log,"
-       "ca_bundle=/etc/ca.pem,no_verify_tls,max_threads=32,readahead=4M,auto_unmount"});
+       "ca_bundle=/etc/ca.pem,no_verify_tls,max_threads=32,readahead=4M,auto_unmount,"
+       "dir_readahead=0"});
   EXPECT_EQ(c.s3.endpoint.endpoint_url, "http://127.0.0.1:9000");
   EXPECT_EQ(c.s3.endpoint.region, "eu-west-1");
   EXPECT_TRUE(c.region_set);
@@ -153,6 +154,7 @@ TEST_F(MountOptionsTest, EveryOptionReachesTheConfig) {
   EXPECT_FALSE(c.s3.http.verify_tls);
   EXPECT_EQ(c.max_threads, 32U);
   EXPECT_EQ(c.readahead_bytes, uint64_t{4} << 20);
+  EXPECT_EQ(c.dir_readahead_files, 0U);
   EXPECT_EQ(c.fuse_options,
             (std::vector<std::string>{"fsname=bucket:/data/", "subtype=s3mount", "ro",
                                       "allow_other", "default_permissions", "auto_unmount"}));
@@ -251,6 +253,7 @@ TEST_F(MountOptionsTest, HelpTextListsEveryOptionByGroup) {
         "x-*"}) {
     EXPECT_NE(help.find(option), std::string::npos) << option;
   }
+  EXPECT_NE(help.find("dir_readahead="), std::string::npos);
 }
 
 TEST_F(MountOptionsTest, EveryErrorNamesTheOption) {

@@ -44,12 +44,15 @@ struct FilesystemOptions {
   // Whether s3fs-style per-object metadata (x-amz-meta-mode/uid/gid/mtime) is read: then each
   // listed file costs a HEAD (many in flight at once); without it, listings say enough.
   bool object_metadata = true;
-  size_t metadata_parallelism = 32;  // HEADs in flight for one directory page
+  size_t metadata_parallelism = 32;  // background HEADs of listed entries in flight
   size_t block_size = size_t{1} << 20;
   size_t max_readahead = size_t{64} << 20;
-  size_t max_request_size = size_t{16} << 20;  // one ranged GET at most
-  size_t data_threads = 8;                     // readahead GETs in flight
-  size_t metadata_threads = 16;                // HEADs and LISTs in flight
+  size_t max_request_size = size_t{8} << 20;  // one ranged GET at most (a readahead step)
+  size_t data_threads = 16;                   // readahead GETs in flight
+  size_t metadata_threads = 16;               // HEADs and LISTs in flight
+  // Small files fetched ahead of a program opening a directory's files in listing order
+  // (docs/SEMANTICS.md, "Reads"); 0 turns it off.
+  size_t directory_readahead_files = 32;
   bool read_only = false;
 
   // Writes. Staging files go to `staging_directory` (created 0700), at most

@@ -110,6 +110,8 @@ struct MountConfig {
   uint64_t cache_bytes = uint64_t{256} << 20;     // memory block cache; 0 disables it
   uint64_t readahead_bytes = uint64_t{64} << 20;  // most bytes read ahead of a sequential reader
   uint32_t max_threads = 16;                      // FUSE worker threads (unless -s)
+  // Small files fetched ahead of a program opening a directory's files in order; 0: off.
+  uint32_t dir_readahead_files = 32;
   // Writes: where staging files go (empty: main picks $XDG_CACHE_HOME/s3mount or
   // ~/.cache/s3mount, else the temp directory), how many bytes they may hold together, and
   // the memory write buffers may take.
