@@ -43,8 +43,12 @@ void Filesystem::Impl::QueueDelete(const std::string& path) {
       .what = "delete",
       .run = [this, path, done]() -> Status {
         Status deleted = store.DeleteObject(keys.KeyFor(path));
-        if (deleted.ok()) done();
-        return deleted;
+        if (!deleted.ok()) return deleted;
+        done();
+        // A LIST or HEAD that ran while the DELETE was queued cached the object; the name
+        // stays gone (a re-create of it is queued after this, and shows as pending).
+        Removed(path);
+        return OkStatus();
       },
       .give_up =
           [path, done](const Error& error) {

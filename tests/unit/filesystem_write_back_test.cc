@@ -285,6 +285,59 @@ TEST_F(FilesystemWriteBackTest, UnlinkThenRecreateSendsTheDeleteBeforeThePut) {
   EXPECT_EQ(store_.BodyOf("a"), "new");
 }
 
+TEST_F(FilesystemWriteBackTest, UnlinkOfAFileWhoseUploadIsStillQueuedSendsNothing) {
+  // One worker, held by a blocked upload in another directory: the upload of "f" has not
+  // started when it is unlinked, so S3 never had it and must hear nothing of it.
+  Mount(true, 1000, 1);
+  auto sub = fs().MakeDirectory(kRootInode, "sub", 0755, kUser);
+  ASSERT_TRUE(sub.ok());
+  gated_.Close();
+  ASSERT_TRUE(WriteAndClose("blocker", "b", sub->inode).ok());
+  ASSERT_TRUE(WriteAndClose("f", "never sent").ok());
+  ASSERT_NE(fs().Lookup(kRootInode, "f")->inode, 0u) << "pending upload: still visible";
+  ASSERT_TRUE(fs().Unlink(kRootInode, "f").ok());
+  EXPECT_EQ(fs().Lookup(kRootInode, "f")->inode, 0u);
+  gated_.Open();
+  fs().DrainWriteBack();
+  EXPECT_EQ(gated_.journal(), (std::vector<std::string>{"PUT sub/", "PUT sub/blocker"}))
+      << "neither a PUT nor a DELETE of the unlinked, never uploaded file";
+  EXPECT_EQ(store_.counts().delete_object, 0);
+  EXPECT_EQ(fs().Lookup(kRootInode, "f")->inode, 0u);
+}
+
+TEST_F(FilesystemWriteBackTest, ANameListedWhileItsDeleteWasQueuedStaysGoneAfterIt) {
+  store_.PutForTest("a", "old");
+  store_.PutForTest("b", "kept");
+  Mount();
+  ASSERT_NE(fs().Lookup(kRootInode, "a")->inode, 0u);
+  gated_.Close();
+  ASSERT_TRUE(fs().Unlink(kRootInode, "a").ok());
+  auto list = [&] {
+    std::vector<std::string> names;
+    auto dir = fs().OpenDir(kRootInode);
+    EXPECT_TRUE(dir.ok());
+    EXPECT_TRUE(fs().ReadDir(*dir, 0, false,
+                             [&](const DirectoryEntry& e) {
+                               names.push_back(e.name);
+                               return true;
+                             })
+                    .ok());
+    fs().ReleaseDir(*dir);
+    return names;
+  };
+  // S3 still lists "a": this listing (and what it caches) comes from before the DELETE.
+  const std::vector<std::string> before = list();
+  EXPECT_EQ(std::count(before.begin(), before.end(), "a"), 0);
+  gated_.Open();
+  fs().DrainWriteBack();
+  ASSERT_FALSE(store_.BodyOf("a").has_value());
+  const std::vector<std::string> after = list();
+  EXPECT_EQ(std::count(after.begin(), after.end(), "a"), 0)
+      << "the listing cached while the DELETE was queued brought the name back";
+  EXPECT_EQ(std::count(after.begin(), after.end(), "b"), 1);
+  EXPECT_EQ(fs().Lookup(kRootInode, "a")->inode, 0u) << "a cached lookup brought it back";
+}
+
 TEST_F(FilesystemWriteBackTest, RmdirWaitsForTheQueuedDeletesBelow) {
   store_.PutForTest("d/", "");
   store_.PutForTest("d/one", "1");
