@@ -172,6 +172,21 @@ class FilesystemWriteBackTest : public ::testing::Test {
     return data;
   }
 
+  // Names a plain readdir of the mount root returns ("." and ".." included).
+  std::vector<std::string> RootNames() {
+    std::vector<std::string> names;
+    auto dir = fs().OpenDir(kRootInode);
+    EXPECT_TRUE(dir.ok()) << dir.error().ToString();
+    if (!dir.ok()) return names;
+    Status read = fs().ReadDir(*dir, 0, false, [&](const DirectoryEntry& e) {
+      names.push_back(e.name);
+      return true;
+    });
+    EXPECT_TRUE(read.ok()) << read.error().ToString();
+    fs().ReleaseDir(*dir);
+    return names;
+  }
+
   std::string staging_root_;
   FakeClock clock_;
   FakeObjectStore store_{clock_};
@@ -198,16 +213,7 @@ TEST_F(FilesystemWriteBackTest, CloseReturnsBeforeThePutAndTheFileStaysVisibleAn
   ASSERT_NE(entry->inode, 0u) << "the closed file must stay visible before its upload";
   EXPECT_EQ(entry->attributes.size, 5u);
   EXPECT_EQ(ReadAll(entry->inode), "hello");
-  std::vector<std::string> names;
-  auto dir = fs().OpenDir(kRootInode);
-  ASSERT_TRUE(dir.ok());
-  ASSERT_TRUE(fs().ReadDir(*dir, 0, false,
-                           [&](const DirectoryEntry& e) {
-                             names.push_back(e.name);
-                             return true;
-                           })
-                  .ok());
-  fs().ReleaseDir(*dir);
+  const std::vector<std::string> names = RootNames();
   EXPECT_NE(std::find(names.begin(), names.end(), "notes.txt"), names.end());
   gated_.Open();
   fs().DrainWriteBack();
@@ -267,15 +273,7 @@ TEST_F(FilesystemWriteBackTest, UnlinkThenRecreateSendsTheDeleteBeforeThePut) {
   ASSERT_TRUE(fs().Unlink(kRootInode, "a").ok()) << "unlink must not wait for the DELETE";
   EXPECT_EQ(store_.BodyOf("a"), "old") << "the DELETE is still queued";
   EXPECT_EQ(fs().Lookup(kRootInode, "a")->inode, 0u) << "gone for this mount at once";
-  std::vector<std::string> names;
-  auto dir = fs().OpenDir(kRootInode);
-  ASSERT_TRUE(fs().ReadDir(*dir, 0, false,
-                           [&](const DirectoryEntry& e) {
-                             names.push_back(e.name);
-                             return true;
-                           })
-                  .ok());
-  fs().ReleaseDir(*dir);
+  const std::vector<std::string> names = RootNames();
   EXPECT_EQ(std::find(names.begin(), names.end(), "a"), names.end())
       << "a listing from S3 must not bring back a name whose DELETE is queued";
   ASSERT_TRUE(WriteAndClose("a", "new").ok());
@@ -312,26 +310,13 @@ TEST_F(FilesystemWriteBackTest, ANameListedWhileItsDeleteWasQueuedStaysGoneAfter
   ASSERT_NE(fs().Lookup(kRootInode, "a")->inode, 0u);
   gated_.Close();
   ASSERT_TRUE(fs().Unlink(kRootInode, "a").ok());
-  auto list = [&] {
-    std::vector<std::string> names;
-    auto dir = fs().OpenDir(kRootInode);
-    EXPECT_TRUE(dir.ok());
-    EXPECT_TRUE(fs().ReadDir(*dir, 0, false,
-                             [&](const DirectoryEntry& e) {
-                               names.push_back(e.name);
-                               return true;
-                             })
-                    .ok());
-    fs().ReleaseDir(*dir);
-    return names;
-  };
   // S3 still lists "a": this listing (and what it caches) comes from before the DELETE.
-  const std::vector<std::string> before = list();
+  const std::vector<std::string> before = RootNames();
   EXPECT_EQ(std::count(before.begin(), before.end(), "a"), 0);
   gated_.Open();
   fs().DrainWriteBack();
   ASSERT_FALSE(store_.BodyOf("a").has_value());
-  const std::vector<std::string> after = list();
+  const std::vector<std::string> after = RootNames();
   EXPECT_EQ(std::count(after.begin(), after.end(), "a"), 0)
       << "the listing cached while the DELETE was queued brought the name back";
   EXPECT_EQ(std::count(after.begin(), after.end(), "b"), 1);
