@@ -147,6 +147,7 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   options.staging_directory = StagingDirectoryFor(config);
   options.staging_capacity = config.cache_limit;
   options.write_memory = config.write_buffer;
+  options.write_back = config.writeback;
   options.content_types = ContentTypes::Load("/etc/mime.types");
   return options;
 }

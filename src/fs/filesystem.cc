@@ -59,9 +59,24 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
       mount_time(clock.Now()),
       staging(std::move(staging_in)),
       memory(options.write_memory),
-      uploader(store, upload_pool, memory, UploaderOptions{.part_size = options.part_size}) {}
+      uploader(store, upload_pool, memory, UploaderOptions{.part_size = options.part_size}) {
+  if (options.write_back && !options.read_only) {
+    // Its own workers: an upload waits for its parts on upload_pool, so running uploads on
+    // that pool could fill it with waiters.
+    writeback = std::make_unique<WriteBackQueue>(
+        clock, WriteBackOptions{.threads = options.write_back_threads,
+                                .max_queued = options.write_back_max_queued,
+                                .attempts = options.write_back_attempts,
+                                .first_backoff = options.write_back_backoff,
+                                .over_budget = [this] {
+                                  return memory.used() > memory.capacity() / 4 * 3 ||
+                                         (staging && staging->used() > staging->capacity() / 4 * 3);
+                                }});
+  }
+}
 
 Filesystem::Impl::~Impl() {
+  writeback.reset();  // drained; its operations use the pools below
   prefetcher.Shutdown();
   upload_pool.Shutdown();
   data_pool.Shutdown();
@@ -117,6 +132,10 @@ Result<std::optional<ListedEntry>> Filesystem::Impl::DirectoryEntryAt(DirectoryH
   S3M_RETURN_IF_ERROR(listed);
   if (listed->has_value()) {
     if (handle.pending.contains((*listed)->name)) handle.pending_listed.insert((*listed)->name);
+    // Unlinked here, its DELETE still queued (write-back): gone for this mount.
+    if (!handle.pending.contains((*listed)->name) && DeleteQueued((*listed)->path)) {
+      (*listed)->entry.kind = PathKind::kMissing;
+    }
     return listed;
   }
   // Past the listing: what this mount created that S3 did not list (not uploaded yet).
@@ -216,6 +235,7 @@ Filesystem::Filesystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 // Files still open when the mount goes away (a signal, a lazy unmount) are uploaded as at
 // their last close; what cannot be is kept on disk and logged.
 Filesystem::~Filesystem() {
+  impl_->DrainWriteBack();  // queued uploads and deletes first (their files have no handles)
   std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> open;
   {
     std::lock_guard lock(impl_->handles_mu);

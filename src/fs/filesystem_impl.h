@@ -3,8 +3,9 @@
 // setattr, xattrs; filesystem_namespace.cc: create, mkdir, unlink, rmdir, rename, links).
 //
 // LOCK ORDERING: handles_mu, then an OpenFile's mutex is never taken while handles_mu is
-// held (handles_mu guards the maps only); pending_mu, the caches' and the inode table's locks
-// are leaves.
+// held (handles_mu guards the maps only); an OpenFile's mutex may be held while handles_mu
+// is taken (a flush records what it stored); pending_mu, the caches' and the inode table's
+// locks are leaves. The write-back queue's lock is a leaf; its operations run without it.
 #pragma once
 
 #include <list>
@@ -28,6 +29,7 @@
 #include "fs/open_file.h"
 #include "fs/path_resolver.h"
 #include "fs/staging.h"
+#include "fs/write_back_queue.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/fs/filesystem.h"
 
@@ -68,6 +70,9 @@ struct FileHandle {
 struct OpenFileRecord {
   std::shared_ptr<OpenFile> file;
   size_t handles = 0;
+  // Write-back: a lookup reference taken when the last handle closed with the upload still
+  // queued, so the kernel's forget cannot drop the inode (and its data) meanwhile.
+  bool inode_held = false;
 };
 
 struct Filesystem::Impl {
@@ -207,6 +212,34 @@ struct Filesystem::Impl {
   std::map<InodeId, OpenFileRecord> open_files;                      // guarded by handles_mu
   std::mutex pending_mu;
   std::map<std::string, InodeId> pending_creates;  // guarded by pending_mu: path -> inode
+
+  // filesystem_write_back.cc (-o writeback; `writeback` is null without it)
+  // Queues the upload of `file` (coalesced with one queued and not started). Until it has
+  // succeeded, the inode's OpenFileRecord stays (with no handles), so this mount shows and
+  // reads the file as written.
+  // `wait_for_room`: false from an operation of the queue itself.
+  void QueueUpload(InodeId inode, const std::shared_ptr<OpenFile>& file, bool wait_for_room = true);
+  // Queues the DELETE of the object at `path`; until it has run, the path shows as missing
+  // whatever S3 lists.
+  void QueueDelete(const std::string& path);
+  // Waits until nothing is queued for `path` or below it (no-op without write-back).
+  void WaitForWriteBack(const std::string& path);
+  // The same for the child `name` of directory `parent`, if `parent` is known.
+  void WaitForWriteBack(InodeId parent, std::string_view name);
+  // Whether a DELETE of `path` is queued and has not run yet.
+  bool DeleteQueued(const std::string& path);
+  // At a last close with the upload queued: takes the record's lookup reference.
+  void HoldInode(InodeId inode);
+  // Erases the inode's record (with no handles left): its held reference and its pending
+  // registration go too. handles_mu must be held.
+  void EraseRecordLocked(std::map<InodeId, OpenFileRecord>::iterator record);
+  // After a queued upload: the record goes once the file is clean and has no handles.
+  void RetireIfIdle(InodeId inode, const std::shared_ptr<OpenFile>& file);
+  void GaveUpUpload(InodeId inode, const std::shared_ptr<OpenFile>& file, const Error& error);
+  // Drains the queue and logs what it did.
+  void DrainWriteBack();
+  std::unique_ptr<WriteBackQueue> writeback;
+  std::map<std::string, int> queued_deletes;  // guarded by pending_mu: path -> DELETEs queued
 
   // filesystem_events.cc
   // Whether an event with `sequencer` for `key` is older than (or the same as) one already

@@ -50,6 +50,9 @@ std::string Filesystem::Impl::NameOf(const std::string& path) {
 
 Result<PathEntry> Filesystem::Impl::ResolveInDirectory(const std::string& path) {
   if (auto pending = PendingFile(path)) return *std::move(pending);
+  if (DeleteQueued(path)) {
+    return PathEntry{.kind = PathKind::kMissing, .fetched_at = clock.Monotonic()};
+  }
   auto listed = listings.Find(ParentOf(path), NameOf(path), clock.Monotonic());
   if (!listed) return WithPendingBelow(path, resolver.Resolve(path));
   return WithPendingBelow(path, resolver.ResolveListed(path, *listed));
@@ -158,6 +161,9 @@ Result<PathEntry> Filesystem::Impl::WithPendingBelow(const std::string& path,
 Result<PathEntry> Filesystem::Impl::ResolveWithPending(const std::string& path,
                                                        bool need_metadata) {
   if (auto pending = PendingFile(path)) return *std::move(pending);
+  if (DeleteQueued(path)) {
+    return PathEntry{.kind = PathKind::kMissing, .fetched_at = clock.Monotonic()};
+  }
   return WithPendingBelow(path, resolver.Resolve(path, need_metadata));
 }
 
@@ -270,6 +276,8 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
                            .content_type = object.content_type,
                            .user_metadata = object.user_metadata,
                            .if_none_match_any = exclusive};
+  // Write-back: a queued DELETE of this name goes first.
+  if (writeback) writeback->Wait(path, false);
   auto put = store.PutObject(request);
   if (!put.ok() && exclusive && put.error().code == ErrorCode::kNotImplemented) {
     // A server without conditional writes: check with S3 itself (not the cache), then write.
@@ -426,13 +434,18 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
       impl_->ForgetPending(known->id);
     }
   }
-  if (in_store) S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
+  if (in_store && impl_->writeback) {
+    impl_->QueueDelete(path);  // after what is queued for the name (its upload)
+  } else if (in_store) {
+    S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
+  }
   impl_->Removed(path);
   impl_->inodes.Detach(parent, std::string(name));
   return OkStatus();
 }
 
 Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
+  impl_->WaitForWriteBack(parent, name);  // uploads and deletes below it reach S3 first
   auto child = impl_->ResolveChild(parent, name);
   if (!child.ok() && child.error().code == ErrorCode::kNotFound) {
     // An implicit directory (no marker) vanishes from S3 with its last entry, but for the

@@ -184,6 +184,9 @@ Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_par
   if (mode == RenameMode::kExchange) {
     return MakeError(ErrorCode::kInvalidArgument, "RENAME_EXCHANGE cannot be done on S3");
   }
+  // Write-back: what is queued on both names (and below them) reaches S3 first.
+  impl_->WaitForWriteBack(parent, name);
+  impl_->WaitForWriteBack(new_parent, new_name);
   auto source = impl_->ResolveChild(parent, name);
   S3M_RETURN_IF_ERROR(source);
   const auto& [from, source_entry] = *source;

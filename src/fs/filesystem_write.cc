@@ -101,9 +101,12 @@ std::shared_ptr<OpenFile> Filesystem::Impl::AdoptHandles(InodeId inode, const st
 }
 
 Status Filesystem::Impl::FlushFile(InodeId inode, OpenFile& file) {
-  auto stored = file.Flush(clock.Now());
+  // Recorded while the file is still locked: an unlink or rename waiting for it then comes
+  // after, and its own record wins.
+  auto stored = file.Flush(clock.Now(), [&](const std::string& path, const ObjectInfo& object) {
+    Stored(inode, path, object);
+  });
   S3M_RETURN_IF_ERROR(stored);
-  if (stored->has_value()) Stored(inode, file.path(), **stored);
   return OkStatus();
 }
 
@@ -190,6 +193,12 @@ Status Filesystem::Flush(uint64_t handle_id) {
     auto file = impl_->OpenFileOf(handle->inode);
     if (!file || file->in_store()) return OkStatus();
   }
+  if (impl_->writeback) {
+    // Write-back: the upload is queued (a clean file's is a no-op; asking would wait for an
+    // upload running now); the file stays readable here meanwhile.
+    if (auto file = impl_->OpenFileOf(handle->inode)) impl_->QueueUpload(handle->inode, file);
+    return OkStatus();
+  }
   return Fsync(handle_id);
 }
 
@@ -198,6 +207,12 @@ Status Filesystem::Fsync(uint64_t handle_id) {
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   auto file = impl_->OpenFileOf(handle->inode);
   if (!file) return OkStatus();
+  // Write-back: the queued uploads of the file go first (a failed one leaves it dirty, and
+  // the flush below tries again and reports).
+  if (impl_->writeback) {
+    auto info = impl_->inodes.Get(handle->inode);  // its current path (after renames)
+    impl_->writeback->Wait(info ? info->path : handle->path, false);
+  }
   return impl_->FlushFile(handle->inode, *file);
 }
 
@@ -216,6 +231,13 @@ void Filesystem::Release(uint64_t handle_id) {
     }
   }
   if (!last) return;
+  if (impl_->writeback) {
+    // The record (and the inode) stay, with no handles, until a queued upload after this
+    // close has run (it retires the record); counted with the close's own.
+    impl_->HoldInode(handle->inode);
+    impl_->QueueUpload(handle->inode, last, false);
+    return;
+  }
   Status flushed = impl_->FlushFile(handle->inode, *last);
   if (!flushed.ok()) {
     spdlog::error("'{}' was closed but could not be uploaded: {}; {}", last->path(),
@@ -225,9 +247,8 @@ void Filesystem::Release(uint64_t handle_id) {
   auto record = impl_->open_files.find(handle->inode);
   // Reopened meanwhile: the new handles keep the same OpenFile.
   if (record != impl_->open_files.end() && record->second.handles == 0) {
-    impl_->open_files.erase(record);
     // Uploaded (the caches know it), or lost with the failed upload (S3 never had it).
-    impl_->ForgetPending(handle->inode);
+    impl_->EraseRecordLocked(record);
   }
 }
 

@@ -326,6 +326,8 @@ constexpr OptionSpec kOptions[] = {
      auto size = ParseByteSize(v, kMaxWriteBufferBytes);
      if (size.ok() && *size < kMinWriteBufferBytes) return Invalid("must be at least 16M");
      return Store(std::move(size), b.config.write_buffer); }},
+  {"writeback", false, [](std::string_view, Builder& b) -> Status {
+     b.config.writeback = true; return OkStatus(); }},
   {"max_threads", true, [](std::string_view v, Builder& b) -> Status {
      return Store(ParseCount(v, 1, kMaxThreads), b.config.max_threads); }},
   // Filtering.

@@ -253,10 +253,12 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
   return unreported_;
 }
 
-Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now) {
+Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCallback& stored) {
   std::lock_guard lock(mu_);
   S3M_RETURN_IF_ERROR(FlushLocked(now));
-  return std::exchange(unreported_, std::nullopt);
+  std::optional<ObjectInfo> result = std::exchange(unreported_, std::nullopt);
+  if (result && stored) stored(path_, *result);
+  return result;
 }
 
 bool OpenFile::dirty() const {

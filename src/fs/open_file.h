@@ -20,6 +20,7 @@
 // LOCK ORDERING: mu_ is taken before any lock of StreamingUpload, StagingArea, MemoryBudget.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,7 +75,10 @@ class OpenFile {
   // Uploads pending content and metadata. Returns the object as now stored, or nullopt when
   // there was nothing to upload (clean, or unlinked) and no earlier upload went unreported
   // (a stream completed by a read or an out-of-order write stores the object too).
-  Result<std::optional<ObjectInfo>> Flush(WallTime now);
+  // `stored(path, object)`, if given, is called with what was stored before the file's
+  // mutex is released, so that recording it cannot race with a Detach (unlink) or Rename.
+  using StoredCallback = std::function<void(const std::string& path, const ObjectInfo& object)>;
+  Result<std::optional<ObjectInfo>> Flush(WallTime now, const StoredCallback& stored = {});
   bool dirty() const;
   // Whether S3 holds (or held, until an unlink) a version of this file: false for a file
   // created by this mount that was not uploaded yet.

@@ -189,6 +189,14 @@ Caching:
                          files in listing order, e.g. cat dir/* (default: 32; 0: off)
   -o max_threads=N       FUSE worker threads, 1 to 1024 (default: 16)
 
+Writing:
+  -o writeback           close() and unlink() return before S3 has the change:
+                         uploads and deletes are queued, in order per file, and
+                         sent in the background (like JuiceFS --writeback, rclone
+                         --vfs-write-back; not the kernel's writeback cache).
+                         fsync, rename, rmdir and unmount wait for them; a crash
+                         loses what is queued (default: off: close waits for S3)
+
 Change notifications (the three TTLs above then default to 3600):
   -o sqs_queue_url=URL   apply the bucket's S3 event notifications from this SQS
                          queue (signed like S3; sqs_region=NAME if not in the URL)

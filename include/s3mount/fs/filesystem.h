@@ -65,6 +65,18 @@ struct FilesystemOptions {
   uint64_t part_size = uint64_t{8} << 20;
   size_t upload_threads = 8;
   ContentTypes content_types;  // Content-Type of new files, by extension
+
+  // Write-back (-o writeback; off by default): close() and unlink() return once the local
+  // state has the change, and its upload or DELETE runs in the background, ordered per key
+  // (docs/SEMANTICS.md, "Write-back"). fsync, rename and rmdir wait for what is queued on
+  // their paths; the Filesystem's destruction drains the queue. At most
+  // `write_back_max_queued` operations are queued (close then waits), `write_back_threads`
+  // run at once, and a failing one is tried `write_back_attempts` times.
+  bool write_back = false;
+  size_t write_back_max_queued = 1000;
+  size_t write_back_threads = 16;
+  int write_back_attempts = 4;
+  std::chrono::nanoseconds write_back_backoff = std::chrono::seconds(1);
 };
 
 // Who asks for a change: new files and directories get this owner, and `umask` is cleared
@@ -173,7 +185,8 @@ class Filesystem {
   Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size);
   Result<size_t> Write(uint64_t handle, uint64_t offset, std::string_view data);
   // close() of a writing handle (or of the handle that created the file), and fsync() of
-  // any: when they return OK, S3 holds what the application wrote.
+  // any: when they return OK, S3 holds what the application wrote. With write-back, Flush
+  // queues the upload and returns at once; Fsync waits for it (or does it).
   Status Flush(uint64_t handle);
   Status Fsync(uint64_t handle);
   // The last close of a handle; pending data is uploaded (and kept locally on failure).
@@ -217,6 +230,10 @@ class Filesystem {
   // own writes (same ETag as cached; a delete of a path known to be missing) change nothing.
   // Returns what the kernel must forget; the caller tells it, holding no lock of ours.
   KernelInvalidations ApplyRemoteChange(const ObjectChange& change);
+
+  // With write-back: waits until every queued upload and DELETE has run (or given up). Also
+  // done by the destructor.
+  void DrainWriteBack();
 
   // Where staging files go ("" on a read-only mount).
   std::string staging_directory() const;

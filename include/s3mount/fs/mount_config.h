@@ -118,6 +118,9 @@ struct MountConfig {
   std::string cache_dir;
   uint64_t cache_limit = uint64_t{10} << 30;
   uint64_t write_buffer = uint64_t{256} << 20;
+  // writeback: close() and unlink() return before S3 has the change; the uploads and
+  // DELETEs are queued and sent in the background (docs/SEMANTICS.md, "Write-back").
+  bool writeback = false;
 
   // Filtering: shell patterns (fnmatch(3)) on paths below the mount root. Empty include: all.
   std::vector<std::string> include;

@@ -1,0 +1,157 @@
+// Filesystem: write-back (-o writeback): uploads of closed files and DELETEs of unlinked
+// ones queued on a WriteBackQueue instead of awaited, the open file kept (and shown) until
+// its upload succeeded, and the waits of fsync, rename, rmdir and unmount
+// (docs/SEMANTICS.md, "Write-back").
+#include <spdlog/spdlog.h>
+
+#include "fs/filesystem_impl.h"
+
+namespace s3mount {
+
+void Filesystem::Impl::QueueUpload(InodeId inode, const std::shared_ptr<OpenFile>& file,
+                                   bool wait_for_room) {
+  // The inode's path, not the file's: that would wait for an upload of the file running now.
+  auto info = inodes.Get(inode);
+  const std::string path = info ? info->path : file->path();
+  writeback->Enqueue(
+      WriteBackOperation{
+          .path = path,
+          .what = "upload",
+          .coalesce_tag = "upload:" + std::to_string(inode),
+          .run = [this, inode, file]() -> Status {
+            S3M_RETURN_IF_ERROR(FlushFile(inode, *file));
+            RetireIfIdle(inode, file);
+            return OkStatus();
+          },
+          .give_up = [this, inode, file](const Error& error) { GaveUpUpload(inode, file, error); }},
+      wait_for_room);
+}
+
+void Filesystem::Impl::QueueDelete(const std::string& path) {
+  {
+    std::lock_guard lock(pending_mu);
+    ++queued_deletes[path];
+  }
+  auto done = [this, path] {
+    std::lock_guard lock(pending_mu);
+    if (auto it = queued_deletes.find(path); it != queued_deletes.end() && --it->second <= 0) {
+      queued_deletes.erase(it);
+    }
+  };
+  writeback->Enqueue(WriteBackOperation{
+      .path = path,
+      .what = "delete",
+      .run = [this, path, done]() -> Status {
+        Status deleted = store.DeleteObject(keys.KeyFor(path));
+        if (!deleted.ok()) return deleted;
+        done();
+        // A LIST or HEAD that ran while the DELETE was queued cached the object; the name
+        // stays gone (a re-create of it is queued after this, and shows as pending).
+        Removed(path);
+        return OkStatus();
+      },
+      .give_up =
+          [path, done](const Error& error) {
+            spdlog::error(
+                "'{}' was unlinked but its object could not be deleted: {}; it stays in S3", path,
+                error.ToString());
+            done();
+          }});
+}
+
+bool Filesystem::Impl::DeleteQueued(const std::string& path) {
+  if (!writeback) return false;
+  std::lock_guard lock(pending_mu);
+  return queued_deletes.contains(path);
+}
+
+void Filesystem::Impl::WaitForWriteBack(const std::string& path) {
+  if (writeback) writeback->Wait(path, true);
+}
+
+void Filesystem::Impl::WaitForWriteBack(InodeId parent, std::string_view name) {
+  if (!writeback) return;
+  auto parent_info = InodeOf(parent);
+  if (parent_info.ok()) writeback->Wait(ChildPath(*parent_info, name), true);
+}
+
+void Filesystem::Impl::HoldInode(InodeId inode) {
+  auto info = inodes.Get(inode);
+  if (!info) return;
+  std::lock_guard lock(handles_mu);
+  auto it = open_files.find(inode);
+  if (it == open_files.end() || it->second.handles > 0 || it->second.inode_held) return;
+  auto held = inodes.Acquire(info->parent, info->name, info->type);
+  if (!held.ok()) return;
+  if (held->id != inode) {
+    inodes.Forget(held->id, 1);  // the name leads elsewhere now: nothing to keep for it
+    return;
+  }
+  it->second.inode_held = true;
+}
+
+void Filesystem::Impl::EraseRecordLocked(std::map<InodeId, OpenFileRecord>::iterator record) {
+  const InodeId inode = record->first;
+  if (record->second.inode_held) inodes.Forget(inode, 1);
+  open_files.erase(record);
+  ForgetPending(inode);
+}
+
+void Filesystem::Impl::RetireIfIdle(InodeId inode, const std::shared_ptr<OpenFile>& file) {
+  auto idle = [&] {
+    auto it = open_files.find(inode);
+    return it != open_files.end() && it->second.file == file && it->second.handles == 0;
+  };
+  {
+    std::lock_guard lock(handles_mu);
+    if (!idle()) return;  // open again: the upload queued by its last close retires it
+  }
+  const bool dirty = file->dirty();  // not under handles_mu (lock ordering)
+  {
+    std::lock_guard lock(handles_mu);
+    if (!idle()) return;
+    if (!dirty) {
+      // A reopen, write and close since the check queued its own upload, which holds the
+      // file: nothing is lost if the record goes now.
+      EraseRecordLocked(open_files.find(inode));
+      return;
+    }
+  }
+  // Changed again with no handle open (a chmod racing the upload): one more upload, queued
+  // from the queue's own worker, so without waiting for room.
+  QueueUpload(inode, file, false);
+}
+
+void Filesystem::Impl::GaveUpUpload(InodeId inode, const std::shared_ptr<OpenFile>& file,
+                                    const Error& error) {
+  bool closed = false;
+  {
+    std::lock_guard lock(handles_mu);
+    auto it = open_files.find(inode);
+    closed = it != open_files.end() && it->second.file == file && it->second.handles == 0;
+    if (closed) EraseRecordLocked(it);  // as at a failed last close
+  }
+  if (closed) {
+    spdlog::error("'{}' was closed but could not be uploaded (write-back): {}; {}", file->path(),
+                  error.ToString(), file->Salvage());
+  } else {
+    spdlog::error(
+        "write-back upload of '{}' failed: {}; it is open again, its next fsync or close retries",
+        file->path(), error.ToString());
+  }
+}
+
+void Filesystem::Impl::DrainWriteBack() {
+  if (!writeback) return;
+  writeback->Drain();
+  const WriteBackStats stats = writeback->stats();
+  const auto log = stats.failed > 0 ? spdlog::level::err : spdlog::level::info;
+  spdlog::log(log,
+              "write-back: {} queued operation(s) done, {} failed (their data is kept as "
+              "logged above), {} retried",
+              stats.done, stats.failed, stats.retried);
+}
+
+void Filesystem::DrainWriteBack() { impl_->DrainWriteBack(); }
+
+}  // namespace s3mount

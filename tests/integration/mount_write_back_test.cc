@@ -1,0 +1,139 @@
+// Integration tests of -o writeback on a real FUSE mount of the built s3mount over
+// moto_server: many files created and a tree removed with plain system calls return while
+// their requests may still be queued, the mount shows the result at once, and after the
+// unmount (the process exits once its queue is drained) S3 has every file and none of the
+// removed ones. Without the option, each close still returns only once S3 has the file.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "s3mount/s3/object_sinks.h"
+#include "tests/support/moto_fixture.h"
+#include "tests/support/s3_client_factory.h"
+#include "tests/support/s3mount_process.h"
+#include "tests/support/test_data.h"
+
+namespace s3mount {
+namespace {
+
+using testing::ReadFile;
+using testing::S3mountProcess;
+
+int WriteAndClose(const std::string& path, const std::string& data) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  if (write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+    close(fd);
+    return -1;
+  }
+  return close(fd);
+}
+
+class MountWriteBackTest : public testing::MotoTest {
+ protected:
+  void SetUp() override {
+    testing::MotoTest::SetUp();
+    if (HasFatalFailure()) return;
+    client_ = testing::MakeTestClient(testing::LocalClientOptions(server().endpoint(), bucket()),
+                                      {"test", "test", "", std::nullopt}, clock_);
+    ASSERT_NE(client_.store, nullptr);
+    auto cache = testing::TempDir::Create("s3mount-cache");
+    ASSERT_TRUE(cache.ok());
+    cache_ = std::move(cache).value();
+  }
+  std::unique_ptr<S3mountProcess> Mount(std::vector<std::string> options = {}) {
+    options.push_back("cache_dir=" + cache_->path());
+    auto mount = S3mountProcess::Mount(server(), {.source = bucket(), .options = options});
+    EXPECT_TRUE(mount.ok()) << mount.error().ToString();
+    return mount.ok() ? std::move(mount).value() : nullptr;
+  }
+  std::optional<std::string> Body(const std::string& key) {
+    StringSink sink;
+    auto got = client_.store->GetObject({.key = key}, sink);
+    if (!got.ok()) return std::nullopt;
+    return sink.Take();
+  }
+  size_t CountUnder(const std::string& prefix) {
+    size_t count = 0;
+    ListObjectsRequest request{.prefix = prefix};
+    for (;;) {
+      auto page = client_.store->ListObjects(request);
+      EXPECT_TRUE(page.ok()) << page.error().ToString();
+      if (!page.ok()) return count;
+      count += page->objects.size();
+      if (!page->is_truncated) return count;
+      request.continuation_token = page->next_continuation_token;
+    }
+  }
+
+  SystemClock clock_;
+  testing::TestClient client_;
+  std::unique_ptr<testing::TempDir> cache_;
+};
+
+TEST_F(MountWriteBackTest, ManyFilesAndARemovedTreeAreInS3AfterTheUnmount) {
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(client_.store->PutObject({.key = "old/f" + std::to_string(i), .body = "x"}).ok());
+  }
+  auto mount = Mount({"writeback"});
+  ASSERT_NE(mount, nullptr);
+  ASSERT_EQ(mkdir(mount->Path("new").c_str(), 0755), 0) << std::strerror(errno);
+  constexpr int kFiles = 200;
+  for (int i = 0; i < kFiles; ++i) {
+    const std::string name = "new/f" + std::to_string(i);
+    ASSERT_EQ(WriteAndClose(mount->Path(name), "file " + std::to_string(i)), 0) << name;
+  }
+  // The mount shows them at once, whatever S3 has yet.
+  for (int i = 0; i < kFiles; i += 37) {
+    const std::string name = "new/f" + std::to_string(i);
+    EXPECT_EQ(ReadFile(mount->Path(name)), "file " + std::to_string(i)) << name;
+  }
+  size_t listed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(mount->Path("new"))) {
+    listed += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(listed, static_cast<size_t>(kFiles));
+  // rm -r: the unlinks return at once, the final rmdir waits for their DELETEs.
+  std::error_code error;
+  EXPECT_EQ(std::filesystem::remove_all(mount->Path("old"), error), 51u) << error.message();
+  EXPECT_EQ(CountUnder("old/"), 0u) << "rmdir returned before the queued DELETEs ran";
+  auto exit_code = mount->Unmount();
+  ASSERT_TRUE(exit_code.ok()) << exit_code.error().ToString();
+  EXPECT_EQ(*exit_code, 0) << mount->LogTail();
+  EXPECT_EQ(CountUnder("new/"), static_cast<size_t>(kFiles) + 1) << "200 files and the marker";
+  for (int i = 0; i < kFiles; ++i) {
+    const std::string key = "new/f" + std::to_string(i);
+    EXPECT_EQ(Body(key), "file " + std::to_string(i)) << key;
+  }
+  EXPECT_NE(mount->LogTail().find("done, 0 failed"), std::string::npos) << mount->LogTail();
+}
+
+TEST_F(MountWriteBackTest, WithoutTheOptionEachCloseReturnsOnceS3HasTheFile) {
+  auto mount = Mount();
+  ASSERT_NE(mount, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    const std::string name = "sync" + std::to_string(i);
+    ASSERT_EQ(WriteAndClose(mount->Path(name), name), 0);
+    EXPECT_EQ(Body(name), name) << "close returned before S3 had '" << name << "'";
+  }
+}
+
+TEST_F(MountWriteBackTest, FsyncWithWriteBackReturnsOnceS3HasTheFile) {
+  auto mount = Mount({"writeback"});
+  ASSERT_NE(mount, nullptr);
+  const int fd = open(mount->Path("durable").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "abc", 3), 3);
+  ASSERT_EQ(fsync(fd), 0) << std::strerror(errno);
+  EXPECT_EQ(Body("durable"), "abc") << "fsync returned before S3 had the file";
+  ASSERT_EQ(close(fd), 0);
+}
+
+}  // namespace
+}  // namespace s3mount

@@ -1,0 +1,439 @@
+// Tests of the Filesystem with write-back (-o writeback) on the fake store: close and unlink
+// return before S3 has the change while this mount shows it; fsync, rmdir, rename and
+// unmount wait for what is queued; per-key order; retries that end with the data on disk;
+// backpressure; and, for contrast, that close without the option still waits.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "s3mount/fs/filesystem.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_object_store.h"
+#include "tests/fakes/faulty_object_store.h"
+
+namespace s3mount {
+namespace {
+
+using testing::FakeClock;
+using testing::FakeObjectStore;
+using testing::FaultyObjectStore;
+using testing::Operation;
+using namespace std::chrono_literals;
+
+constexpr Caller kUser{1234, 5678, 022};
+
+// Forwards to `inner`; PUTs and DELETEs wait while the gate is closed, and the changes that
+// reached the inner store are journaled in order ("PUT key", "DELETE key").
+class GatedStore final : public ObjectStore {
+ public:
+  explicit GatedStore(ObjectStore& inner) : inner_(inner) {}
+
+  void Close() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  std::vector<std::string> journal() const {
+    std::lock_guard lock(mu_);
+    return journal_;
+  }
+
+  Result<BucketInfo> HeadBucket() override { return inner_.HeadBucket(); }
+  Result<ObjectInfo> HeadObject(const HeadObjectRequest& r) override {
+    return inner_.HeadObject(r);
+  }
+  Result<GetObjectResponse> GetObject(const GetObjectRequest& r, ObjectSink& sink) override {
+    return inner_.GetObject(r, sink);
+  }
+  Result<ListObjectsPage> ListObjects(const ListObjectsRequest& r) override {
+    return inner_.ListObjects(r);
+  }
+  Result<PutObjectResponse> PutObject(const PutObjectRequest& r) override {
+    Pass();
+    auto put = inner_.PutObject(r);
+    if (put.ok()) Note("PUT " + r.key);
+    return put;
+  }
+  Result<CopyObjectResponse> CopyObject(const CopyObjectRequest& r) override {
+    return inner_.CopyObject(r);
+  }
+  Status DeleteObject(const std::string& key) override {
+    Pass();
+    Status deleted = inner_.DeleteObject(key);
+    if (deleted.ok()) Note("DELETE " + key);
+    return deleted;
+  }
+  Result<DeleteObjectsResponse> DeleteObjects(const std::vector<std::string>& keys) override {
+    return inner_.DeleteObjects(keys);
+  }
+  Result<std::string> CreateMultipartUpload(const CreateMultipartUploadRequest& r) override {
+    return inner_.CreateMultipartUpload(r);
+  }
+  Result<std::string> UploadPart(const UploadPartRequest& r) override {
+    return inner_.UploadPart(r);
+  }
+  Result<std::string> UploadPartCopy(const UploadPartCopyRequest& r) override {
+    return inner_.UploadPartCopy(r);
+  }
+  Result<PutObjectResponse> CompleteMultipartUpload(
+      const CompleteMultipartUploadRequest& r) override {
+    return inner_.CompleteMultipartUpload(r);
+  }
+  Status AbortMultipartUpload(const std::string& key, const std::string& id) override {
+    return inner_.AbortMultipartUpload(key, id);
+  }
+  Result<ListPartsPage> ListParts(const ListPartsRequest& r) override {
+    return inner_.ListParts(r);
+  }
+
+ private:
+  void Pass() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void Note(std::string what) {
+    std::lock_guard lock(mu_);
+    journal_.push_back(std::move(what));
+  }
+
+  ObjectStore& inner_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;                  // guarded by mu_
+  std::vector<std::string> journal_;  // guarded by mu_
+};
+
+class FilesystemWriteBackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/s3mount-write-back-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    staging_root_ = pattern;
+  }
+  void TearDown() override {
+    gated_.Open();
+    filesystem_.reset();
+    std::filesystem::remove_all(staging_root_);
+  }
+
+  void Mount(bool write_back = true, size_t max_queued = 1000, size_t threads = 4) {
+    FilesystemOptions options;
+    options.staging_directory = staging_root_ + "/staging";
+    options.write_memory = uint64_t{64} << 20;
+    options.write_back = write_back;
+    options.write_back_max_queued = max_queued;
+    options.write_back_threads = threads;
+    options.write_back_attempts = 3;
+    options.write_back_backoff = 1ms;
+    filesystem_.reset();
+    auto created = Filesystem::Create(gated_, clock_, metadata_, blocks_, std::move(options));
+    ASSERT_TRUE(created.ok()) << created.error().ToString();
+    filesystem_ = std::move(created).value();
+  }
+  Filesystem& fs() { return *filesystem_; }
+
+  // Creates `name` under `parent` with `data` and closes it (flush + release).
+  Status WriteAndClose(const std::string& name, const std::string& data,
+                       InodeId parent = kRootInode) {
+    auto created = fs().Create(parent, name, 0644, false, {.write = true}, kUser);
+    if (!created.ok()) return created.error();
+    if (!data.empty()) {
+      auto written = fs().Write(created->file.handle, 0, data);
+      if (!written.ok()) return written.error();
+    }
+    Status flushed = fs().Flush(created->file.handle);
+    fs().Release(created->file.handle);
+    return flushed;
+  }
+
+  std::string ReadAll(InodeId inode) {
+    auto opened = fs().Open(inode, {});
+    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
+    if (!opened.ok()) return "";
+    auto slices = fs().Read(opened->handle, 0, 1 << 20);
+    fs().Release(opened->handle);
+    EXPECT_TRUE(slices.ok()) << slices.error().ToString();
+    std::string data;
+    if (!slices.ok()) return data;
+    for (const auto& slice : *slices) data.append(slice.block->data() + slice.offset, slice.length);
+    return data;
+  }
+
+  // Names a plain readdir of the mount root returns ("." and ".." included).
+  std::vector<std::string> RootNames() {
+    std::vector<std::string> names;
+    auto dir = fs().OpenDir(kRootInode);
+    EXPECT_TRUE(dir.ok()) << dir.error().ToString();
+    if (!dir.ok()) return names;
+    Status read = fs().ReadDir(*dir, 0, false, [&](const DirectoryEntry& e) {
+      names.push_back(e.name);
+      return true;
+    });
+    EXPECT_TRUE(read.ok()) << read.error().ToString();
+    fs().ReleaseDir(*dir);
+    return names;
+  }
+
+  std::string staging_root_;
+  FakeClock clock_;
+  FakeObjectStore store_{clock_};
+  FaultyObjectStore faulty_{store_, clock_};
+  GatedStore gated_{faulty_};
+  MetadataCache metadata_{MetadataCacheOptions{}};
+  BlockCache blocks_{BlockCacheOptions{}};
+  std::unique_ptr<Filesystem> filesystem_;
+};
+
+TEST_F(FilesystemWriteBackTest, CloseReturnsBeforeThePutAndTheFileStaysVisibleAndReadable) {
+  // One worker, held by a blocked upload: the file's own upload stays queued (a running
+  // upload holds the file's lock, and local reads of that file wait for it).
+  // The blocker is in a directory of its own: the listing below must not stat it.
+  Mount(true, 1000, 1);
+  auto sub = fs().MakeDirectory(kRootInode, "sub", 0755, kUser);
+  ASSERT_TRUE(sub.ok());
+  gated_.Close();
+  ASSERT_TRUE(WriteAndClose("blocker", "b", sub->inode).ok());
+  ASSERT_TRUE(WriteAndClose("notes.txt", "hello").ok());
+  EXPECT_FALSE(store_.BodyOf("notes.txt").has_value()) << "close must not wait for the PUT";
+  auto entry = fs().Lookup(kRootInode, "notes.txt");
+  ASSERT_TRUE(entry.ok());
+  ASSERT_NE(entry->inode, 0u) << "the closed file must stay visible before its upload";
+  EXPECT_EQ(entry->attributes.size, 5u);
+  EXPECT_EQ(ReadAll(entry->inode), "hello");
+  const std::vector<std::string> names = RootNames();
+  EXPECT_NE(std::find(names.begin(), names.end(), "notes.txt"), names.end());
+  gated_.Open();
+  fs().DrainWriteBack();
+  EXPECT_EQ(store_.BodyOf("notes.txt"), "hello");
+  EXPECT_EQ(store_.counts().put_object, 3) << "the marker of sub, then one PUT per new file";
+  EXPECT_EQ(ReadAll(fs().Lookup(kRootInode, "notes.txt")->inode), "hello");
+}
+
+TEST_F(FilesystemWriteBackTest, WithoutTheOptionCloseWaitsForThePut) {
+  Mount(false);
+  gated_.Close();
+  auto closing = std::async(std::launch::async, [&] { return WriteAndClose("f", "data"); });
+  EXPECT_EQ(closing.wait_for(100ms), std::future_status::timeout)
+      << "without write-back, close must wait until S3 has the data";
+  gated_.Open();
+  EXPECT_TRUE(closing.get().ok());
+  EXPECT_EQ(store_.BodyOf("f"), "data");
+}
+
+TEST_F(FilesystemWriteBackTest, FsyncWaitsForTheQueuedUpload) {
+  Mount();
+  gated_.Close();
+  auto created = fs().Create(kRootInode, "f", 0644, false, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(fs().Write(created->file.handle, 0, "synced").ok());
+  ASSERT_TRUE(fs().Flush(created->file.handle).ok());  // close of a dup: queued
+  auto syncing = std::async(std::launch::async, [&] { return fs().Fsync(created->file.handle); });
+  EXPECT_EQ(syncing.wait_for(100ms), std::future_status::timeout)
+      << "fsync returned before S3 had the data";
+  gated_.Open();
+  EXPECT_TRUE(syncing.get().ok());
+  EXPECT_EQ(store_.BodyOf("f"), "synced");
+  fs().Release(created->file.handle);
+}
+
+TEST_F(FilesystemWriteBackTest, FsyncReportsAnUploadThatKeepsFailing) {
+  Mount();
+  auto created = fs().Create(kRootInode, "f", 0644, false, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(fs().Write(created->file.handle, 0, "data").ok());
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kAccessDenied, "denied"), 4);
+  ASSERT_TRUE(fs().Flush(created->file.handle).ok()) << "write-back: the close does not wait";
+  Status synced = fs().Fsync(created->file.handle);
+  ASSERT_FALSE(synced.ok()) << "fsync must report the failed upload";
+  EXPECT_EQ(synced.error().code, ErrorCode::kAccessDenied);
+  EXPECT_EQ(faulty_.attempts().put_object, 4) << "3 queued attempts, then fsync's own";
+  EXPECT_TRUE(fs().Fsync(created->file.handle).ok()) << "nothing was dropped: a retry works";
+  EXPECT_EQ(store_.BodyOf("f"), "data");
+  fs().Release(created->file.handle);
+}
+
+TEST_F(FilesystemWriteBackTest, UnlinkThenRecreateSendsTheDeleteBeforeThePut) {
+  store_.PutForTest("a", "old");
+  Mount();
+  ASSERT_NE(fs().Lookup(kRootInode, "a")->inode, 0u);
+  gated_.Close();
+  ASSERT_TRUE(fs().Unlink(kRootInode, "a").ok()) << "unlink must not wait for the DELETE";
+  EXPECT_EQ(store_.BodyOf("a"), "old") << "the DELETE is still queued";
+  EXPECT_EQ(fs().Lookup(kRootInode, "a")->inode, 0u) << "gone for this mount at once";
+  const std::vector<std::string> names = RootNames();
+  EXPECT_EQ(std::find(names.begin(), names.end(), "a"), names.end())
+      << "a listing from S3 must not bring back a name whose DELETE is queued";
+  ASSERT_TRUE(WriteAndClose("a", "new").ok());
+  gated_.Open();
+  fs().DrainWriteBack();
+  EXPECT_EQ(gated_.journal(), (std::vector<std::string>{"DELETE a", "PUT a"}));
+  EXPECT_EQ(store_.BodyOf("a"), "new");
+}
+
+TEST_F(FilesystemWriteBackTest, UnlinkOfAFileWhoseUploadIsStillQueuedSendsNothing) {
+  // One worker, held by a blocked upload in another directory: the upload of "f" has not
+  // started when it is unlinked, so S3 never had it and must hear nothing of it.
+  Mount(true, 1000, 1);
+  auto sub = fs().MakeDirectory(kRootInode, "sub", 0755, kUser);
+  ASSERT_TRUE(sub.ok());
+  gated_.Close();
+  ASSERT_TRUE(WriteAndClose("blocker", "b", sub->inode).ok());
+  ASSERT_TRUE(WriteAndClose("f", "never sent").ok());
+  ASSERT_NE(fs().Lookup(kRootInode, "f")->inode, 0u) << "pending upload: still visible";
+  ASSERT_TRUE(fs().Unlink(kRootInode, "f").ok());
+  EXPECT_EQ(fs().Lookup(kRootInode, "f")->inode, 0u);
+  gated_.Open();
+  fs().DrainWriteBack();
+  EXPECT_EQ(gated_.journal(), (std::vector<std::string>{"PUT sub/", "PUT sub/blocker"}))
+      << "neither a PUT nor a DELETE of the unlinked, never uploaded file";
+  EXPECT_EQ(store_.counts().delete_object, 0);
+  EXPECT_EQ(fs().Lookup(kRootInode, "f")->inode, 0u);
+}
+
+TEST_F(FilesystemWriteBackTest, ANameListedWhileItsDeleteWasQueuedStaysGoneAfterIt) {
+  store_.PutForTest("a", "old");
+  store_.PutForTest("b", "kept");
+  Mount();
+  ASSERT_NE(fs().Lookup(kRootInode, "a")->inode, 0u);
+  gated_.Close();
+  ASSERT_TRUE(fs().Unlink(kRootInode, "a").ok());
+  // S3 still lists "a": this listing (and what it caches) comes from before the DELETE.
+  const std::vector<std::string> before = RootNames();
+  EXPECT_EQ(std::count(before.begin(), before.end(), "a"), 0);
+  gated_.Open();
+  fs().DrainWriteBack();
+  ASSERT_FALSE(store_.BodyOf("a").has_value());
+  const std::vector<std::string> after = RootNames();
+  EXPECT_EQ(std::count(after.begin(), after.end(), "a"), 0)
+      << "the listing cached while the DELETE was queued brought the name back";
+  EXPECT_EQ(std::count(after.begin(), after.end(), "b"), 1);
+  EXPECT_EQ(fs().Lookup(kRootInode, "a")->inode, 0u) << "a cached lookup brought it back";
+}
+
+TEST_F(FilesystemWriteBackTest, RmdirWaitsForTheQueuedDeletesBelow) {
+  store_.PutForTest("d/", "");
+  store_.PutForTest("d/one", "1");
+  store_.PutForTest("d/two", "2");
+  Mount();
+  const InodeId dir = fs().Lookup(kRootInode, "d")->inode;
+  ASSERT_NE(fs().Lookup(dir, "one")->inode, 0u);
+  ASSERT_NE(fs().Lookup(dir, "two")->inode, 0u);
+  gated_.Close();
+  ASSERT_TRUE(fs().Unlink(dir, "one").ok());
+  ASSERT_TRUE(fs().Unlink(dir, "two").ok());
+  auto removing =
+      std::async(std::launch::async, [&] { return fs().RemoveDirectory(kRootInode, "d"); });
+  EXPECT_EQ(removing.wait_for(100ms), std::future_status::timeout)
+      << "rmdir must wait for the deletes queued below it";
+  gated_.Open();
+  Status removed = removing.get();
+  EXPECT_TRUE(removed.ok()) << removed.error().ToString();
+  EXPECT_EQ(store_.ObjectCount(), 0u) << "the files and the marker are gone from S3";
+}
+
+TEST_F(FilesystemWriteBackTest, RmdirOfFreshlyWrittenFilesWaitsForTheirUploads) {
+  Mount();
+  ASSERT_TRUE(fs().MakeDirectory(kRootInode, "d", 0755, kUser).ok());
+  const InodeId dir = fs().Lookup(kRootInode, "d")->inode;
+  ASSERT_TRUE(WriteAndClose("f", "x", dir).ok());
+  auto removed = fs().RemoveDirectory(kRootInode, "d");
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().code, ErrorCode::kNotEmpty) << "d/f was written: d is not empty";
+  EXPECT_EQ(store_.BodyOf("d/f"), "x") << "rmdir waited for the upload below it";
+}
+
+TEST_F(FilesystemWriteBackTest, RenameWaitsForTheQueuedUploadThenMovesTheObject) {
+  Mount();
+  gated_.Close();
+  ASSERT_TRUE(WriteAndClose("src", "payload").ok());
+  auto renaming = std::async(std::launch::async, [&] {
+    return fs().Rename(kRootInode, "src", kRootInode, "dst", RenameMode::kReplace);
+  });
+  EXPECT_EQ(renaming.wait_for(100ms), std::future_status::timeout)
+      << "rename must wait for the upload queued on its source";
+  gated_.Open();
+  Status renamed = renaming.get();
+  ASSERT_TRUE(renamed.ok()) << renamed.error().ToString();
+  EXPECT_EQ(store_.BodyOf("dst"), "payload");
+  EXPECT_FALSE(store_.BodyOf("src").has_value());
+  EXPECT_EQ(ReadAll(fs().Lookup(kRootInode, "dst")->inode), "payload");
+}
+
+TEST_F(FilesystemWriteBackTest, AReopenBeforeTheUploadStartsJoinsIt) {
+  Mount(true, 1000, 1);  // one worker: a blocked upload holds it
+  gated_.Close();
+  ASSERT_TRUE(WriteAndClose("blocker", "b").ok());
+  ASSERT_TRUE(WriteAndClose("f", "first").ok());
+  const InodeId inode = fs().Lookup(kRootInode, "f")->inode;
+  auto opened = fs().Open(inode, {.write = true});
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  ASSERT_TRUE(fs().Write(opened->handle, 5, "+more").ok());
+  ASSERT_TRUE(fs().Flush(opened->handle).ok());
+  fs().Release(opened->handle);
+  EXPECT_EQ(ReadAll(inode), "first+more");
+  gated_.Open();
+  fs().DrainWriteBack();
+  EXPECT_EQ(store_.BodyOf("f"), "first+more");
+  EXPECT_EQ(store_.counts().put_object, 2) << "one PUT for 'blocker', one for both closes of f";
+}
+
+TEST_F(FilesystemWriteBackTest, UnmountUploadsEverythingQueued) {
+  Mount();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(WriteAndClose("f" + std::to_string(i), "data " + std::to_string(i)).ok());
+  }
+  filesystem_.reset();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(store_.BodyOf("f" + std::to_string(i)), "data " + std::to_string(i)) << i;
+  }
+}
+
+TEST_F(FilesystemWriteBackTest, AnUploadThatKeepsFailingIsRetriedThenKeptOnDisk) {
+  Mount();
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kInternalError, "injected"), 100);
+  ASSERT_TRUE(WriteAndClose("lost", "precious bytes").ok());
+  fs().DrainWriteBack();
+  const int64_t attempts = faulty_.attempts().put_object;
+  EXPECT_GE(attempts, 3);
+  EXPECT_EQ(attempts % 3, 0) << "write_back_attempts=3 per queued upload";
+  EXPECT_FALSE(store_.BodyOf("lost").has_value());
+  size_t kept = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(staging_root_ + "/staging")) {
+    ++kept;
+    EXPECT_GE(std::filesystem::file_size(entry.path()), 14u) << entry.path();
+  }
+  EXPECT_EQ(kept, 1u) << "the data that could not be uploaded must stay on disk";
+  EXPECT_EQ(fs().Lookup(kRootInode, "lost")->inode, 0u)
+      << "as after a failed last close, S3 never had it";
+  EXPECT_GE(clock_.sleeps().size(), 2u) << "retries are paced by the clock";
+}
+
+TEST_F(FilesystemWriteBackTest, CloseWaitsForRoomWhenTheQueueIsFull) {
+  Mount(true, 2, 4);
+  gated_.Close();
+  ASSERT_TRUE(WriteAndClose("a", "1").ok());
+  ASSERT_TRUE(WriteAndClose("b", "2").ok());
+  auto third = std::async(std::launch::async, [&] { return WriteAndClose("c", "3"); });
+  EXPECT_EQ(third.wait_for(100ms), std::future_status::timeout)
+      << "a close went past write_back_max_queued=2";
+  gated_.Open();
+  EXPECT_TRUE(third.get().ok());
+  fs().DrainWriteBack();
+  EXPECT_EQ(store_.ObjectCount(), 3u);
+}
+
+}  // namespace
+}  // namespace s3mount
