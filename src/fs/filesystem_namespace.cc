@@ -313,6 +313,10 @@ Result<Filesystem::Created> Filesystem::Impl::CreatePending(InodeId parent, std:
                                                             const Caller& caller) {
   auto path = NewChildPath(parent, name, false);
   S3M_RETURN_IF_ERROR(path);
+  // Write-back: a queued DELETE of this name goes first. The new file's data may reach S3
+  // before its close (a multipart upload completed early by a read or an out-of-order
+  // write), and a DELETE sent after that would remove the new object.
+  if (DeleteQueued(*path)) writeback->Wait(*path, false);
   auto info = inodes.Acquire(parent, std::string(name), FileType::kRegular);
   S3M_RETURN_IF_ERROR(info);
   const WallTime now = clock.Now();

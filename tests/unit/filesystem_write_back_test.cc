@@ -276,10 +276,34 @@ TEST_F(FilesystemWriteBackTest, UnlinkThenRecreateSendsTheDeleteBeforeThePut) {
   const std::vector<std::string> names = RootNames();
   EXPECT_EQ(std::find(names.begin(), names.end(), "a"), names.end())
       << "a listing from S3 must not bring back a name whose DELETE is queued";
+  gated_.Open();  // the create waits for the DELETE (ACreateWaitsForTheQueuedDeleteOfItsName)
   ASSERT_TRUE(WriteAndClose("a", "new").ok());
-  gated_.Open();
   fs().DrainWriteBack();
   EXPECT_EQ(gated_.journal(), (std::vector<std::string>{"DELETE a", "PUT a"}));
+  EXPECT_EQ(store_.BodyOf("a"), "new");
+}
+
+TEST_F(FilesystemWriteBackTest, ACreateWaitsForTheQueuedDeleteOfItsName) {
+  // The new file's data may reach S3 before its close (a stream completed early), so the
+  // old name's DELETE must not run after the create: the create waits for it.
+  store_.PutForTest("a", "old");
+  Mount();
+  ASSERT_NE(fs().Lookup(kRootInode, "a")->inode, 0u);
+  gated_.Close();
+  ASSERT_TRUE(fs().Unlink(kRootInode, "a").ok());
+  auto created = std::async(std::launch::async, [&] {
+    return fs().Create(kRootInode, "a", 0644, false, {.write = true}, kUser);
+  });
+  EXPECT_EQ(created.wait_for(100ms), std::future_status::timeout)
+      << "the create did not wait for the queued DELETE of its name";
+  gated_.Open();
+  auto file = created.get();
+  ASSERT_TRUE(file.ok()) << file.error().ToString();
+  EXPECT_EQ(gated_.journal(), (std::vector<std::string>{"DELETE a"}));
+  ASSERT_TRUE(fs().Write(file->file.handle, 0, "new").ok());
+  ASSERT_TRUE(fs().Flush(file->file.handle).ok());
+  fs().Release(file->file.handle);
+  fs().DrainWriteBack();
   EXPECT_EQ(store_.BodyOf("a"), "new");
 }
 
