@@ -68,6 +68,13 @@ BlockFetcher::BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& po
                            size_t block_size)
     : store_(store), cache_(cache), pool_(pool), block_size_(block_size) {}
 
+uint64_t BlockFetcher::ReadaheadLimit(uint64_t wanted) const {
+  const uint64_t capacity = cache_.capacity_bytes();
+  if (capacity == 0) return wanted;  // no cache: the readers hold what they fetch
+  const uint64_t share = capacity / 2 / std::max<size_t>(streams_.load(), 1);
+  return std::min(wanted, std::max<uint64_t>(share, block_size_));
+}
+
 uint64_t BlockFetcher::BlockCount(const ObjectVersion& object) const {
   return (object.size + block_size_ - 1) / block_size_;
 }

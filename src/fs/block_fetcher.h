@@ -9,6 +9,7 @@
 // a block is claimed exactly once); mu_ is never held across a request.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -48,6 +49,15 @@ class BlockFetcher {
   // bypassing the cache (for random reads much smaller than a block).
   Result<BlockCache::Block> GetRange(const ObjectVersion& object, uint64_t offset, size_t length);
 
+  // Sequential readers share the cache: readahead lands in it, and blocks fetched ahead must
+  // outlive the time their reader takes to reach them. A reader counts itself while it reads
+  // ahead, and its window is kept to half the cache divided among those readers (one block
+  // at least), so N readers at once do not evict each other's blocks before they are read.
+  void AddStream() { streams_.fetch_add(1); }
+  void RemoveStream() { streams_.fetch_sub(1); }
+  // The readahead window a reader may use now, `wanted` at most.
+  uint64_t ReadaheadLimit(uint64_t wanted) const;
+
  private:
   struct Pending {
     std::optional<Result<BlockCache::Block>> result;
@@ -66,6 +76,7 @@ class BlockFetcher {
   BlockCache& cache_;
   ThreadPool& pool_;
   const size_t block_size_;
+  std::atomic<size_t> streams_{0};  // readers reading ahead now
   std::mutex mu_;
   std::condition_variable completed_;
   std::map<std::string, PendingMap> in_flight_;  // guarded by mu_; key "etag\nkey"

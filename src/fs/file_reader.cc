@@ -13,6 +13,10 @@ FileReader::FileReader(BlockFetcher& fetcher, ObjectVersion object, size_t max_r
       max_request_(max_request),
       first_request_(first_request) {}
 
+FileReader::~FileReader() {
+  if (streaming_) fetcher_.RemoveStream();
+}
+
 FileReader::Plan FileReader::Advance(uint64_t offset, uint64_t end) {
   const uint64_t block = fetcher_.block_size();
   Plan plan;
@@ -36,6 +40,15 @@ FileReader::Plan FileReader::Advance(uint64_t offset, uint64_t end) {
     ahead_end_ = end;
   }
   next_sequential_ = std::max(end, sequential ? next_sequential_ : end);
+  if ((window_ > 0) != streaming_) {
+    streaming_ = window_ > 0;
+    if (streaming_) {
+      fetcher_.AddStream();
+    } else {
+      fetcher_.RemoveStream();
+    }
+  }
+  if (window_ > 0) window_ = fetcher_.ReadaheadLimit(window_);
   if (window_ > 0 && ahead_end_ < object_.size) {
     // A sliding window: [end, end + window) is kept asked for, topped up whenever a step's
     // worth is missing, so GETs stay in flight back to back instead of in bursts.
@@ -47,7 +60,7 @@ FileReader::Plan FileReader::Advance(uint64_t offset, uint64_t end) {
       plan.prefetch_from = from;
       plan.prefetch_to = to;
       ahead_end_ = to;
-      window_ = std::min<uint64_t>(window_ * 2, max_readahead_);
+      window_ = fetcher_.ReadaheadLimit(std::min<uint64_t>(window_ * 2, max_readahead_));
     }
   }
   plan.random = window_ == 0;

@@ -4,7 +4,8 @@
 // sequential, a readahead window slides ahead of the reader: whenever a step (one request's
 // worth, `max_request`) of [reader, reader + window) has not been asked for yet, it is, so a
 // steady number of GETs stays in flight back to back; the window doubles with each top-up up
-// to `max_readahead`, and a seek resets it. So a sequential reader finds its blocks already
+// to `max_readahead` (less while other readers read ahead too: BlockFetcher::ReadaheadLimit),
+// and a seek resets it. So a sequential reader finds its blocks already
 // fetched by ranged GETs running in parallel. A read that looks random (not
 // near where the last one ended) and is small fetches only its own bytes, rounded out to
 // pages, in one ranged GET that bypasses the block cache: a 4 KiB random read costs 4 KiB,
@@ -32,6 +33,10 @@ class FileReader {
   // How far from where the last read ended a read may start and still begin a sequential run.
   static constexpr uint64_t kRandomSlack = uint64_t{64} << 10;
 
+  ~FileReader();
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
   const ObjectVersion& object() const { return object_; }
   Result<std::vector<DataSlice>> Read(uint64_t offset, size_t size);
 
@@ -56,6 +61,7 @@ class FileReader {
   uint64_t next_sequential_ = 0;  // guarded by mu_: where a sequential read would start
   uint64_t window_ = 0;           // guarded by mu_: 0 while reads look random
   uint64_t ahead_end_ = 0;        // guarded by mu_: end of what readahead has asked for
+  bool streaming_ = false;        // guarded by mu_: counted in the fetcher's AddStream
 };
 
 }  // namespace s3mount

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -626,16 +625,6 @@ Status CheckChangeNotifications(Builder& b) {
   return OkStatus();
 }
 
-// A sequential reader's readahead lands in the block cache: a window as large as the cache
-// evicts its own blocks before they are read, and every read then fetches them again (seven
-// times the server's work at cache_size=64M, readahead=64M). The window is kept to a quarter
-// of the cache (one block at least), which is what the defaults give.
-void FitReadaheadToCache(MountConfig& config) {
-  if (config.cache_bytes == 0) return;  // no cache: readahead is held by the readers
-  const uint64_t most = std::max<uint64_t>(config.cache_bytes / 4, uint64_t{1} << 20);
-  config.readahead_bytes = std::min(config.readahead_bytes, most);
-}
-
 Result<MountConfig> ValidateMountConfig(RawMountOptions raw) {
   Builder b;
   b.config.attributes.uid = static_cast<uint32_t>(getuid());
@@ -651,7 +640,6 @@ Result<MountConfig> ValidateMountConfig(RawMountOptions raw) {
   UseEnvironmentRegion(b.config);
   S3M_RETURN_IF_ERROR(CheckCombinations(b));
   S3M_RETURN_IF_ERROR(CheckChangeNotifications(b));
-  FitReadaheadToCache(b.config);
 
   b.config.single_threaded = raw.single_threaded;
   b.config.debug = raw.debug;

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -206,6 +208,42 @@ TEST_F(FileReaderTest, WholeSequentialReadReturnsTheObjectWithFewGets) {
   for (const auto& [first, end] : recorder_.ranges()) fetched += end - first;
   EXPECT_EQ(fetched, size) << "no byte fetched twice";
   EXPECT_LE(recorder_.ranges().size(), size / kStep + 6);
+}
+
+TEST_F(FileReaderTest, ConcurrentSequentialReadersShareTheCacheAndFetchNothingTwice) {
+  // Four files read side by side through a cache no larger than one reader's full window:
+  // with the windows shared out, blocks fetched ahead stay cached until their reader gets
+  // there (before, each reader's readahead evicted the others' and every block came twice).
+  constexpr size_t kSize = size_t{8} << 20;
+  constexpr int kReaders = 4;
+  BlockCache small{BlockCacheOptions{.capacity_bytes = kWindow}};
+  BlockFetcher fetcher(recorder_, small, pool_, kBlock);
+  std::vector<ObjectVersion> objects;
+  std::vector<std::string> bodies;
+  std::vector<std::unique_ptr<FileReader>> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    objects.push_back(Put("par" + std::to_string(i), kSize));
+    bodies.push_back(body_);
+    readers.push_back(
+        std::make_unique<FileReader>(fetcher, objects.back(), kWindow, kStep, kFirst));
+  }
+  EXPECT_EQ(fetcher.ReadaheadLimit(kWindow), kWindow / 2) << "no reader reads ahead yet";
+  for (uint64_t at = 0; at < kSize; at += kKernelRead) {
+    for (int i = 0; i < kReaders; ++i) {
+      ASSERT_EQ(ReadThrough(*readers[i], at, kKernelRead), bodies[i].substr(at, kKernelRead))
+          << "reader " << i << " at " << at;
+    }
+    if (at == kSize / 2) {
+      EXPECT_EQ(fetcher.ReadaheadLimit(kWindow), kWindow / 2 / kReaders);
+    }
+  }
+  readers.clear();
+  EXPECT_EQ(fetcher.ReadaheadLimit(kWindow), kWindow / 2) << "closed readers still counted";
+  pool_.Shutdown();
+  uint64_t fetched = 0;
+  for (const auto& [first, end] : recorder_.ranges()) fetched += end - first;
+  EXPECT_LE(fetched, kReaders * kSize + kReaders * kStep)
+      << "blocks were evicted before their reader got to them and fetched again";
 }
 
 TEST_F(FileReaderTest, SeekResetsToRandomReads) {

@@ -68,17 +68,6 @@ TEST_F(MountConfigTest, ByteSizes) {
   }
 }
 
-TEST_F(MountConfigTest, ReadaheadIsKeptToAQuarterOfTheCache) {
-  constexpr uint64_t kMiB = uint64_t{1} << 20;
-  EXPECT_EQ(MustValidate({}).readahead_bytes, 64 * kMiB) << "the defaults fit as they are";
-  EXPECT_EQ(MustValidate({"cache_size=64M"}).readahead_bytes, 16 * kMiB);
-  EXPECT_EQ(MustValidate({"cache_size=64M", "readahead=8M"}).readahead_bytes, 8 * kMiB);
-  EXPECT_EQ(MustValidate({"cache_size=2M"}).readahead_bytes, 1 * kMiB) << "one block at least";
-  EXPECT_EQ(MustValidate({"cache_size=4G", "readahead=1G"}).readahead_bytes, 1024 * kMiB);
-  EXPECT_EQ(MustValidate({"cache_size=0", "readahead=128M"}).readahead_bytes, 128 * kMiB)
-      << "without a cache the readers hold their readahead";
-}
-
 TEST_F(MountConfigTest, SecondsMayBeFractionalOrZero) {
   MountConfig c = MustValidate({"stat_ttl=0.001", "negative_ttl=0", "list_ttl=3600"});
   EXPECT_EQ(c.stat_ttl, milliseconds(1));
