@@ -14,7 +14,7 @@
 #include <string>
 
 #include "s3mount/s3/object_sinks.h"
-#include "tests/support/moto_fixture.h"
+#include "tests/support/mount_client_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/test_data.h"
@@ -23,7 +23,6 @@ namespace s3mount {
 namespace {
 
 using testing::ReadFile;
-using testing::S3mountProcess;
 
 int WriteAndClose(const std::string& path, const std::string& data) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -35,47 +34,7 @@ int WriteAndClose(const std::string& path, const std::string& data) {
   return close(fd);
 }
 
-class MountWriteBackTest : public testing::MotoTest {
- protected:
-  void SetUp() override {
-    testing::MotoTest::SetUp();
-    if (HasFatalFailure()) return;
-    client_ = testing::MakeTestClient(testing::LocalClientOptions(server().endpoint(), bucket()),
-                                      {"test", "test", "", std::nullopt}, clock_);
-    ASSERT_NE(client_.store, nullptr);
-    auto cache = testing::TempDir::Create("s3mount-cache");
-    ASSERT_TRUE(cache.ok());
-    cache_ = std::move(cache).value();
-  }
-  std::unique_ptr<S3mountProcess> Mount(std::vector<std::string> options = {}) {
-    options.push_back("cache_dir=" + cache_->path());
-    auto mount = S3mountProcess::Mount(server(), {.source = bucket(), .options = options});
-    EXPECT_TRUE(mount.ok()) << mount.error().ToString();
-    return mount.ok() ? std::move(mount).value() : nullptr;
-  }
-  std::optional<std::string> Body(const std::string& key) {
-    StringSink sink;
-    auto got = client_.store->GetObject({.key = key}, sink);
-    if (!got.ok()) return std::nullopt;
-    return sink.Take();
-  }
-  size_t CountUnder(const std::string& prefix) {
-    size_t count = 0;
-    ListObjectsRequest request{.prefix = prefix};
-    for (;;) {
-      auto page = client_.store->ListObjects(request);
-      EXPECT_TRUE(page.ok()) << page.error().ToString();
-      if (!page.ok()) return count;
-      count += page->objects.size();
-      if (!page->is_truncated) return count;
-      request.continuation_token = page->next_continuation_token;
-    }
-  }
-
-  SystemClock clock_;
-  testing::TestClient client_;
-  std::unique_ptr<testing::TempDir> cache_;
-};
+class MountWriteBackTest : public testing::MountClientTest {};
 
 TEST_F(MountWriteBackTest, ManyFilesAndARemovedTreeAreInS3AfterTheUnmount) {
   for (int i = 0; i < 50; ++i) {

@@ -21,7 +21,7 @@
 
 #include "s3mount/s3/object_sinks.h"
 #include "tests/support/fault_proxy.h"
-#include "tests/support/moto_fixture.h"
+#include "tests/support/mount_client_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/test_data.h"
@@ -54,39 +54,7 @@ std::pair<int, int> WriteAndClose(const std::string& path, const std::string& da
   return {rc, rc == 0 ? 0 : errno};
 }
 
-class MountWriteTest : public testing::MotoTest {
- protected:
-  void SetUp() override {
-    testing::MotoTest::SetUp();
-    if (HasFatalFailure()) return;
-    client_ = testing::MakeTestClient(testing::LocalClientOptions(server().endpoint(), bucket()),
-                                      {"test", "test", "", std::nullopt}, clock_);
-    ASSERT_NE(client_.store, nullptr);
-    auto cache = testing::TempDir::Create("s3mount-cache");
-    ASSERT_TRUE(cache.ok());
-    cache_ = std::move(cache).value();
-  }
-  std::unique_ptr<S3mountProcess> Mount(std::vector<std::string> options = {}) {
-    options.push_back("cache_dir=" + cache_->path());
-    auto mount = S3mountProcess::Mount(server(), {.source = bucket(), .options = options});
-    EXPECT_TRUE(mount.ok()) << mount.error().ToString();
-    return mount.ok() ? std::move(mount).value() : nullptr;
-  }
-  std::optional<std::string> Body(const std::string& key) {
-    StringSink sink;
-    auto got = client_.store->GetObject({.key = key}, sink);
-    if (!got.ok()) return std::nullopt;
-    return sink.Take();
-  }
-  std::optional<ObjectInfo> Head(const std::string& key) {
-    auto head = client_.store->HeadObject({.key = key});
-    return head.ok() ? std::optional<ObjectInfo>(*head) : std::nullopt;
-  }
-
-  SystemClock clock_;
-  testing::TestClient client_;
-  std::unique_ptr<testing::TempDir> cache_;
-};
+class MountWriteTest : public testing::MountClientTest {};
 
 TEST_F(MountWriteTest, CreatedFileIsInS3WithS3fsMetadataWhenCloseReturns) {
   auto mount = Mount();

@@ -16,6 +16,7 @@
 #include "s3mount/common/thread_pool.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
+#include "tests/fakes/forwarding_object_store.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
@@ -26,10 +27,9 @@ using testing::FakeObjectStore;
 using testing::Pattern;
 
 // Forwards to the fake store and records the byte range [first, end) of every GET.
-class RangeRecorder final : public ObjectStore {
+class RangeRecorder final : public testing::ForwardingObjectStore {
  public:
-  explicit RangeRecorder(ObjectStore& inner) : inner_(inner) {}
-
+  using ForwardingObjectStore::ForwardingObjectStore;
   std::vector<std::pair<uint64_t, uint64_t>> ranges() const {
     std::lock_guard lock(mu_);
     auto sorted = ranges_;
@@ -40,7 +40,6 @@ class RangeRecorder final : public ObjectStore {
     std::lock_guard lock(mu_);
     ranges_.clear();
   }
-
   Result<GetObjectResponse> GetObject(const GetObjectRequest& request, ObjectSink& sink) override {
     auto got = inner_.GetObject(request, sink);
     if (got.ok()) {
@@ -49,45 +48,8 @@ class RangeRecorder final : public ObjectStore {
     }
     return got;
   }
-  Result<BucketInfo> HeadBucket() override { return inner_.HeadBucket(); }
-  Result<ObjectInfo> HeadObject(const HeadObjectRequest& r) override {
-    return inner_.HeadObject(r);
-  }
-  Result<ListObjectsPage> ListObjects(const ListObjectsRequest& r) override {
-    return inner_.ListObjects(r);
-  }
-  Result<PutObjectResponse> PutObject(const PutObjectRequest& r) override {
-    return inner_.PutObject(r);
-  }
-  Result<CopyObjectResponse> CopyObject(const CopyObjectRequest& r) override {
-    return inner_.CopyObject(r);
-  }
-  Status DeleteObject(const std::string& key) override { return inner_.DeleteObject(key); }
-  Result<DeleteObjectsResponse> DeleteObjects(const std::vector<std::string>& keys) override {
-    return inner_.DeleteObjects(keys);
-  }
-  Result<std::string> CreateMultipartUpload(const CreateMultipartUploadRequest& r) override {
-    return inner_.CreateMultipartUpload(r);
-  }
-  Result<std::string> UploadPart(const UploadPartRequest& r) override {
-    return inner_.UploadPart(r);
-  }
-  Result<std::string> UploadPartCopy(const UploadPartCopyRequest& r) override {
-    return inner_.UploadPartCopy(r);
-  }
-  Result<PutObjectResponse> CompleteMultipartUpload(
-      const CompleteMultipartUploadRequest& r) override {
-    return inner_.CompleteMultipartUpload(r);
-  }
-  Status AbortMultipartUpload(const std::string& key, const std::string& id) override {
-    return inner_.AbortMultipartUpload(key, id);
-  }
-  Result<ListPartsPage> ListParts(const ListPartsRequest& r) override {
-    return inner_.ListParts(r);
-  }
 
  private:
-  ObjectStore& inner_;
   mutable std::mutex mu_;
   std::vector<std::pair<uint64_t, uint64_t>> ranges_;  // guarded by mu_
 };

@@ -17,6 +17,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 #include "tests/fakes/faulty_object_store.h"
+#include "tests/fakes/forwarding_object_store.h"
 
 namespace s3mount {
 namespace {
@@ -31,9 +32,9 @@ constexpr Caller kUser{1234, 5678, 022};
 
 // Forwards to `inner`; PUTs and DELETEs wait while the gate is closed, and the changes that
 // reached the inner store are journaled in order ("PUT key", "DELETE key").
-class GatedStore final : public ObjectStore {
+class GatedStore final : public testing::ForwardingObjectStore {
  public:
-  explicit GatedStore(ObjectStore& inner) : inner_(inner) {}
+  using ForwardingObjectStore::ForwardingObjectStore;
 
   void Close() {
     std::lock_guard lock(mu_);
@@ -51,52 +52,17 @@ class GatedStore final : public ObjectStore {
     return journal_;
   }
 
-  Result<BucketInfo> HeadBucket() override { return inner_.HeadBucket(); }
-  Result<ObjectInfo> HeadObject(const HeadObjectRequest& r) override {
-    return inner_.HeadObject(r);
-  }
-  Result<GetObjectResponse> GetObject(const GetObjectRequest& r, ObjectSink& sink) override {
-    return inner_.GetObject(r, sink);
-  }
-  Result<ListObjectsPage> ListObjects(const ListObjectsRequest& r) override {
-    return inner_.ListObjects(r);
-  }
   Result<PutObjectResponse> PutObject(const PutObjectRequest& r) override {
     Pass();
     auto put = inner_.PutObject(r);
     if (put.ok()) Note("PUT " + r.key);
     return put;
   }
-  Result<CopyObjectResponse> CopyObject(const CopyObjectRequest& r) override {
-    return inner_.CopyObject(r);
-  }
   Status DeleteObject(const std::string& key) override {
     Pass();
     Status deleted = inner_.DeleteObject(key);
     if (deleted.ok()) Note("DELETE " + key);
     return deleted;
-  }
-  Result<DeleteObjectsResponse> DeleteObjects(const std::vector<std::string>& keys) override {
-    return inner_.DeleteObjects(keys);
-  }
-  Result<std::string> CreateMultipartUpload(const CreateMultipartUploadRequest& r) override {
-    return inner_.CreateMultipartUpload(r);
-  }
-  Result<std::string> UploadPart(const UploadPartRequest& r) override {
-    return inner_.UploadPart(r);
-  }
-  Result<std::string> UploadPartCopy(const UploadPartCopyRequest& r) override {
-    return inner_.UploadPartCopy(r);
-  }
-  Result<PutObjectResponse> CompleteMultipartUpload(
-      const CompleteMultipartUploadRequest& r) override {
-    return inner_.CompleteMultipartUpload(r);
-  }
-  Status AbortMultipartUpload(const std::string& key, const std::string& id) override {
-    return inner_.AbortMultipartUpload(key, id);
-  }
-  Result<ListPartsPage> ListParts(const ListPartsRequest& r) override {
-    return inner_.ListParts(r);
   }
 
  private:
@@ -109,7 +75,6 @@ class GatedStore final : public ObjectStore {
     journal_.push_back(std::move(what));
   }
 
-  ObjectStore& inner_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;                  // guarded by mu_
