@@ -25,6 +25,7 @@ ROWS = {
     "small_cat": ("files/s", "rate"), "rm_small": ("files/s", "rate"),
 }
 SMALL_WRITE = 4096
+LIST_HEAD_PARALLEL = 64  # the limit's HEADs in flight for ls -l: as many as s3mount's
 DURABLE_WAIT_S = 60  # how long S3 may lag behind close() before the data count as lost
 
 
@@ -255,7 +256,7 @@ class ListDir:
                               "--expect", ctx.cur["dir"])
         reset(ctx)
         r, rss = run_limit(ctx, "list_head", "--prefix", ctx.cur["ls_prefix"],
-                           "--expect", ctx.cur["dir"])
+                           "--expect", ctx.cur["dir"], "--parallel", LIST_HEAD_PARALLEL)
         if r["ops"] != ctx.cur["dir"]:
             raise Failed(f"list_head saw {r['ops']} objects, not {ctx.cur['dir']}")
         return {"ls_cold": measured(ctx, r["seconds"], r["seconds"],
