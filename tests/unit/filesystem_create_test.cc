@@ -4,10 +4,10 @@
 // caches expire, chmod/chown/xattrs, unlink, rename, rmdir of its parent, a second handle,
 // change events) without ever asking S3 for an object it does not have.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <map>
+#include <memory>
 
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/fs/metadata_codec.h"
@@ -15,6 +15,8 @@
 #include "tests/fakes/fake_object_store.h"
 #include "tests/fakes/faulty_object_store.h"
 #include "tests/support/filesystem_driver.h"
+#include "tests/support/new_file_checks.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
@@ -34,11 +36,11 @@ constexpr auto kTtl = std::chrono::seconds(10);
 class FilesystemCreateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/s3mount-create-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    staging_root_ = pattern;
+    auto root = testing::TempDir::Create("s3mount-create-test");
+    ASSERT_TRUE(root.ok()) << root.error().ToString();
+    staging_root_ = std::move(root).value();
     FilesystemOptions options;
-    options.staging_directory = staging_root_ + "/staging";
+    options.staging_directory = staging_root_->File("staging");
     options.part_size = 5 * kMiB;
     options.write_memory = 64 * kMiB;
     options.stat_ttl = kTtl;
@@ -48,10 +50,7 @@ class FilesystemCreateTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.error().ToString();
     filesystem_ = std::move(created).value();
   }
-  void TearDown() override {
-    filesystem_.reset();
-    std::filesystem::remove_all(staging_root_);
-  }
+  void TearDown() override { filesystem_.reset(); }
   Filesystem& fs() { return *filesystem_; }
 
   // open(O_CREAT | O_WRONLY) in `parent`, as the kernel does it: a lookup first.
@@ -102,7 +101,7 @@ class FilesystemCreateTest : public ::testing::Test {
   }
   void ExpireCaches() { clock_.Advance(kTtl + std::chrono::seconds(1)); }
 
-  std::string staging_root_;
+  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
   FakeClock clock_;
   FakeObjectStore store_{clock_};
   FaultyObjectStore faulty_{store_, clock_};
@@ -124,14 +123,7 @@ TEST_F(FilesystemCreateTest, CreateSendsNothingAndTheCloseIsTheOnlyPut) {
   const auto counts = store_.counts();
   EXPECT_EQ(counts.Total() - lookup_requests, 1) << "one PUT per new file, nothing else";
   EXPECT_EQ(counts.put_object, 1);
-  EXPECT_EQ(store_.BodyOf("notes.txt"), "hello");
-  auto info = store_.InfoOf("notes.txt");
-  ASSERT_TRUE(info.has_value());
-  EXPECT_EQ(info->user_metadata["mode"], "33188") << "0100644 in decimal, as s3fs writes it";
-  EXPECT_EQ(info->user_metadata["uid"], "1234");
-  EXPECT_EQ(info->user_metadata["gid"], "5678");
-  EXPECT_TRUE(info->user_metadata.contains("mtime"));
-  EXPECT_EQ(info->content_type, "application/octet-stream");
+  testing::ExpectNewFileInS3(store_, "notes.txt", "hello");
 }
 
 TEST_F(FilesystemCreateTest, ExclusiveCreateStillWritesAtOnce) {
@@ -253,7 +245,7 @@ TEST_F(FilesystemCreateTest, UnlinkWhileOpenSendsNoDeleteAndUploadsNothing) {
   Close(created.file.handle);
   EXPECT_EQ(store_.counts().Total(), 0) << "nothing to delete, nothing to upload";
   EXPECT_EQ(store_.ObjectCount(), 0u);
-  EXPECT_TRUE(std::filesystem::is_empty(staging_root_ + "/staging")) << "no data was kept";
+  EXPECT_TRUE(std::filesystem::is_empty(staging_root_->File("staging"))) << "no data was kept";
 }
 
 TEST_F(FilesystemCreateTest, UnlinkAfterAStreamingUploadBeganDeletesWhatItStored) {
@@ -343,7 +335,7 @@ TEST_F(FilesystemCreateTest, AFailedUploadAtCloseReturnsTheErrorAndKeepsTheData)
   fs().Release(created.file.handle);  // its upload fails again
   EXPECT_FALSE(store_.BodyOf("f").has_value());
   size_t kept = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(staging_root_ + "/staging")) {
+  for (const auto& entry : std::filesystem::directory_iterator(staging_root_->File("staging"))) {
     ++kept;
     EXPECT_EQ(testing::ReadFile(entry.path().string()), "precious") << entry.path();
   }

@@ -4,14 +4,14 @@
 // and events that only echo this mount's own writes, come late or concern other keys change
 // nothing.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
+#include <memory>
 
 #include "s3mount/fs/filesystem.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 #include "tests/support/filesystem_driver.h"
+#include "tests/support/subprocess.h"
 
 namespace s3mount {
 namespace {
@@ -26,14 +26,11 @@ constexpr Caller kUser{1000, 1000, 022};
 class FilesystemEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/s3mount-events-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    staging_root_ = pattern;
+    auto root = testing::TempDir::Create("s3mount-events-test");
+    ASSERT_TRUE(root.ok()) << root.error().ToString();
+    staging_root_ = std::move(root).value();
   }
-  void TearDown() override {
-    filesystem_.reset();
-    std::filesystem::remove_all(staging_root_);
-  }
+  void TearDown() override { filesystem_.reset(); }
   void Mount(std::string prefix = "", std::vector<std::string> excludes = {}) {
     FilesystemOptions options;
     options.prefix = std::move(prefix);
@@ -41,7 +38,7 @@ class FilesystemEventsTest : public ::testing::Test {
     options.stat_ttl = hours(1);
     options.negative_ttl = hours(1);
     options.list_ttl = hours(1);
-    options.staging_directory = staging_root_ + "/staging";
+    options.staging_directory = staging_root_->File("staging");
     auto created = Filesystem::Create(store_, clock_, metadata_, blocks_, options);
     ASSERT_TRUE(created.ok()) << created.error().ToString();
     filesystem_ = std::move(created).value();
@@ -78,7 +75,7 @@ class FilesystemEventsTest : public ::testing::Test {
     return data.ok() ? *data : "error: " + data.error().message;
   }
 
-  std::string staging_root_;
+  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
   testing::FakeClock clock_;
   testing::FakeObjectStore store_{clock_};
   MetadataCache metadata_{MetadataCacheOptions{.positive_ttl = hours(1), .negative_ttl = hours(1)}};

@@ -3,12 +3,12 @@
 // unmount wait for what is queued; per-key order; retries that end with the data on disk;
 // backpressure; and, for contrast, that close without the option still waits.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@
 #include "tests/fakes/fake_object_store.h"
 #include "tests/fakes/faulty_object_store.h"
 #include "tests/fakes/forwarding_object_store.h"
+#include "tests/support/subprocess.h"
 
 namespace s3mount {
 namespace {
@@ -84,19 +85,18 @@ class GatedStore final : public testing::ForwardingObjectStore {
 class FilesystemWriteBackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/s3mount-write-back-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    staging_root_ = pattern;
+    auto root = testing::TempDir::Create("s3mount-write-back-test");
+    ASSERT_TRUE(root.ok()) << root.error().ToString();
+    staging_root_ = std::move(root).value();
   }
   void TearDown() override {
     gated_.Open();
     filesystem_.reset();
-    std::filesystem::remove_all(staging_root_);
   }
 
   void Mount(bool write_back = true, size_t max_queued = 1000, size_t threads = 4) {
     FilesystemOptions options;
-    options.staging_directory = staging_root_ + "/staging";
+    options.staging_directory = staging_root_->File("staging");
     options.write_memory = uint64_t{64} << 20;
     options.write_back = write_back;
     options.write_back_max_queued = max_queued;
@@ -152,7 +152,7 @@ class FilesystemWriteBackTest : public ::testing::Test {
     return names;
   }
 
-  std::string staging_root_;
+  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
   FakeClock clock_;
   FakeObjectStore store_{clock_};
   FaultyObjectStore faulty_{store_, clock_};
@@ -400,7 +400,7 @@ TEST_F(FilesystemWriteBackTest, AnUploadThatKeepsFailingIsRetriedThenKeptOnDisk)
   EXPECT_EQ(attempts % 3, 0) << "write_back_attempts=3 per queued upload";
   EXPECT_FALSE(store_.BodyOf("lost").has_value());
   size_t kept = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(staging_root_ + "/staging")) {
+  for (const auto& entry : std::filesystem::directory_iterator(staging_root_->File("staging"))) {
     ++kept;
     EXPECT_GE(std::filesystem::file_size(entry.path()), 14u) << entry.path();
   }

@@ -3,10 +3,10 @@
 // streaming multipart uploads, staging with server-side copies of unchanged parts, open
 // handles surviving unlink and rename, and failures that keep the data.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "s3mount/fs/filesystem.h"
@@ -14,6 +14,8 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 #include "tests/fakes/faulty_object_store.h"
+#include "tests/support/new_file_checks.h"
+#include "tests/support/subprocess.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
@@ -33,17 +35,14 @@ constexpr Caller kUser{1234, 5678, 022};
 class FilesystemWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/s3mount-write-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    staging_root_ = pattern;
+    auto root = testing::TempDir::Create("s3mount-write-test");
+    ASSERT_TRUE(root.ok()) << root.error().ToString();
+    staging_root_ = std::move(root).value();
   }
-  void TearDown() override {
-    filesystem_.reset();
-    std::filesystem::remove_all(staging_root_);
-  }
+  void TearDown() override { filesystem_.reset(); }
 
   void Mount(FilesystemOptions options = {}) {
-    options.staging_directory = staging_root_ + "/staging";
+    options.staging_directory = staging_root_->File("staging");
     options.part_size = 5 * kMiB;
     if (options.write_memory == (uint64_t{256} << 20)) options.write_memory = 64 * kMiB;
     filesystem_.reset();
@@ -95,7 +94,7 @@ class FilesystemWriteTest : public ::testing::Test {
     return opened.ok() ? opened->handle : 0;
   }
 
-  std::string staging_root_;
+  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
   FakeClock clock_;
   FakeObjectStore store_{clock_};
   FaultyObjectStore faulty_{store_, clock_};
@@ -111,14 +110,7 @@ TEST_F(FilesystemWriteTest, SmallFileIsOnePutAtCloseWithS3fsMetadata) {
   const auto counts = store_.counts();
   EXPECT_EQ(counts.put_object, 1) << "nothing at create, the bytes and metadata at close";
   EXPECT_EQ(counts.create_multipart, 0);
-  EXPECT_EQ(store_.BodyOf("notes.txt"), "hello");
-  auto info = store_.InfoOf("notes.txt");
-  ASSERT_TRUE(info.has_value());
-  EXPECT_EQ(info->user_metadata["mode"], "33188") << "0100644 in decimal, as s3fs writes it";
-  EXPECT_EQ(info->user_metadata["uid"], "1234");
-  EXPECT_EQ(info->user_metadata["gid"], "5678");
-  EXPECT_TRUE(info->user_metadata.contains("mtime"));
-  EXPECT_EQ(info->content_type, "application/octet-stream");
+  testing::ExpectNewFileInS3(store_, "notes.txt", "hello");
 }
 
 TEST_F(FilesystemWriteTest, ExclusiveCreateOfAKeyAnotherClientMadeFails) {
@@ -543,7 +535,7 @@ TEST_F(FilesystemWriteTest, FailureAtLastCloseKeepsTheStagingFileOnDisk) {
   EXPECT_EQ(fs().Flush(handle).error().code, ErrorCode::kAccessDenied);
   fs().Release(handle);
   size_t kept = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(staging_root_ + "/staging")) {
+  for (const auto& entry : std::filesystem::directory_iterator(staging_root_->File("staging"))) {
     ++kept;
     EXPECT_GE(std::filesystem::file_size(entry.path()), 6u) << entry.path();
   }

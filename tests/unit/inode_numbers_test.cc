@@ -6,15 +6,15 @@
 // TheSameTree under load). Also: names that were unlinked, renamed over or retyped get new
 // numbers, and the remembered inodes are bounded.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
+#include <memory>
 
 #include "fs/inode_table.h"
 #include "s3mount/fs/filesystem.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 #include "tests/support/filesystem_driver.h"
+#include "tests/support/subprocess.h"
 
 namespace s3mount {
 namespace {
@@ -27,19 +27,16 @@ constexpr Caller kUser{1234, 5678, 022};
 class InodeNumbersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/s3mount-inode-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    staging_root_ = pattern;
+    auto root = testing::TempDir::Create("s3mount-inode-test");
+    ASSERT_TRUE(root.ok()) << root.error().ToString();
+    staging_root_ = std::move(root).value();
     FilesystemOptions options;
-    options.staging_directory = staging_root_ + "/staging";
+    options.staging_directory = staging_root_->File("staging");
     auto created = Filesystem::Create(store_, clock_, metadata_, blocks_, std::move(options));
     ASSERT_TRUE(created.ok()) << created.error().ToString();
     filesystem_ = std::move(created).value();
   }
-  void TearDown() override {
-    filesystem_.reset();
-    std::filesystem::remove_all(staging_root_);
-  }
+  void TearDown() override { filesystem_.reset(); }
   Filesystem& fs() { return *filesystem_; }
 
   InodeId Mkdir(InodeId parent, const std::string& name) {
@@ -65,7 +62,7 @@ class InodeNumbersTest : public ::testing::Test {
     return inode.ok() ? *inode : 0;
   }
 
-  std::string staging_root_;
+  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
   FakeClock clock_;
   FakeObjectStore store_{clock_};
   MetadataCache metadata_{MetadataCacheOptions{}};
