@@ -28,6 +28,8 @@ constexpr uint64_t kPrefetchWindow = 1024;
 // A readdirplus reply with at least this many entries is sent as soon as the next entry's
 // HEAD has not answered yet: the kernel and `ls` work through it while the HEADs go on.
 constexpr size_t kEarlyReply = 32;
+// CopyObjects of a directory rename in flight at once.
+constexpr size_t kRenameThreads = 16;
 
 }  // namespace
 
@@ -42,14 +44,16 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
       keys(options.prefix),
       filter(std::move(filter_in)),
       metadata_pool(options.metadata_threads),
+      rename_pool(kRenameThreads),
       data_pool(options.data_threads),
+      readahead_pool(std::max<size_t>(1, options.data_threads)),
       upload_pool(options.read_only ? 1 : options.upload_threads),
       resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata),
       prefetcher(resolver, options.metadata_parallelism),
       fetcher(store, blocks_in, data_pool, options.block_size),
       listings(options.list_ttl, options.max_cached_listing_entries),
       directory_readahead(
-          fetcher, listings, data_pool, keys,
+          fetcher, listings, readahead_pool, keys,
           DirectoryReadaheadOptions{.max_files = options.directory_readahead_files,
                                     .max_in_flight = std::max<size_t>(1, options.data_threads)}),
       lookup_readahead(listings, resolver, prefetcher,
@@ -78,6 +82,8 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
 Filesystem::Impl::~Impl() {
   writeback.reset();  // drained; its operations use the pools below
   prefetcher.Shutdown();
+  readahead_pool.Shutdown();  // its fetches wait for data_pool's
+  rename_pool.Shutdown();
   upload_pool.Shutdown();
   data_pool.Shutdown();
   metadata_pool.Shutdown();
@@ -122,7 +128,7 @@ Result<PathEntry> Filesystem::Impl::ResolveExisting(const InodeInfo& info, bool 
 }
 
 Attributes Filesystem::Impl::Overlay(InodeId inode, Attributes attributes) {
-  if (auto file = OpenFileOf(inode)) return file->attributes();
+  if (auto file = handles.OpenFileOf(inode)) return file->attributes();
   return attributes;
 }
 
@@ -133,7 +139,7 @@ Result<std::optional<ListedEntry>> Filesystem::Impl::DirectoryEntryAt(DirectoryH
   if (listed->has_value()) {
     if (handle.pending.contains((*listed)->name)) handle.pending_listed.insert((*listed)->name);
     // Unlinked here, its DELETE still queued (write-back): gone for this mount.
-    if (!handle.pending.contains((*listed)->name) && DeleteQueued((*listed)->path)) {
+    if (!handle.pending.contains((*listed)->name) && overlay.IsDeleteQueued((*listed)->path)) {
       (*listed)->entry.kind = PathKind::kMissing;
     }
     return listed;
@@ -236,12 +242,7 @@ Filesystem::Filesystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 // their last close; what cannot be is kept on disk and logged.
 Filesystem::~Filesystem() {
   impl_->DrainWriteBack();  // queued uploads and deletes first (their files have no handles)
-  std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> open;
-  {
-    std::lock_guard lock(impl_->handles_mu);
-    for (auto& [inode, record] : impl_->open_files) open.emplace_back(inode, record.file);
-  }
-  for (auto& [inode, file] : open) {
+  for (auto& [inode, file] : impl_->handles.OpenFiles()) {
     if (!file->dirty()) continue;
     Status flushed = impl_->FlushFile(inode, *file);
     if (!flushed.ok()) {
@@ -281,7 +282,8 @@ Result<Entry> Filesystem::GetAttr(InodeId inode) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) return impl_->DotEntry(kRootInode);
-  if (auto file = impl_->OpenFileOf(inode)) return impl_->EntryFor(inode, file->attributes());
+  if (auto file = impl_->handles.OpenFileOf(inode))
+    return impl_->EntryFor(inode, file->attributes());
   auto entry = impl_->ResolveExisting(*info, false);
   S3M_RETURN_IF_ERROR(entry);
   return impl_->EntryFor(inode, impl_->AttributesFor(*entry));
@@ -305,7 +307,7 @@ Result<std::string> Filesystem::GetXattr(InodeId inode, std::string_view name) {
   // Tools ask for security.* and system.* names on every file (ls -l: SELinux labels, ACLs).
   // Only user.* names are worth a HEAD; others are answered from what is already known.
   const bool user_name = name.starts_with("user.");
-  if (auto file = impl_->OpenFileOf(inode)) {
+  if (auto file = impl_->handles.OpenFileOf(inode)) {
     return s3mount::GetXattr(ObjectInfo{.user_metadata = file->metadata()}, name);
   }
   auto entry =
@@ -321,7 +323,7 @@ Result<std::vector<std::string>> Filesystem::ListXattr(InodeId inode) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) return std::vector<std::string>{};
-  if (auto file = impl_->OpenFileOf(inode)) {
+  if (auto file = impl_->handles.OpenFileOf(inode)) {
     return XattrNamesFor(ObjectInfo{.user_metadata = file->metadata()});
   }
   auto entry = impl_->ResolveExisting(*info, true);
@@ -341,25 +343,17 @@ Result<uint64_t> Filesystem::OpenDir(InodeId inode) {
   handle->inode = inode;
   handle->parent = info->parent;
   handle->path = info->path;
-  handle->pending = impl_->PendingChildren(info->path);
+  handle->pending = impl_->overlay.ChildrenOf(info->path);
   handle->stream = std::make_unique<DirectoryStream>(impl_->store, impl_->clock, impl_->metadata,
                                                      impl_->listings, impl_->keys, impl_->filter,
                                                      impl_->warnings, info->path);
-  std::lock_guard lock(impl_->handles_mu);
-  const uint64_t id = impl_->next_handle++;
-  impl_->directories.emplace(id, std::move(handle));
-  return id;
+  return impl_->handles.AddDirectory(std::move(handle));
 }
 
 Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
                            const std::function<bool(const DirectoryEntry&)>& add) {
-  std::shared_ptr<DirectoryHandle> handle;
-  {
-    std::lock_guard lock(impl_->handles_mu);
-    auto it = impl_->directories.find(handle_id);
-    if (it == impl_->directories.end()) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
-    handle = it->second;
-  }
+  std::shared_ptr<DirectoryHandle> handle = impl_->handles.DirectoryOf(handle_id);
+  if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   std::lock_guard lock(handle->mu);
   // With per-object metadata each listed file needs a HEAD: they run in the background,
   // up to kPrefetchWindow entries ahead of the reply being built, while the reply waits only
@@ -418,11 +412,8 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
 }
 
 void Filesystem::ReleaseDir(uint64_t handle) {
-  std::lock_guard lock(impl_->handles_mu);
-  auto it = impl_->directories.find(handle);
-  if (it == impl_->directories.end()) return;
-  MetadataPrefetcher::Cancel(it->second->prefetch);  // HEADs still queued for it are dropped
-  impl_->directories.erase(it);
+  auto taken = impl_->handles.TakeDirectory(handle);
+  if (taken) MetadataPrefetcher::Cancel(taken->prefetch);  // its queued HEADs are dropped
 }
 
 std::string Filesystem::staging_directory() const {

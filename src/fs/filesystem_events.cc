@@ -2,35 +2,9 @@
 // the caches, and which kernel entries and inodes must be invalidated (see filesystem.h).
 #include <spdlog/spdlog.h>
 
-#include <compare>
-
 #include "fs/filesystem_impl.h"
 
 namespace s3mount {
-namespace {
-
-// How many keys' newest sequencers are remembered.
-constexpr size_t kMaxRememberedSequencers = 10000;
-
-}  // namespace
-
-bool Filesystem::Impl::AlreadyApplied(const std::string& key, const std::string& sequencer) {
-  if (sequencer.empty()) return false;
-  std::lock_guard<std::mutex> lock(events_mu);
-  auto [it, inserted] = applied_sequencers.try_emplace(key, sequencer);
-  if (!inserted) {
-    if (std::is_lteq(CompareSequencers(sequencer, it->second))) return true;
-    it->second = sequencer;
-    return false;
-  }
-  sequencer_order.push_back(key);
-  if (sequencer_order.size() > kMaxRememberedSequencers) {
-    applied_sequencers.erase(sequencer_order.front());
-    sequencer_order.pop_front();
-  }
-  return false;
-}
-
 bool Filesystem::Impl::AlreadyKnown(const std::string& path, bool marker,
                                     const ObjectChange& change) {
   auto cached = metadata.Lookup(path, clock.Monotonic());
@@ -77,7 +51,7 @@ KernelInvalidations Filesystem::ApplyRemoteChange(const ObjectChange& change) {
   std::string path = marker ? relative->substr(0, relative->size() - 1) : *relative;
   if (path.empty() || path.find("//") != std::string::npos) return {};
   if (!impl.filter.IsVisible(path, marker)) return {};  // include=/exclude= hide it
-  if (impl.AlreadyApplied(change.key, change.sequencer)) {
+  if (impl.sequencers.AlreadyApplied(change.key, change.sequencer)) {
     spdlog::debug("event {} {}: older than one already applied", change.event_name, change.key);
     return {};
   }

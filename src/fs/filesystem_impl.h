@@ -1,11 +1,14 @@
-// Filesystem::Impl: the state behind a Filesystem, shared by its source files
-// (filesystem.cc: lookups, attributes, reads; filesystem_write.cc: open files, writes,
-// setattr, xattrs; filesystem_namespace.cc: create, mkdir, unlink, rmdir, rename, links).
+// Filesystem::Impl: the orchestrator behind a Filesystem. It owns the components, each with
+// its own state and lock (the handle table, the local overlay, the inode table, the caches,
+// the resolver, the readahead planners, the write-back queue, the applied event sequencers),
+// and the operations that combine them, spread by operation over the filesystem_*.cc files
+// (filesystem.cc: lookups, attributes, readdir; filesystem_write.cc: open files, writes,
+// setattr, xattrs; filesystem_namespace.cc: create, mkdir, unlink, rmdir, links;
+// filesystem_rename.cc; filesystem_write_back.cc; filesystem_events.cc).
 //
-// LOCK ORDERING: handles_mu, then an OpenFile's mutex is never taken while handles_mu is
-// held (handles_mu guards the maps only); an OpenFile's mutex may be held while handles_mu
-// is taken (a flush records what it stored); pending_mu, the caches' and the inode table's
-// locks are leaves. The write-back queue's lock is a leaf; its operations run without it.
+// It holds no lock of its own. LOCK ORDERING (docs/ARCHITECTURE.md): an OpenFile's operation
+// mutex, then the HandleTable's, then an OpenFile's view mutex; every other component's lock
+// is a leaf. No component lock is held across a request or a disk write.
 #pragma once
 
 #include <list>
@@ -16,12 +19,15 @@
 #include <set>
 #include <string>
 
+#include "fs/applied_sequencers.h"
 #include "fs/block_fetcher.h"
 #include "fs/directory_readahead.h"
 #include "fs/directory_stream.h"
 #include "fs/file_reader.h"
+#include "fs/handle_table.h"
 #include "fs/inode_table.h"
 #include "fs/listing_cache.h"
+#include "fs/local_overlay.h"
 #include "fs/lookup_readahead.h"
 #include "fs/memory_budget.h"
 #include "fs/metadata_prefetcher.h"
@@ -34,46 +40,6 @@
 #include "s3mount/fs/filesystem.h"
 
 namespace s3mount {
-
-struct DirectoryHandle {
-  InodeId inode = 0;
-  InodeId parent = 0;
-  std::string path;
-  std::mutex mu;
-  std::unique_ptr<DirectoryStream> stream;  // guarded by mu
-  // Entries below it this mount created and S3 may not hold yet (at opendir), by name: the
-  // listed ones are noted in `pending_listed`, the others follow the listing (`extras`,
-  // fixed once the listing first ends at index `listed_count`, so offsets stay stable).
-  std::map<std::string, PathKind> pending;               // guarded by mu
-  std::set<std::string> pending_listed;                  // guarded by mu
-  std::optional<uint64_t> listed_count;                  // guarded by mu
-  std::vector<std::pair<std::string, PathKind>> extras;  // guarded by mu
-  // readdirplus read-ahead: entries below `prefetched_until` have had their HEADs queued;
-  // `last_index` is the entry the last reply started at (a smaller one is a rewind).
-  uint64_t prefetched_until = 0;                                        // guarded by mu
-  uint64_t last_index = 0;                                              // guarded by mu
-  MetadataPrefetcher::Group prefetch = MetadataPrefetcher::NewGroup();  // cancelled at release
-};
-
-// Guarded by Filesystem::Impl::handles_mu once registered.
-struct FileHandle {
-  InodeId inode = 0;
-  std::string path;
-  bool writable = false;
-  // Counted in the inode's OpenFileRecord (reads and writes go through its OpenFile);
-  // otherwise the handle reads one version of the object through `reader`.
-  bool attached = false;
-  std::shared_ptr<FileReader> reader;
-};
-
-// An inode's OpenFile and how many handles share it.
-struct OpenFileRecord {
-  std::shared_ptr<OpenFile> file;
-  size_t handles = 0;
-  // Write-back: a lookup reference taken when the last handle closed with the upload still
-  // queued, so the kernel's forget cannot drop the inode (and its data) meanwhile.
-  bool inode_held = false;
-};
 
 struct Filesystem::Impl {
   Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in, BlockCache& blocks_in,
@@ -100,14 +66,9 @@ struct Filesystem::Impl {
   std::string ChildPath(const InodeInfo& parent, std::string_view name) const;
 
   // filesystem_write.cc
-  std::shared_ptr<OpenFile> OpenFileOf(InodeId inode);
-  uint64_t AddFileHandle(std::shared_ptr<FileHandle> handle);
-  std::shared_ptr<FileHandle> FileHandleOf(uint64_t id);
   // Records what a flush stored, in the caches.
   // Read-only handles of the inode then read the new version.
   void Stored(InodeId inode, const std::string& path, const ObjectInfo& object);
-  std::shared_ptr<FileReader> ReaderOf(const FileHandle& handle);
-  bool HasHandles(InodeId inode);
   // The inode's OpenFile, made (from `entry`) if needed, with every read-only handle of the
   // inode attached to it: before an unlink or a replacing rename, so they keep working.
   std::shared_ptr<OpenFile> AdoptHandles(InodeId inode, const std::string& path);
@@ -117,18 +78,8 @@ struct Filesystem::Impl {
   OpenFileInit InitFor(const std::string& path, const PathEntry& entry) const;
 
   // filesystem_namespace.cc
-  // Files created here whose first upload may not have happened: registered at create, until
-  // their last close, unlink or replacement. While registered, the open file is the truth
-  // for the path, whatever S3 and the caches say (it may not exist there yet).
-  void AddPending(const std::string& path, InodeId inode);
-  void ForgetPending(InodeId inode);
-  // The pending file `inode` is now at `path` (a rename).
-  void MovePending(InodeId inode, const std::string& path);
   // The entry of the pending file at `path`, from its open file; nullopt if there is none.
   std::optional<PathEntry> PendingFile(const std::string& path);
-  bool HasPendingBelow(const std::string& path);
-  // The names below `directory` that pending files need: files, and directories on the way.
-  std::map<std::string, PathKind> PendingChildren(const std::string& directory);
   // `resolved`, or an implicit directory when S3 has nothing at `path` but pending files are
   // below it.
   Result<PathEntry> WithPendingBelow(const std::string& path, Result<PathEntry> resolved);
@@ -189,14 +140,17 @@ struct Filesystem::Impl {
   const FilesystemOptions options;
   const KeyMapper keys;
   const PathFilter filter;
-  ThreadPool metadata_pool;
-  ThreadPool data_pool;
-  ThreadPool upload_pool;
+  // The pools; docs/ARCHITECTURE.md has what runs on each and who may wait on whom.
+  ThreadPool metadata_pool;   // a lookup's one-key LIST, LIST pages read ahead
+  ThreadPool rename_pool;     // the CopyObjects of a directory rename
+  ThreadPool data_pool;       // BlockFetcher GETs
+  ThreadPool readahead_pool;  // DirectoryReadahead fetches (they wait for data_pool GETs)
+  ThreadPool upload_pool;     // multipart parts and part copies
   PathResolver resolver;
   MetadataPrefetcher prefetcher;  // after resolver: its HEADs use it
   BlockFetcher fetcher;
   ListingCache listings;
-  DirectoryReadahead directory_readahead;  // its GETs run on data_pool
+  DirectoryReadahead directory_readahead;  // its fetches run on readahead_pool
   LookupReadahead lookup_readahead;        // its HEADs run on the prefetcher
   InodeTable inodes;
   NameWarnings warnings;
@@ -205,13 +159,8 @@ struct Filesystem::Impl {
   MemoryBudget memory;
   ObjectUploader uploader;
 
-  std::mutex handles_mu;
-  uint64_t next_handle = 1;                                          // guarded by handles_mu
-  std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories;  // guarded by handles_mu
-  std::map<uint64_t, std::shared_ptr<FileHandle>> files;             // guarded by handles_mu
-  std::map<InodeId, OpenFileRecord> open_files;                      // guarded by handles_mu
-  std::mutex pending_mu;
-  std::map<std::string, InodeId> pending_creates;  // guarded by pending_mu: path -> inode
+  HandleTable handles;
+  LocalOverlay overlay;  // files created here and not uploaded; queued DELETEs
 
   // filesystem_write_back.cc (-o writeback; `writeback` is null without it)
   // Queues the upload of `file` (coalesced with one queued and not started). Until it has
@@ -226,25 +175,19 @@ struct Filesystem::Impl {
   void WaitForWriteBack(const std::string& path);
   // The same for the child `name` of directory `parent`, if `parent` is known.
   void WaitForWriteBack(InodeId parent, std::string_view name);
-  // Whether a DELETE of `path` is queued and has not run yet.
-  bool DeleteQueued(const std::string& path);
   // At a last close with the upload queued: takes the record's lookup reference.
   void HoldInode(InodeId inode);
-  // Erases the inode's record (with no handles left): its held reference and its pending
-  // registration go too. handles_mu must be held.
-  void EraseRecordLocked(std::map<InodeId, OpenFileRecord>::iterator record);
+  // After the handle table retired an inode's record: its held lookup reference and its
+  // registration as a local create go too.
+  void Retired(InodeId inode, const HandleTable::Retired& retired);
   // After a queued upload: the record goes once the file is clean and has no handles.
   void RetireIfIdle(InodeId inode, const std::shared_ptr<OpenFile>& file);
   void GaveUpUpload(InodeId inode, const std::shared_ptr<OpenFile>& file, const Error& error);
   // Drains the queue and logs what it did.
   void DrainWriteBack();
   std::unique_ptr<WriteBackQueue> writeback;
-  std::map<std::string, int> queued_deletes;  // guarded by pending_mu: path -> DELETEs queued
 
   // filesystem_events.cc
-  // Whether an event with `sequencer` for `key` is older than (or the same as) one already
-  // applied; records it otherwise. Events without a sequencer are always applied.
-  bool AlreadyApplied(const std::string& key, const std::string& sequencer);
   // Whether the caches already hold what the event says: the echo of this mount's own write.
   bool AlreadyKnown(const std::string& path, bool marker, const ObjectChange& change);
   // The kernel's view of `path`: walked from the root through the inodes the kernel knows.
@@ -252,11 +195,7 @@ struct Filesystem::Impl {
   // it knows them all, the last one's dentry and inode go, and its parent directory's inode.
   // `with_directories`: the dentries of the known directories on the way go too.
   KernelInvalidations KernelViewOf(const std::string& path, bool with_directories) const;
-  // The newest sequencer applied per key, to skip events that arrive
-  // late or twice (bounded: the oldest keys are forgotten first).
-  std::mutex events_mu;
-  std::map<std::string, std::string> applied_sequencers;  // guarded by events_mu
-  std::list<std::string> sequencer_order;                 // guarded by events_mu; oldest first
+  AppliedSequencers sequencers;  // of S3 events, to skip late and repeated ones
 };
 
 }  // namespace s3mount

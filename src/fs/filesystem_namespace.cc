@@ -50,7 +50,7 @@ std::string Filesystem::Impl::NameOf(const std::string& path) {
 
 Result<PathEntry> Filesystem::Impl::ResolveInDirectory(const std::string& path) {
   if (auto pending = PendingFile(path)) return *std::move(pending);
-  if (DeleteQueued(path)) {
+  if (overlay.IsDeleteQueued(path)) {
     return PathEntry{.kind = PathKind::kMissing, .fetched_at = clock.Monotonic()};
   }
   auto listed = listings.Find(ParentOf(path), NameOf(path), clock.Monotonic());
@@ -89,32 +89,10 @@ void Filesystem::Impl::Removed(const std::string& path) {
   listings.Invalidate(path, now);
 }
 
-void Filesystem::Impl::AddPending(const std::string& path, InodeId inode) {
-  std::lock_guard lock(pending_mu);
-  pending_creates[path] = inode;
-}
-
-void Filesystem::Impl::ForgetPending(InodeId inode) {
-  std::lock_guard lock(pending_mu);
-  std::erase_if(pending_creates, [&](const auto& item) { return item.second == inode; });
-}
-
-void Filesystem::Impl::MovePending(InodeId inode, const std::string& path) {
-  std::lock_guard lock(pending_mu);
-  const size_t erased =
-      std::erase_if(pending_creates, [&](const auto& item) { return item.second == inode; });
-  if (erased > 0) pending_creates[path] = inode;
-}
-
 std::optional<PathEntry> Filesystem::Impl::PendingFile(const std::string& path) {
-  InodeId inode = 0;
-  {
-    std::lock_guard lock(pending_mu);
-    auto it = pending_creates.find(path);
-    if (it == pending_creates.end()) return std::nullopt;
-    inode = it->second;
-  }
-  auto file = OpenFileOf(inode);
+  const std::optional<InodeId> inode = overlay.CreatedAt(path);
+  if (!inode) return std::nullopt;
+  auto file = handles.OpenFileOf(*inode);
   if (!file) return std::nullopt;
   const Attributes attributes = file->attributes();
   return PathEntry{.kind = PathKind::kFile,
@@ -126,33 +104,9 @@ std::optional<PathEntry> Filesystem::Impl::PendingFile(const std::string& path) 
                    .fetched_at = clock.Monotonic()};
 }
 
-bool Filesystem::Impl::HasPendingBelow(const std::string& path) {
-  const std::string prefix = path.empty() ? path : path + "/";
-  std::lock_guard lock(pending_mu);
-  auto it = pending_creates.lower_bound(prefix);
-  return it != pending_creates.end() && it->first.starts_with(prefix);
-}
-
-std::map<std::string, PathKind> Filesystem::Impl::PendingChildren(const std::string& directory) {
-  const std::string prefix = directory.empty() ? directory : directory + "/";
-  std::map<std::string, PathKind> children;
-  std::lock_guard lock(pending_mu);
-  for (auto it = pending_creates.lower_bound(prefix);
-       it != pending_creates.end() && it->first.starts_with(prefix); ++it) {
-    const std::string rest = it->first.substr(prefix.size());
-    const size_t slash = rest.find('/');
-    if (slash == std::string::npos) {
-      children.emplace(rest, PathKind::kFile);
-    } else {
-      children[rest.substr(0, slash)] = PathKind::kDirectory;
-    }
-  }
-  return children;
-}
-
 Result<PathEntry> Filesystem::Impl::WithPendingBelow(const std::string& path,
                                                      Result<PathEntry> resolved) {
-  if (resolved.ok() && resolved->kind == PathKind::kMissing && HasPendingBelow(path)) {
+  if (resolved.ok() && resolved->kind == PathKind::kMissing && overlay.HasCreatesBelow(path)) {
     return PathEntry{.kind = PathKind::kDirectory, .fetched_at = clock.Monotonic()};
   }
   return resolved;
@@ -161,7 +115,7 @@ Result<PathEntry> Filesystem::Impl::WithPendingBelow(const std::string& path,
 Result<PathEntry> Filesystem::Impl::ResolveWithPending(const std::string& path,
                                                        bool need_metadata) {
   if (auto pending = PendingFile(path)) return *std::move(pending);
-  if (DeleteQueued(path)) {
+  if (overlay.IsDeleteQueued(path)) {
     return PathEntry{.kind = PathKind::kMissing, .fetched_at = clock.Monotonic()};
   }
   return WithPendingBelow(path, resolver.Resolve(path, need_metadata));
@@ -316,7 +270,7 @@ Result<Filesystem::Created> Filesystem::Impl::CreatePending(InodeId parent, std:
   // Write-back: a queued DELETE of this name goes first. The new file's data may reach S3
   // before its close (a multipart upload completed early by a read or an out-of-order
   // write), and a DELETE sent after that would remove the new object.
-  if (DeleteQueued(*path)) writeback->Wait(*path, false);
+  if (overlay.IsDeleteQueued(*path)) writeback->Wait(*path, false);
   auto info = inodes.Acquire(parent, std::string(name), FileType::kRegular);
   S3M_RETURN_IF_ERROR(info);
   const WallTime now = clock.Now();
@@ -336,19 +290,13 @@ Result<Filesystem::Created> Filesystem::Impl::CreatePending(InodeId parent, std:
   handle->path = *path;
   handle->writable = flags.write;
   handle->attached = true;
-  {
-    std::lock_guard lock(handles_mu);
-    OpenFileRecord& record = open_files[info->id];
-    if (record.file) {
-      // The inode is still open under a name S3 lost (deleted elsewhere): not a new file.
-      inodes.Forget(info->id, 1);
-      return MakeError(ErrorCode::kAlreadyExists, "'" + *path + "' is still open");
-    }
-    record.file = file;
-    record.handles = 1;
+  if (!handles.AttachNewFile(info->id, file)) {
+    // The inode is still open under a name S3 lost (deleted elsewhere): not a new file.
+    inodes.Forget(info->id, 1);
+    return MakeError(ErrorCode::kAlreadyExists, "'" + *path + "' is still open");
   }
-  AddPending(*path, info->id);
-  const uint64_t id = AddFileHandle(std::move(handle));
+  overlay.AddCreate(*path, info->id);
+  const uint64_t id = handles.AddFile(std::move(handle));
   return Filesystem::Created{EntryFor(info->id, file->attributes()), OpenedFile{id, false}};
 }
 
@@ -411,7 +359,8 @@ Result<std::pair<std::string, PathEntry>> Filesystem::Impl::ResolveChild(InodeId
 }
 
 Status Filesystem::Impl::RequireEmptyDirectory(const std::string& path) {
-  if (HasPendingBelow(path)) return MakeError(ErrorCode::kNotEmpty, "'" + path + "' is not empty");
+  if (overlay.HasCreatesBelow(path))
+    return MakeError(ErrorCode::kNotEmpty, "'" + path + "' is not empty");
   const std::string marker = keys.KeyFor(path) + "/";
   auto below = store.ListObjects({.prefix = marker, .max_keys = 2});
   S3M_RETURN_IF_ERROR(below);
@@ -435,7 +384,7 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
     if (auto file = impl_->AdoptHandles(known->id, path)) {
       S3M_RETURN_IF_ERROR(file->Detach());
       in_store = file->in_store();
-      impl_->ForgetPending(known->id);
+      impl_->overlay.ForgetCreate(known->id);
     }
   }
   if (in_store && impl_->writeback) {

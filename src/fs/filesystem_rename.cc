@@ -22,7 +22,7 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
   const std::string name =
       from.substr(from.rfind('/') == std::string::npos ? 0 : from.rfind('/') + 1);
   if (auto known = inodes.Find(parent, name)) {
-    auto file = OpenFileOf(known->id);
+    auto file = handles.OpenFileOf(known->id);
     if (file && !file->in_store()) {
       // Created here and not uploaded yet: it is uploaded under its new name, nothing copied.
       auto renamed = file->RenamePending(to, keys.KeyFor(to));
@@ -60,14 +60,14 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
 
 Status Filesystem::Impl::UploadRenamed(InodeId inode, OpenFile& file, const std::string& from,
                                        const std::string& to) {
-  MovePending(inode, to);
+  overlay.MoveCreate(inode, to);
   Status flushed = FlushFile(inode, file);
   if (!flushed.ok()) {
     // The rename fails as a whole: the file stays pending under its old name.
     auto back = file.RenamePending(from, keys.KeyFor(from));
     if (!back.ok())
       spdlog::error("'{}' stays pending as '{}': {}", from, to, back.error().ToString());
-    if (back.ok() && *back) MovePending(inode, from);
+    if (back.ok() && *back) overlay.MoveCreate(inode, from);
     return flushed;
   }
   Removed(from);
@@ -76,12 +76,7 @@ Status Filesystem::Impl::UploadRenamed(InodeId inode, OpenFile& file, const std:
 
 Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::string& to) {
   // Open files below are flushed first so their latest bytes move with them.
-  std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> below;
-  {
-    std::lock_guard lock(handles_mu);
-    for (auto& [inode, record] : open_files) below.emplace_back(inode, record.file);
-  }
-  for (auto& [inode, file] : below) {
+  for (auto& [inode, file] : handles.OpenFiles()) {
     if (IsUnder(file->path(), from) && file->dirty()) S3M_RETURN_IF_ERROR(FlushFile(inode, *file));
   }
   const std::string from_prefix = keys.KeyFor(from) + "/";
@@ -109,7 +104,7 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
       return OkStatus();
     });
   }
-  Status copied = RunAll<Status>(metadata_pool, std::move(copies));
+  Status copied = RunAll<Status>(rename_pool, std::move(copies));
   std::vector<std::string> sources;
   sources.reserve(objects.size());
   for (const ObjectInfo& object : objects) sources.push_back(object.key);
@@ -158,7 +153,7 @@ Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to
   if (auto replaced = inodes.Find(new_parent, std::string(new_name))) {
     if (auto file = AdoptHandles(replaced->id, to)) {
       S3M_RETURN_IF_ERROR(file->Detach());
-      ForgetPending(replaced->id);  // a replaced file created here is never uploaded
+      overlay.ForgetCreate(replaced->id);  // a replaced file created here is never uploaded
     }
   }
   return OkStatus();
@@ -167,11 +162,11 @@ Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to
 // Open handles of every moved inode follow it to its new key.
 void Filesystem::Impl::FollowRename(const std::vector<std::pair<InodeId, std::string>>& moved) {
   for (const auto& [inode, path] : moved) {
-    MovePending(inode, path);
-    if (!HasHandles(inode)) continue;
+    overlay.MoveCreate(inode, path);
+    if (!handles.HasHandles(inode)) continue;
     auto now_stored = resolver.Resolve(path, false);
     if (!now_stored.ok() || now_stored->kind != PathKind::kFile) continue;
-    if (auto file = OpenFileOf(inode)) {
+    if (auto file = handles.OpenFileOf(inode)) {
       file->Rename(path, keys.KeyFor(path), now_stored->object.etag);
     } else {
       Stored(inode, path, now_stored->object);  // read-only handles follow

@@ -9,25 +9,6 @@
 
 namespace s3mount {
 
-std::shared_ptr<OpenFile> Filesystem::Impl::OpenFileOf(InodeId inode) {
-  std::lock_guard lock(handles_mu);
-  auto it = open_files.find(inode);
-  return it == open_files.end() ? nullptr : it->second.file;
-}
-
-uint64_t Filesystem::Impl::AddFileHandle(std::shared_ptr<FileHandle> handle) {
-  std::lock_guard lock(handles_mu);
-  const uint64_t id = next_handle++;
-  files.emplace(id, std::move(handle));
-  return id;
-}
-
-std::shared_ptr<FileHandle> Filesystem::Impl::FileHandleOf(uint64_t id) {
-  std::lock_guard lock(handles_mu);
-  auto it = files.find(id);
-  return it == files.end() ? nullptr : it->second;
-}
-
 OpenFileInit Filesystem::Impl::InitFor(const std::string& path, const PathEntry& entry) const {
   OpenFileInit init{.path = path,
                     .key = keys.KeyFor(path),
@@ -43,61 +24,25 @@ void Filesystem::Impl::Stored(InodeId inode, const std::string& path, const Obje
   Created(path, PathKind::kFile, object);
   // The kernel's page cache holds what was written through it: it is this version.
   inodes.SwapKernelCacheEtag(inode, object.etag);
-  std::lock_guard lock(handles_mu);
-  for (auto& [id, handle] : files) {
-    if (handle->inode != inode || handle->attached) continue;
-    handle->reader =
-        std::make_shared<FileReader>(fetcher, ObjectVersion{object.key, object.etag, object.size},
-                                     options.max_readahead, options.max_request_size);
-  }
-}
-
-bool Filesystem::Impl::HasHandles(InodeId inode) {
-  std::lock_guard lock(handles_mu);
-  return open_files.contains(inode) ||
-         std::any_of(files.begin(), files.end(),
-                     [&](const auto& item) { return item.second->inode == inode; });
-}
-
-std::shared_ptr<FileReader> Filesystem::Impl::ReaderOf(const FileHandle& handle) {
-  std::lock_guard lock(handles_mu);
-  return handle.reader;
+  handles.ReadersFollow(inode, [&] {
+    return std::make_shared<FileReader>(fetcher,
+                                        ObjectVersion{object.key, object.etag, object.size},
+                                        options.max_readahead, options.max_request_size);
+  });
 }
 
 std::shared_ptr<OpenFile> Filesystem::Impl::AdoptHandles(InodeId inode, const std::string& path) {
+  if (!handles.HasOwnReaders(inode)) return handles.OpenFileOf(inode);
+  // What the object's metadata is now (the readers know only its version).
   std::optional<PathEntry> entry;
-  {
-    std::lock_guard lock(handles_mu);
-    const bool readers = std::any_of(files.begin(), files.end(), [&](const auto& item) {
-      return item.second->inode == inode && !item.second->attached;
-    });
-    if (!readers) {
-      auto it = open_files.find(inode);
-      return it == open_files.end() ? nullptr : it->second.file;
-    }
-  }
   auto resolved = resolver.Resolve(path, false);
   if (resolved.ok() && resolved->kind == PathKind::kFile) entry = std::move(resolved).value();
-  std::lock_guard lock(handles_mu);
-  OpenFileRecord& record = open_files[inode];
-  for (auto& [id, handle] : files) {
-    if (handle->inode != inode || handle->attached) continue;
-    if (!record.file) {
-      const ObjectVersion& version = handle->reader->object();
-      PathEntry from_handle = entry.value_or(PathEntry{.kind = PathKind::kFile});
-      from_handle.object.etag = version.etag;
-      from_handle.object.size = version.size;
-      record.file = std::make_shared<OpenFile>(services(), InitFor(path, from_handle));
-    }
-    handle->attached = true;
-    handle->reader.reset();
-    ++record.handles;
-  }
-  if (!record.file) {
-    open_files.erase(inode);
-    return nullptr;
-  }
-  return record.file;
+  return handles.AdoptReaders(inode, [&](const ObjectVersion& version) {
+    PathEntry from_handle = entry.value_or(PathEntry{.kind = PathKind::kFile});
+    from_handle.object.etag = version.etag;
+    from_handle.object.size = version.size;
+    return std::make_shared<OpenFile>(services(), InitFor(path, from_handle));
+  });
 }
 
 Status Filesystem::Impl::FlushFile(InodeId inode, OpenFile& file) {
@@ -117,7 +62,7 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   if (info->type == FileType::kDirectory) {
     return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
   }
-  std::shared_ptr<OpenFile> file = impl_->OpenFileOf(inode);
+  std::shared_ptr<OpenFile> file = impl_->handles.OpenFileOf(inode);
   std::optional<PathEntry> entry;
   if (!file) {
     // A writer re-uploads the object: it needs the user metadata (xattrs, modes) to keep it.
@@ -132,15 +77,11 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   bool keep_cache = false;
   if (file || flags.write) {
     handle->attached = true;
-    std::lock_guard lock(impl_->handles_mu);
-    OpenFileRecord& record = impl_->open_files[inode];
-    if (!record.file) {
-      record.file =
-          file ? file
-               : std::make_shared<OpenFile>(impl_->services(), impl_->InitFor(info->path, *entry));
-    }
-    ++record.handles;
-    file = record.file;
+    file = impl_->handles.AttachHandle(inode, [&] {
+      return file ? file
+                  : std::make_shared<OpenFile>(impl_->services(),
+                                               impl_->InitFor(info->path, *entry));
+    });
   } else {
     ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
     keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
@@ -149,7 +90,7 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
         std::make_unique<FileReader>(impl_->fetcher, std::move(object),
                                      impl_->options.max_readahead, impl_->options.max_request_size);
   }
-  const uint64_t id = impl_->AddFileHandle(handle);
+  const uint64_t id = impl_->handles.AddFile(handle);
   if (flags.truncate) {
     if (Status truncated = file->Truncate(0, impl_->clock.Now()); !truncated.ok()) {
       Release(id);
@@ -160,10 +101,10 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
 }
 
 Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t offset, size_t size) {
-  auto handle = impl_->FileHandleOf(handle_id);
+  auto handle = impl_->handles.FileOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
-  if (auto file = impl_->OpenFileOf(handle->inode)) return file->Read(offset, size);
-  auto reader = impl_->ReaderOf(*handle);
+  if (auto file = impl_->handles.OpenFileOf(handle->inode)) return file->Read(offset, size);
+  auto reader = impl_->handles.ReaderOf(*handle);
   if (!reader) return MakeError(ErrorCode::kStale, "'" + handle->path + "' was replaced");
   auto slices = reader->Read(offset, size);
   if (!slices.ok() && slices.error().code == ErrorCode::kStale) {
@@ -175,9 +116,9 @@ Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t off
 }
 
 Result<size_t> Filesystem::Write(uint64_t handle_id, uint64_t offset, std::string_view data) {
-  auto handle = impl_->FileHandleOf(handle_id);
+  auto handle = impl_->handles.FileOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
-  auto file = impl_->OpenFileOf(handle->inode);
+  auto file = impl_->handles.OpenFileOf(handle->inode);
   if (!handle->writable || !file) {
     return MakeError(ErrorCode::kInvalidArgument, "handle not open for writing");
   }
@@ -185,27 +126,28 @@ Result<size_t> Filesystem::Write(uint64_t handle_id, uint64_t offset, std::strin
 }
 
 Status Filesystem::Flush(uint64_t handle_id) {
-  auto handle = impl_->FileHandleOf(handle_id);
+  auto handle = impl_->handles.FileOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   // A reader's close does not push another handle's writes out early, unless the file
   // was created by it (O_CREAT without write access) and is not in S3 yet.
   if (!handle->writable) {
-    auto file = impl_->OpenFileOf(handle->inode);
+    auto file = impl_->handles.OpenFileOf(handle->inode);
     if (!file || file->in_store()) return OkStatus();
   }
   if (impl_->writeback) {
     // Write-back: the upload is queued (a clean file's is a no-op; asking would wait for an
     // upload running now); the file stays readable here meanwhile.
-    if (auto file = impl_->OpenFileOf(handle->inode)) impl_->QueueUpload(handle->inode, file);
+    if (auto file = impl_->handles.OpenFileOf(handle->inode))
+      impl_->QueueUpload(handle->inode, file);
     return OkStatus();
   }
   return Fsync(handle_id);
 }
 
 Status Filesystem::Fsync(uint64_t handle_id) {
-  auto handle = impl_->FileHandleOf(handle_id);
+  auto handle = impl_->handles.FileOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
-  auto file = impl_->OpenFileOf(handle->inode);
+  auto file = impl_->handles.OpenFileOf(handle->inode);
   if (!file) return OkStatus();
   // Write-back: the queued uploads of the file go first (a failed one leaves it dirty, and
   // the flush below tries again and reports).
@@ -217,19 +159,7 @@ Status Filesystem::Fsync(uint64_t handle_id) {
 }
 
 void Filesystem::Release(uint64_t handle_id) {
-  std::shared_ptr<FileHandle> handle;
-  std::shared_ptr<OpenFile> last;  // the inode's OpenFile, if this was its last handle
-  {
-    std::lock_guard lock(impl_->handles_mu);
-    auto it = impl_->files.find(handle_id);
-    if (it == impl_->files.end()) return;
-    handle = std::move(it->second);
-    impl_->files.erase(it);
-    auto record = impl_->open_files.find(handle->inode);
-    if (record != impl_->open_files.end() && handle->attached && --record->second.handles == 0) {
-      last = record->second.file;
-    }
-  }
+  auto [handle, last] = impl_->handles.TakeFile(handle_id);
   if (!last) return;
   if (impl_->writeback) {
     // The record (and the inode) stay, with no handles, until a queued upload after this
@@ -243,13 +173,9 @@ void Filesystem::Release(uint64_t handle_id) {
     spdlog::error("'{}' was closed but could not be uploaded: {}; {}", last->path(),
                   flushed.error().ToString(), last->Salvage());
   }
-  std::lock_guard lock(impl_->handles_mu);
-  auto record = impl_->open_files.find(handle->inode);
-  // Reopened meanwhile: the new handles keep the same OpenFile.
-  if (record != impl_->open_files.end() && record->second.handles == 0) {
-    // Uploaded (the caches know it), or lost with the failed upload (S3 never had it).
-    impl_->EraseRecordLocked(record);
-  }
+  // Uploaded (the caches know it), or lost with the failed upload (S3 never had it). Reopened
+  // meanwhile, the record stays: the new handles keep the same OpenFile.
+  impl_->Retired(handle->inode, impl_->handles.RetireIdle(handle->inode, nullptr, false));
 }
 
 Result<Entry> Filesystem::SetAttr(InodeId inode, const AttributeChanges& changes,
@@ -264,7 +190,7 @@ Result<Entry> Filesystem::SetAttr(InodeId inode, const AttributeChanges& changes
     return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
   }
   const WallTime now = impl_->clock.Now();
-  std::shared_ptr<OpenFile> file = impl_->OpenFileOf(inode);
+  std::shared_ptr<OpenFile> file = impl_->handles.OpenFileOf(inode);
   const bool temporary = !file && info->type == FileType::kRegular;
   if (temporary) {
     auto entry = impl_->ResolveExisting(*info, true);
@@ -273,14 +199,9 @@ Result<Entry> Filesystem::SetAttr(InodeId inode, const AttributeChanges& changes
   }
   if (file) {
     // Pending writes carry the change at their flush; otherwise it is applied now.
-    const bool defer = !temporary && (file->dirty() || handle.has_value());
-    if (changes.size) S3M_RETURN_IF_ERROR(file->Truncate(*changes.size, now));
-    if (changes.permissions) file->SetPermissions(*changes.permissions, now);
-    if (changes.uid || changes.gid) file->SetOwner(changes.uid, changes.gid, now);
-    if (changes.mtime || changes.atime || changes.mtime_now || changes.atime_now) {
-      file->SetTimes(changes.mtime_now ? std::optional(now) : changes.mtime,
-                     changes.atime_now ? std::optional(now) : changes.atime, now);
-    }
+    auto was_dirty = file->ChangeAttributes(changes, now);
+    S3M_RETURN_IF_ERROR(was_dirty);
+    const bool defer = !temporary && (*was_dirty || handle.has_value());
     if (!defer) S3M_RETURN_IF_ERROR(impl_->FlushFile(inode, *file));
     return impl_->EntryFor(inode, file->attributes());
   }
@@ -347,12 +268,11 @@ Status Filesystem::Impl::ChangeXattrOf(InodeId inode, std::string_view name,
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) return MakeError(ErrorCode::kNotSupported, "the mount root has none");
   const WallTime now = clock.Now();
-  if (auto file = OpenFileOf(inode)) {
-    UserMetadata user_metadata = file->metadata();
-    S3M_RETURN_IF_ERROR(ChangeXattr(user_metadata, name, value, mode));
-    const bool defer = file->dirty();
-    file->SetMetadata(std::move(user_metadata), now);
-    return defer ? OkStatus() : FlushFile(inode, *file);
+  if (auto file = handles.OpenFileOf(inode)) {
+    auto was_dirty = file->ChangeMetadata(
+        [&](UserMetadata& edited) { return ChangeXattr(edited, name, value, mode); }, now);
+    S3M_RETURN_IF_ERROR(was_dirty);
+    return *was_dirty ? OkStatus() : FlushFile(inode, *file);
   }
   auto entry = ResolveExisting(*info, true);
   S3M_RETURN_IF_ERROR(entry);

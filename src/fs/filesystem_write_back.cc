@@ -10,7 +10,7 @@ namespace s3mount {
 
 void Filesystem::Impl::QueueUpload(InodeId inode, const std::shared_ptr<OpenFile>& file,
                                    bool wait_for_room) {
-  // The inode's path, not the file's: that would wait for an upload of the file running now.
+  // The inode's path (after renames); the file's for an inode the kernel forgot.
   auto info = inodes.Get(inode);
   const std::string path = info ? info->path : file->path();
   writeback->Enqueue(
@@ -28,16 +28,8 @@ void Filesystem::Impl::QueueUpload(InodeId inode, const std::shared_ptr<OpenFile
 }
 
 void Filesystem::Impl::QueueDelete(const std::string& path) {
-  {
-    std::lock_guard lock(pending_mu);
-    ++queued_deletes[path];
-  }
-  auto done = [this, path] {
-    std::lock_guard lock(pending_mu);
-    if (auto it = queued_deletes.find(path); it != queued_deletes.end() && --it->second <= 0) {
-      queued_deletes.erase(it);
-    }
-  };
+  overlay.DeleteQueued(path);
+  auto done = [this, path] { overlay.DeleteDone(path); };
   writeback->Enqueue(WriteBackOperation{
       .path = path,
       .what = "delete",
@@ -59,12 +51,6 @@ void Filesystem::Impl::QueueDelete(const std::string& path) {
           }});
 }
 
-bool Filesystem::Impl::DeleteQueued(const std::string& path) {
-  if (!writeback) return false;
-  std::lock_guard lock(pending_mu);
-  return queued_deletes.contains(path);
-}
-
 void Filesystem::Impl::WaitForWriteBack(const std::string& path) {
   if (writeback) writeback->Wait(path, true);
 }
@@ -77,46 +63,25 @@ void Filesystem::Impl::WaitForWriteBack(InodeId parent, std::string_view name) {
 
 void Filesystem::Impl::HoldInode(InodeId inode) {
   auto info = inodes.Get(inode);
-  if (!info) return;
-  std::lock_guard lock(handles_mu);
-  auto it = open_files.find(inode);
-  if (it == open_files.end() || it->second.handles > 0 || it->second.inode_held) return;
+  if (!info || !handles.NeedsHold(inode)) return;
   auto held = inodes.Acquire(info->parent, info->name, info->type);
   if (!held.ok()) return;
-  if (held->id != inode) {
-    inodes.Forget(held->id, 1);  // the name leads elsewhere now: nothing to keep for it
-    return;
-  }
-  it->second.inode_held = true;
+  // The name leads elsewhere now, or the record no longer needs it: nothing to keep.
+  if (held->id != inode || !handles.MarkHeld(inode)) inodes.Forget(held->id, 1);
 }
 
-void Filesystem::Impl::EraseRecordLocked(std::map<InodeId, OpenFileRecord>::iterator record) {
-  const InodeId inode = record->first;
-  if (record->second.inode_held) inodes.Forget(inode, 1);
-  open_files.erase(record);
-  ForgetPending(inode);
+void Filesystem::Impl::Retired(InodeId inode, const HandleTable::Retired& retired) {
+  if (retired.outcome != HandleTable::Retire::kErased) return;
+  if (retired.inode_held) inodes.Forget(inode, 1);
+  overlay.ForgetCreate(inode);
 }
 
 void Filesystem::Impl::RetireIfIdle(InodeId inode, const std::shared_ptr<OpenFile>& file) {
-  auto idle = [&] {
-    auto it = open_files.find(inode);
-    return it != open_files.end() && it->second.file == file && it->second.handles == 0;
-  };
-  {
-    std::lock_guard lock(handles_mu);
-    if (!idle()) return;  // open again: the upload queued by its last close retires it
-  }
-  const bool dirty = file->dirty();  // not under handles_mu (lock ordering)
-  {
-    std::lock_guard lock(handles_mu);
-    if (!idle()) return;
-    if (!dirty) {
-      // A reopen, write and close since the check queued its own upload, which holds the
-      // file: nothing is lost if the record goes now.
-      EraseRecordLocked(open_files.find(inode));
-      return;
-    }
-  }
+  const HandleTable::Retired retired = handles.RetireIdle(inode, file.get(), true);
+  // Open again: the upload queued by its next last close retires it. Erased while clean: a
+  // reopen, write and close since then queued its own upload, which holds the file.
+  Retired(inode, retired);
+  if (retired.outcome != HandleTable::Retire::kDirty) return;
   // Changed again with no handle open (a chmod racing the upload): one more upload, queued
   // from the queue's own worker, so without waiting for room.
   QueueUpload(inode, file, false);
@@ -124,14 +89,9 @@ void Filesystem::Impl::RetireIfIdle(InodeId inode, const std::shared_ptr<OpenFil
 
 void Filesystem::Impl::GaveUpUpload(InodeId inode, const std::shared_ptr<OpenFile>& file,
                                     const Error& error) {
-  bool closed = false;
-  {
-    std::lock_guard lock(handles_mu);
-    auto it = open_files.find(inode);
-    closed = it != open_files.end() && it->second.file == file && it->second.handles == 0;
-    if (closed) EraseRecordLocked(it);  // as at a failed last close
-  }
-  if (closed) {
+  const HandleTable::Retired retired = handles.RetireIdle(inode, file.get(), false);
+  Retired(inode, retired);  // as at a failed last close
+  if (retired.outcome == HandleTable::Retire::kErased) {
     spdlog::error("'{}' was closed but could not be uploaded (write-back): {}; {}", file->path(),
                   error.ToString(), file->Salvage());
   } else {

@@ -90,9 +90,7 @@ Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime 
     Status written = in_tail ? stream_->WriteTail(offset, data)
                              : MakeError(ErrorCode::kNoSpace, "not sequential");
     if (written.ok()) {
-      size_ = stream_->size();
-      content_dirty_ = true;
-      attributes_.mtime = attributes_.ctime = now;
+      ContentChangedLocked(stream_->size(), now);
       return data.size();
     }
     if (written.error().code != ErrorCode::kNoSpace) return written.error();
@@ -100,10 +98,15 @@ Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime 
   }
   S3M_RETURN_IF_ERROR(EnsureStagingLocked());
   S3M_RETURN_IF_ERROR(staging_->Write(offset, data));
-  size_ = std::max<uint64_t>(size_, offset + data.size());
+  ContentChangedLocked(std::max<uint64_t>(size_, offset + data.size()), now);
+  return data.size();
+}
+
+void OpenFile::ContentChangedLocked(uint64_t new_size, WallTime now) {
+  std::lock_guard view(view_mu_);
+  size_ = new_size;
   content_dirty_ = true;
   attributes_.mtime = attributes_.ctime = now;
-  return data.size();
 }
 
 Status OpenFile::ReadBaseLocked(uint64_t offset, size_t size, char* out) {
@@ -166,6 +169,10 @@ Result<std::vector<DataSlice>> OpenFile::Read(uint64_t offset, size_t size) {
 
 Status OpenFile::Truncate(uint64_t size, WallTime now) {
   std::lock_guard lock(mu_);
+  return TruncateLocked(size, now);
+}
+
+Status OpenFile::TruncateLocked(uint64_t size, WallTime now) {
   if (size > kMaxObjectSize) return MakeError(ErrorCode::kEntityTooLarge, "over 5 TiB");
   if (stream_ && size == 0) {
     stream_.reset();  // abandoned: its multipart upload is aborted
@@ -174,9 +181,12 @@ Status OpenFile::Truncate(uint64_t size, WallTime now) {
   }
   if (staging_) S3M_RETURN_IF_ERROR(staging_->TruncateTo(size));
   base_limit_ = std::min(base_limit_, size);
-  if (size != size_) content_dirty_ = true;
-  size_ = size;
-  attributes_.mtime = attributes_.ctime = now;
+  if (size != size_) {
+    ContentChangedLocked(size, now);
+  } else {
+    std::lock_guard view(view_mu_);
+    attributes_.mtime = attributes_.ctime = now;
+  }
   return OkStatus();
 }
 
@@ -197,14 +207,15 @@ ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now,
 
 void OpenFile::NewBaseLocked(const std::string& etag) {
   base_ = ObjectVersion{key_, etag, size_};
-  in_store_ = true;
   base_limit_ = size_;
   staging_.reset();
   stream_.reset();
   reader_.reset();
+  times_set_ = false;
+  std::lock_guard view(view_mu_);
+  in_store_ = true;
   content_dirty_ = false;
   metadata_dirty_ = false;
-  times_set_ = false;
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
@@ -262,72 +273,72 @@ Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCall
 }
 
 bool OpenFile::dirty() const {
-  std::lock_guard lock(mu_);
-  return !detached_ && (content_dirty_ || metadata_dirty_);
+  std::lock_guard view(view_mu_);
+  return DirtyLocked();
 }
 
 bool OpenFile::in_store() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard view(view_mu_);
   return in_store_;
 }
 
 Attributes OpenFile::attributes() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard view(view_mu_);
   Attributes attributes = attributes_;
   attributes.size = size_;
   return attributes;
 }
 
-void OpenFile::SetPermissions(uint32_t permissions, WallTime now) {
-  std::lock_guard lock(mu_);
-  attributes_.permissions = permissions & 07777;
-  attributes_.ctime = now;
-  metadata_dirty_ = true;
-}
-
-void OpenFile::SetOwner(std::optional<uint32_t> uid, std::optional<uint32_t> gid, WallTime now) {
-  std::lock_guard lock(mu_);
-  if (uid) attributes_.uid = *uid;
-  if (gid) attributes_.gid = *gid;
-  attributes_.ctime = now;
-  metadata_dirty_ = true;
-}
-
-void OpenFile::SetTimes(std::optional<WallTime> mtime, std::optional<WallTime> atime,
-                        WallTime now) {
-  std::lock_guard lock(mu_);
-  if (mtime) {
-    attributes_.mtime = *mtime;
-    times_set_ = true;
-  }
-  if (atime) attributes_.atime = *atime;
-  attributes_.ctime = now;
-  metadata_dirty_ = true;
-}
-
 UserMetadata OpenFile::metadata() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard view(view_mu_);
   return metadata_;
 }
 
-void OpenFile::SetMetadata(UserMetadata metadata, WallTime now) {
-  std::lock_guard lock(mu_);
-  metadata_ = std::move(metadata);
-  attributes_.ctime = now;
-  metadata_dirty_ = true;
+std::string OpenFile::path() const {
+  std::lock_guard view(view_mu_);
+  return path_;
 }
 
-std::string OpenFile::path() const {
+Result<bool> OpenFile::ChangeAttributes(const AttributeChanges& changes, WallTime now) {
   std::lock_guard lock(mu_);
-  return path_;
+  const bool was_dirty = DirtyLocked();
+  if (changes.size) S3M_RETURN_IF_ERROR(TruncateLocked(*changes.size, now));
+  const bool times = changes.mtime || changes.atime || changes.mtime_now || changes.atime_now;
+  if (!changes.permissions && !changes.uid && !changes.gid && !times) return was_dirty;
+  std::lock_guard view(view_mu_);
+  if (changes.permissions) attributes_.permissions = *changes.permissions & 07777;
+  if (changes.uid) attributes_.uid = *changes.uid;
+  if (changes.gid) attributes_.gid = *changes.gid;
+  if (changes.mtime || changes.mtime_now) {
+    attributes_.mtime = changes.mtime_now ? now : *changes.mtime;
+    times_set_ = true;
+  }
+  if (changes.atime || changes.atime_now)
+    attributes_.atime = changes.atime_now ? now : *changes.atime;
+  attributes_.ctime = now;
+  metadata_dirty_ = true;
+  return was_dirty;
+}
+
+Result<bool> OpenFile::ChangeMetadata(const MetadataEdit& edit, WallTime now) {
+  std::lock_guard lock(mu_);
+  const bool was_dirty = DirtyLocked();
+  UserMetadata edited = metadata_;
+  S3M_RETURN_IF_ERROR(edit(edited));
+  std::lock_guard view(view_mu_);
+  metadata_ = std::move(edited);
+  attributes_.ctime = now;
+  metadata_dirty_ = true;
+  return was_dirty;
 }
 
 void OpenFile::Rename(std::string path, std::string key, const std::string& etag) {
   std::lock_guard lock(mu_);
-  path_ = std::move(path);
   key_ = std::move(key);
   if (base_) base_ = ObjectVersion{key_, etag, base_->size};
   reader_.reset();
+  std::lock_guard view(view_mu_);
+  path_ = std::move(path);
 }
 
 Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
@@ -335,8 +346,9 @@ Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
   if (in_store_ || detached_ || (stream_ && stream_->started())) return false;
   // The stream was made for the old key: its bytes (all still in memory) go to staging.
   S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
-  path_ = std::move(path);
   key_ = std::move(key);
+  std::lock_guard view(view_mu_);
+  path_ = std::move(path);
   return true;
 }
 
@@ -364,12 +376,13 @@ Status OpenFile::Detach() {
   base_limit_ = 0;
   reader_.reset();
   unreported_.reset();  // the object is about to go: the caches must not get it back
+  std::lock_guard view(view_mu_);
   detached_ = true;
   return OkStatus();
 }
 
 bool OpenFile::detached() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard view(view_mu_);
   return detached_;
 }
 

@@ -15,9 +15,16 @@
 // first flush uploads it (empty if nothing was written), with the attributes and metadata
 // set meanwhile. Until then it is dirty, and a rename just changes its key (RenamePending).
 //
-// Thread-safety: every public method may be called from many threads; one mutex serializes
-// them and is held across the file's own requests (this file only, never the filesystem).
-// LOCK ORDERING: mu_ is taken before any lock of StreamingUpload, StagingArea, MemoryBudget.
+// Thread-safety: every public method may be called from many threads. Two mutexes:
+//   - mu_ serializes the operations that change the file or move its bytes (Write, Read,
+//     Truncate, Flush, the attribute and metadata changes, Rename, Detach) and is held across
+//     the file's own requests (this file only, never the filesystem): an upload at close;
+//   - view_mu_ is a leaf held only to copy or assign the file's attributes, size, path,
+//     metadata and state flags. Those fields are written with both mutexes held and read with
+//     either, so the observers (attributes(), metadata(), path(), dirty(), in_store(),
+//     detached()) that lookups, stat and listings call never wait for an upload or a write.
+// LOCK ORDERING: mu_, then view_mu_ (a leaf); mu_ is taken before any lock of
+// StreamingUpload, StagingArea, MemoryBudget.
 #pragma once
 
 #include <functional>
@@ -85,12 +92,15 @@ class OpenFile {
   bool in_store() const;
 
   Attributes attributes() const;
-  // chmod/chown/utimens: applied locally and uploaded by the next Flush.
-  void SetPermissions(uint32_t permissions, WallTime now);
-  void SetOwner(std::optional<uint32_t> uid, std::optional<uint32_t> gid, WallTime now);
-  void SetTimes(std::optional<WallTime> mtime, std::optional<WallTime> atime, WallTime now);
   UserMetadata metadata() const;
-  void SetMetadata(UserMetadata metadata, WallTime now);
+  // truncate/chmod/chown/utimens, applied locally (uploaded by the next Flush). Returns
+  // whether the file was dirty before: if not, the caller flushes now; if so, the pending
+  // flush carries the change. Atomic with respect to a Flush.
+  Result<bool> ChangeAttributes(const AttributeChanges& changes, WallTime now);
+  // Edits the user metadata (xattrs) under the file's lock; same return as ChangeAttributes.
+  // Nothing changes when `edit` fails.
+  using MetadataEdit = std::function<Status(UserMetadata&)>;
+  Result<bool> ChangeMetadata(const MetadataEdit& edit, WallTime now);
 
   std::string path() const;
   // The caller copied the (flushed) object to `key`; `etag` is the copy's.
@@ -108,6 +118,7 @@ class OpenFile {
  private:
   class Source;
   Status EnsureStagingLocked();
+  Status TruncateLocked(uint64_t size, WallTime now);
   Status LeaveStreamingLocked(WallTime now);
   Result<std::optional<ObjectInfo>> FlushLocked(WallTime now);
   Status ReadBaseLocked(uint64_t offset, size_t size, char* out);
@@ -115,22 +126,28 @@ class OpenFile {
   UserMetadata UploadMetadataLocked() const;
   ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now, UserMetadata metadata) const;
   void NewBaseLocked(const std::string& etag);
+  bool DirtyLocked() const { return !detached_ && (content_dirty_ || metadata_dirty_); }
+  // Records a content change of `new_size` bytes at `now` (mu_ held; takes view_mu_).
+  void ContentChangedLocked(uint64_t new_size, WallTime now);
 
   const OpenFileServices services_;
   mutable std::mutex mu_;
-  std::string path_;                   // guarded by mu_
+  // A leaf: see the thread-safety note. "viewed" fields: written with mu_ and view_mu_ held,
+  // read with either.
+  mutable std::mutex view_mu_;
+  std::string path_;                   // viewed
   std::string key_;                    // guarded by mu_
   std::optional<ObjectVersion> base_;  // guarded by mu_
   uint64_t base_limit_ = 0;            // guarded by mu_: bytes of base_ still part of the file
-  uint64_t size_ = 0;                  // guarded by mu_
-  Attributes attributes_;              // guarded by mu_ (size in size_)
+  uint64_t size_ = 0;                  // viewed
+  Attributes attributes_;              // viewed (size in size_)
   std::string content_type_;           // guarded by mu_
-  UserMetadata metadata_;              // guarded by mu_
-  bool content_dirty_ = false;         // guarded by mu_
-  bool metadata_dirty_ = false;        // guarded by mu_
+  UserMetadata metadata_;              // viewed
+  bool content_dirty_ = false;         // viewed
+  bool metadata_dirty_ = false;        // viewed
   bool times_set_ = false;             // utimens set mtime since the last upload; guarded by mu_
-  bool detached_ = false;              // guarded by mu_
-  bool in_store_ = false;              // guarded by mu_
+  bool detached_ = false;              // viewed
+  bool in_store_ = false;              // viewed
   // What the last upload stored, until Flush returns it to the caller.
   std::optional<ObjectInfo> unreported_;     // guarded by mu_
   std::unique_ptr<StreamingUpload> stream_;  // guarded by mu_
