@@ -217,24 +217,7 @@ Status AddDocument(const json& document, bool inside_sns, S3EventMessage* out) {
                  " has neither Records, an SNS envelope, nor an s3:TestEvent");
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  char lower = AsciiToLower(c);
-  if (lower >= 'a' && lower <= 'f') return lower - 'a' + 10;
-  return 16 + static_cast<unsigned char>(c);  // not hex: after every digit, in byte order
-}
-
 }  // namespace
-
-std::string_view ObjectChangeKindName(ObjectChangeKind kind) {
-  switch (kind) {
-    case ObjectChangeKind::kCreated:
-      return "created";
-    case ObjectChangeKind::kRemoved:
-      return "removed";
-  }
-  return "unknown";
-}
 
 Result<S3EventMessage> ParseS3EventMessage(std::string_view body) {
   auto document = ParseJson(body, "the body");
@@ -242,20 +225,6 @@ Result<S3EventMessage> ParseS3EventMessage(std::string_view body) {
   S3EventMessage message;
   S3M_RETURN_IF_ERROR(AddDocument(*document, /*inside_sns=*/false, &message));
   return message;
-}
-
-std::strong_ordering CompareSequencers(std::string_view a, std::string_view b) {
-  if (a.empty() || b.empty()) return !a.empty() <=> !b.empty();
-  size_t length = std::max(a.size(), b.size());
-  for (size_t i = 0; i < length; ++i) {
-    // Position i of the left-padded strings.
-    size_t pad_a = length - a.size();
-    size_t pad_b = length - b.size();
-    int digit_a = i < pad_a ? 0 : HexValue(a[i - pad_a]);
-    int digit_b = i < pad_b ? 0 : HexValue(b[i - pad_b]);
-    if (digit_a != digit_b) return digit_a <=> digit_b;
-  }
-  return std::strong_ordering::equal;
 }
 
 bool IsChangeRelevant(const ObjectChange& change, std::string_view bucket,

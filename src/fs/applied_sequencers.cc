@@ -3,7 +3,7 @@
 
 #include <compare>
 
-#include "s3mount/events/s3_event.h"
+#include "s3mount/s3/object_change.h"
 
 namespace s3mount {
 

@@ -23,7 +23,6 @@
 // Thread-safety: pure functions and plain value types.
 #pragma once
 
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -33,30 +32,9 @@
 
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
+#include "s3mount/s3/object_change.h"
 
 namespace s3mount {
-
-enum class ObjectChangeKind {
-  kCreated,  // ObjectCreated:Put, :Post, :Copy, :CompleteMultipartUpload
-  kRemoved,  // ObjectRemoved:Delete, :DeleteMarkerCreated, LifecycleExpiration:*
-};
-
-// "created" / "removed", for logs.
-std::string_view ObjectChangeKindName(ObjectChangeKind kind);
-
-// One record of an event message.
-struct ObjectChange {
-  ObjectChangeKind kind = ObjectChangeKind::kCreated;
-  std::string event_name;  // without any "s3:" prefix: "ObjectCreated:Put"
-  std::string bucket;
-  std::string key;               // decoded: "dir/a b+c.txt"
-  std::optional<uint64_t> size;  // absent on most removals
-  std::string etag;              // without quotes; empty when not sent
-  std::string sequencer;         // hex as sent; empty when not sent (moto sends none)
-  std::string version_id;        // empty when not sent
-  std::string event_time;        // as sent ("2024-05-01T12:00:00.123Z"; moto omits the Z)
-  std::optional<WallTime> event_wall_time;  // event_time parsed; absent if unreadable
-};
 
 struct S3EventMessage {
   std::vector<ObjectChange> changes;  // in message order
@@ -69,12 +47,6 @@ inline constexpr size_t kMaxS3EventMessageBytes = size_t{1} << 20;
 
 // Parses one message body (see the top of this file). Errors are kInvalidArgument.
 Result<S3EventMessage> ParseS3EventMessage(std::string_view body);
-
-// Orders two sequencers of events for the same key: both are hex strings, compared as numbers
-// after left-padding the shorter one with '0' (hex digits case-insensitively). An empty
-// sequencer (not sent) orders before any non-empty one; callers should treat "no sequencer"
-// as unordered rather than rely on that.
-std::strong_ordering CompareSequencers(std::string_view a, std::string_view b);
 
 // Whether `change` concerns a mount of `bucket` at `prefix` ("" for the whole bucket, else
 // "a/b/"; a prefix without its trailing '/' is read as if it had one): the bucket is equal
