@@ -28,6 +28,7 @@ FuseContext& Context(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_re
 Filesystem& Fs(fuse_req_t req) { return *Context(req).filesystem.load(); }
 
 constexpr fuse_ino_t kUnknownInode = 0xffffffff;
+constexpr unsigned kKernelMaxBackground = 12;  // the kernel's default max_background
 
 double Seconds(std::chrono::nanoseconds duration) {
   return std::chrono::duration<double>(duration).count();
@@ -177,6 +178,10 @@ void Init(void* userdata, fuse_conn_info* conn) {
   conn->max_write = static_cast<unsigned>(context.max_io);
   conn->max_readahead = static_cast<unsigned>(context.max_io);
   if ((conn->capable & FUSE_CAP_ASYNC_READ) != 0) conn->want |= FUSE_CAP_ASYNC_READ;
+  // Asynchronous reads are background requests, of which the kernel sends at most
+  // max_background at once: 64 readers on 64 workers need it at 64, not 12.
+  conn->max_background =
+      std::max({conn->max_background, kKernelMaxBackground, context.max_background});
   if ((conn->capable & FUSE_CAP_READDIRPLUS) != 0) conn->want |= FUSE_CAP_READDIRPLUS;
   // O_TRUNC arrives with open (one request, and the truncate is known to be this handle's).
   if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;

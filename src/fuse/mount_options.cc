@@ -1,5 +1,5 @@
 // Command-line splitting with fuse_opt_parse, and the --help / --version texts.
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312  // the fuse_loop_cfg_* API (fuse_session.cc)
 #include "fuse/mount_options.h"
 
 #include <fuse.h>
