@@ -1,397 +1,25 @@
-// ValidateMountConfig: the meaning, syntax, range and default of every s3mount option. One
-// table row per `-o` option; each row's function parses the value into the config being
-// built; cross-option checks and derived settings (FUSE options, absolute paths) come after.
+// ValidateMountConfig: the options applied in order through the option table
+// (mount_option_table.cc: the meaning, syntax, range and default of each), then the source,
+// the cross-option checks and the derived settings (credentials, FUSE options, absolute
+// paths).
 #include "s3mount/fs/mount_config.h"
 
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <string_view>
-#include <system_error>
 
-#include "s3mount/common/logging.h"
-#include "s3mount/common/strings.h"
+#include "fs/mount_option_table.h"
 #include "s3mount/s3/endpoint.h"
 
 namespace s3mount {
 namespace {
 
-constexpr uint32_t kMaxId = 4'294'967'294U;  // (uid_t)-1 means "no change" to chown
-constexpr double kMaxTtlSeconds = 10.0 * 365 * 24 * 3600;
-constexpr uint64_t kMaxCacheBytes = uint64_t{1} << 40;
-constexpr uint64_t kMaxReadaheadBytes = uint64_t{1} << 30;
-constexpr uint32_t kMaxDirReadaheadFiles = 1024;
-constexpr uint64_t kMaxStagingBytes = uint64_t{1} << 50;
-constexpr uint64_t kMaxWriteBufferBytes = uint64_t{64} << 30;
-constexpr uint64_t kMinWriteBufferBytes = uint64_t{16} << 20;
-constexpr uint32_t kMaxThreads = 1024;
+using Builder = MountConfigBuilder;
 
-// Accepted and ignored: options mount(8), fstab and systemd pass that mean nothing to us, and
-// atime variants (the kernel does not track atime on FUSE mounts we serve).
-constexpr std::array<std::string_view, 17> kIgnoredOptions = {
-    "defaults",   "auto",        "noauto",        "user",     "nouser", "users",
-    "owner",      "group",       "_netdev",       "nofail",   "atime",  "relatime",
-    "norelatime", "strictatime", "nostrictatime", "lazytime", "async"};
-constexpr std::array<std::string_view, 3> kIgnoredPrefixes = {"x-", "comment=", "user="};
-// Passed on to FUSE, which turns them into mount flags.
-constexpr std::array<std::string_view, 10> kKernelFlags = {
-    "dev", "nodev", "suid", "nosuid", "exec", "noexec", "noatime", "nodiratime", "sync", "dirsync"};
-
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAsciiAlnum(char c) {
-  return IsAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-Error Invalid(std::string message) {
-  return MakeError(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-// State while the options are applied in order.
-struct Builder {
-  MountConfig config;
-  bool log_level_set = false;
-  bool stat_ttl_set = false;
-  bool negative_ttl_set = false;
-  bool list_ttl_set = false;
-  bool anonymous = false;
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;
-  bool auto_unmount = false;
-  std::string endpoint_text;
-  std::string profile;
-  std::string passwd_file;
-  std::string credentials_file;
-  std::string fsname;
-  std::string subtype = "s3mount";
-  std::vector<std::string> kernel_flags;
-};
-
-// ---- value parsers: each returns the reason, and the caller prefixes "name=value: ". ----
-
-Result<uint32_t> ParseId(std::string_view text) {
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
-    return Invalid("not a number");
-  }
-  if (ec == std::errc::result_out_of_range || value > kMaxId) return Invalid("out of range");
-  return static_cast<uint32_t>(value);
-}
-
-Result<uint32_t> ParseOctal(std::string_view text, uint32_t max) {
-  uint32_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 8);
-  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
-    return Invalid("not an octal number");
-  }
-  if (ec == std::errc::result_out_of_range || value > max) {
-    char limit[16];
-    std::snprintf(limit, sizeof(limit), "0%o", max);
-    return Invalid(std::string("must be at most ") + limit);
-  }
-  return value;
-}
-
-Result<uint32_t> ParseCount(std::string_view text, uint32_t min, uint32_t max) {
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
-    return Invalid("not a number");
-  }
-  if (ec == std::errc::result_out_of_range || value < min || value > max) {
-    return Invalid("must be between " + std::to_string(min) + " and " + std::to_string(max));
-  }
-  return static_cast<uint32_t>(value);
-}
-
-// A non-negative decimal number ("1", "0.25", "1e3"); never "inf", "nan" or a sign.
-Result<double> ParseNonNegative(std::string_view text, size_t* consumed) {
-  if (text.empty() || !(IsAsciiDigit(text.front()) || text.front() == '.')) {
-    return Invalid("not a number");
-  }
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || !std::isfinite(value)) return Invalid("not a number");
-  *consumed = static_cast<size_t>(end - text.data());
-  return value;
-}
-
-Result<std::chrono::nanoseconds> ParseSeconds(std::string_view text) {
-  size_t consumed = 0;
-  auto seconds = ParseNonNegative(text, &consumed);
-  if (!seconds.ok() || consumed != text.size()) return Invalid("not a number of seconds");
-  if (*seconds > kMaxTtlSeconds) return Invalid("must be at most 315360000 seconds (10 years)");
-  return std::chrono::nanoseconds(std::llround(*seconds * 1e9));
-}
-
-// "1048576", "512K", "256M", "1.5G", "1T" (powers of 1024; "KiB", "KB" and lower case too).
-Result<uint64_t> ParseByteSize(std::string_view text, uint64_t max) {
-  size_t consumed = 0;
-  auto number = ParseNonNegative(text, &consumed);
-  const Error bad = Invalid("not a size (a number with an optional K, M, G or T suffix)");
-  if (!number.ok()) return bad;
-  const std::string suffix = AsciiLower(text.substr(consumed));
-  double multiplier = 1;
-  if (!suffix.empty() && suffix != "b") {
-    const size_t unit = std::string_view("kmgt").find(suffix[0]);
-    if (unit == std::string_view::npos) return bad;
-    const std::string_view rest = std::string_view(suffix).substr(1);
-    if (!rest.empty() && rest != "b" && rest != "ib") return bad;
-    multiplier = std::ldexp(1.0, 10 * static_cast<int>(unit + 1));
-  }
-  const double bytes = std::floor(*number * multiplier);
-  if (bytes > static_cast<double>(max)) {
-    return Invalid("must be at most " + std::to_string(max >> 30) + " GiB");
-  }
-  return static_cast<uint64_t>(bytes);
-}
-
-Status NotEmpty(std::string_view text) {
-  if (text.empty()) return Invalid("must not be empty");
-  return OkStatus();
-}
-
-// "arn:PARTITION:iam::ACCOUNT:role/NAME" (the shape STS accepts).
-Status ValidRoleArn(std::string_view text) {
-  const size_t role = text.find(":role/");
-  if (!text.starts_with("arn:") || text.find(":iam::") == std::string_view::npos ||
-      role == std::string_view::npos || role + 6 >= text.size()) {
-    return Invalid("not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)");
-  }
-  return OkStatus();
-}
-
-Status HttpUrl(std::string_view text) {
-  if (!text.starts_with("http://") && !text.starts_with("https://")) {
-    return Invalid("must be an http:// or https:// URL");
-  }
-  return OkStatus();
-}
-
-// ---- the option table ----
-
-using ApplyFunction = Status (*)(std::string_view value, Builder& b);
-
-struct OptionSpec {
-  std::string_view name;
-  bool takes_value;
-  ApplyFunction apply;
-};
-
-// Stores the parsed value of `parsed` into `field`, or returns its error.
-template <typename T, typename U>
-Status Store(Result<T> parsed, U& field) {
-  if (!parsed.ok()) return std::move(parsed).error();
-  field = std::move(parsed).value();
-  return OkStatus();
-}
-
-Status SetLogLevel(std::string_view value, Builder& b) {
-  std::string level = AsciiLower(value);
-  if (level == "warning") level = "warn";
-  constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
-                                                       "error", "critical", "off"};
-  for (std::string_view known : kLevels) {
-    if (level == known) {
-      b.config.log_level = level;
-      b.log_level_set = true;
-      return OkStatus();
-    }
-  }
-  return Invalid("not a log level (trace, debug, info, warn, error, critical, off)");
-}
-
-Status SetRegion(std::string_view value, Builder& b) {
-  for (char c : value) {
-    if (!IsAsciiAlnum(c) && c != '-' && c != '_' && c != '.') return Invalid("not a region name");
-  }
-  S3M_RETURN_IF_ERROR(NotEmpty(value));
-  b.config.s3.endpoint.region = std::string(value);
-  b.config.region_set = true;
-  return OkStatus();
-}
-
-// clang-format off
-constexpr OptionSpec kOptions[] = {
-  // S3.
-  {"endpoint", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.endpoint_text = std::string(v);
-     b.config.s3.endpoint.endpoint_url = std::string(v);
-     return OkStatus(); }},
-  {"region", true, SetRegion},
-  {"path_style", false, [](std::string_view, Builder& b) -> Status {
-     b.config.s3.endpoint.force_path_style = true; return OkStatus(); }},
-  {"ca_bundle", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.s3.http.ca_bundle = std::string(v); return OkStatus(); }},
-  {"no_verify_tls", false, [](std::string_view, Builder& b) -> Status {
-     b.config.s3.http.verify_tls = false; return OkStatus(); }},
-  // Credentials.
-  {"profile", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.profile = std::string(v); return OkStatus(); }},
-  {"credentials_file", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.credentials_file = std::string(v); return OkStatus(); }},
-  {"passwd_file", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.passwd_file = std::string(v); return OkStatus(); }},
-  {"anonymous", false, [](std::string_view, Builder& b) -> Status {
-     b.anonymous = true; return OkStatus(); }},
-  {"public", false, [](std::string_view, Builder& b) -> Status {
-     b.anonymous = true; return OkStatus(); }},
-  {"role_arn", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(ValidRoleArn(v));
-     b.config.credentials.role_arn = std::string(v); return OkStatus(); }},
-  {"role_session_name", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.credentials.role_session_name = std::string(v); return OkStatus(); }},
-  {"external_id", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.credentials.external_id = std::string(v); return OkStatus(); }},
-  {"sts_endpoint", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(HttpUrl(v));
-     b.config.credentials.sts_endpoint = std::string(v); return OkStatus(); }},
-  {"access_key_id", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.access_key_id = std::string(v); return OkStatus(); }},
-  {"secret_access_key", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.secret_access_key = std::string(v); return OkStatus(); }},
-  {"session_token", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.session_token = std::string(v); return OkStatus(); }},
-  // Permissions.
-  {"ro", false, [](std::string_view, Builder& b) -> Status {
-     b.config.read_only = true; return OkStatus(); }},
-  {"rw", false, [](std::string_view, Builder& b) -> Status {
-     b.config.read_only = false; return OkStatus(); }},
-  {"allow_other", false, [](std::string_view, Builder& b) -> Status {
-     b.config.allow_other = true; return OkStatus(); }},
-  {"allow_root", false, [](std::string_view, Builder& b) -> Status {
-     b.config.allow_root = true; return OkStatus(); }},
-  {"default_permissions", false, [](std::string_view, Builder& b) -> Status {
-     b.config.default_permissions = true; return OkStatus(); }},
-  {"uid", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseId(v), b.config.attributes.uid); }},
-  {"gid", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseId(v), b.config.attributes.gid); }},
-  {"umask", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseOctal(v, 0777), b.config.attributes.umask); }},
-  {"no_object_metadata", false, [](std::string_view, Builder& b) -> Status {
-     b.config.object_metadata = false; return OkStatus(); }},
-  {"file_mode", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseOctal(v, 07777), b.config.attributes.file_permissions); }},
-  {"dir_mode", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseOctal(v, 07777), b.config.attributes.dir_permissions); }},
-  // Caching.
-  {"stat_ttl", true, [](std::string_view v, Builder& b) -> Status {
-     b.stat_ttl_set = true; return Store(ParseSeconds(v), b.config.stat_ttl); }},
-  {"negative_ttl", true, [](std::string_view v, Builder& b) -> Status {
-     b.negative_ttl_set = true; return Store(ParseSeconds(v), b.config.negative_ttl); }},
-  {"list_ttl", true, [](std::string_view v, Builder& b) -> Status {
-     b.list_ttl_set = true; return Store(ParseSeconds(v), b.config.list_ttl); }},
-  // Change notifications.
-  {"sqs_queue_url", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(HttpUrl(v));
-     b.config.events.sqs_queue_url = std::string(v); return OkStatus(); }},
-  {"sqs_region", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.events.sqs_region = std::string(v); return OkStatus(); }},
-  {"redis_url", true, [](std::string_view v, Builder& b) -> Status {
-     if (!v.starts_with("redis://")) return Invalid("must be a redis:// URL");
-     b.config.events.redis_url = std::string(v); return OkStatus(); }},
-  {"redis_channel", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.events.redis_channel = std::string(v); return OkStatus(); }},
-  {"redis_list", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.events.redis_list = std::string(v); return OkStatus(); }},
-  {"cache_size", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseByteSize(v, kMaxCacheBytes), b.config.cache_bytes); }},
-  {"readahead", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseByteSize(v, kMaxReadaheadBytes), b.config.readahead_bytes); }},
-  {"dir_readahead", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseCount(v, 0, kMaxDirReadaheadFiles), b.config.dir_readahead_files); }},
-  {"cache_dir", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     if (v.front() != '/') return Invalid("must be an absolute path");
-     b.config.cache_dir = std::string(v); return OkStatus(); }},
-  {"cache_limit", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseByteSize(v, kMaxStagingBytes), b.config.cache_limit); }},
-  {"write_buffer", true, [](std::string_view v, Builder& b) -> Status {
-     auto size = ParseByteSize(v, kMaxWriteBufferBytes);
-     if (size.ok() && *size < kMinWriteBufferBytes) return Invalid("must be at least 16M");
-     return Store(std::move(size), b.config.write_buffer); }},
-  {"writeback", false, [](std::string_view, Builder& b) -> Status {
-     b.config.writeback = true; return OkStatus(); }},
-  {"max_threads", true, [](std::string_view v, Builder& b) -> Status {
-     return Store(ParseCount(v, 1, kMaxThreads), b.config.max_threads); }},
-  // Filtering.
-  {"include", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.include.emplace_back(v); return OkStatus(); }},
-  {"exclude", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v));
-     b.config.exclude.emplace_back(v); return OkStatus(); }},
-  // Logging.
-  {"log_level", true, SetLogLevel},
-  {"log_file", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.config.log_file = std::string(v); return OkStatus(); }},
-  // FUSE and mount.
-  {"fsname", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.fsname = std::string(v); return OkStatus(); }},
-  {"subtype", true, [](std::string_view v, Builder& b) -> Status {
-     S3M_RETURN_IF_ERROR(NotEmpty(v)); b.subtype = std::string(v); return OkStatus(); }},
-  {"auto_unmount", false, [](std::string_view, Builder& b) -> Status {
-     b.auto_unmount = true; return OkStatus(); }},
-};
-// clang-format on
-
-bool IsIgnored(std::string_view option) {
-  for (std::string_view name : kIgnoredOptions) {
-    if (option == name) return true;
-  }
-  for (std::string_view prefix : kIgnoredPrefixes) {
-    if (option.substr(0, prefix.size()) == prefix) return true;
-  }
-  return false;
-}
-
-Status ApplyOption(std::string_view option, Builder& b) {
-  if (option.empty() || IsIgnored(option)) return OkStatus();
-  for (std::string_view flag : kKernelFlags) {
-    if (option == flag) {
-      b.kernel_flags.emplace_back(flag);
-      return OkStatus();
-    }
-  }
-  const size_t equals = option.find('=');
-  const std::string_view name = option.substr(0, equals);
-  for (const OptionSpec& spec : kOptions) {
-    if (spec.name != name) continue;
-    if (spec.takes_value && equals == std::string_view::npos) {
-      return Invalid("option '" + std::string(name) + "' needs a value (" + std::string(name) +
-                     "=...)");
-    }
-    if (!spec.takes_value && equals != std::string_view::npos) {
-      return Invalid("option '" + std::string(name) + "' takes no value");
-    }
-    const std::string_view value =
-        equals == std::string_view::npos ? std::string_view() : option.substr(equals + 1);
-    Status applied = spec.apply(value, b);
-    if (!applied.ok()) {
-      return Invalid(RedactSecrets(std::string(option)) + ": " + applied.error().message);
-    }
-    return OkStatus();
-  }
-  // The value of an unknown option is not repeated: it may be a mistyped secret.
-  return Invalid("unknown option '" + std::string(name) +
-                 (equals == std::string_view::npos ? "'" : "=...'"));
-}
+Error Invalid(std::string message) { return InvalidOption(std::move(message)); }
 
 // ---- the source: BUCKET, BUCKET:/PREFIX, or s3://BUCKET/PREFIX ----
 
@@ -595,8 +223,6 @@ Status CheckCombinations(const Builder& b) {
   return OkStatus();
 }
 
-}  // namespace
-
 // One source of change notifications at most, complete; with one, the metadata caches default
 // to an hour, since freshness then comes from the events.
 Status CheckChangeNotifications(Builder& b) {
@@ -625,11 +251,13 @@ Status CheckChangeNotifications(Builder& b) {
   return OkStatus();
 }
 
+}  // namespace
+
 Result<MountConfig> ValidateMountConfig(RawMountOptions raw) {
   Builder b;
   b.config.attributes.uid = static_cast<uint32_t>(getuid());
   b.config.attributes.gid = static_cast<uint32_t>(getgid());
-  for (const std::string& option : raw.options) S3M_RETURN_IF_ERROR(ApplyOption(option, b));
+  for (const std::string& option : raw.options) S3M_RETURN_IF_ERROR(ApplyMountOption(option, b));
   if (raw.source.empty()) return Invalid("missing BUCKET[:/PREFIX] and MOUNTPOINT");
   if (raw.mountpoint.empty()) return Invalid("missing MOUNTPOINT");
   S3M_RETURN_IF_ERROR(ParseSource(raw.source, b.config));

@@ -11,23 +11,22 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <new>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "s3mount/fs/errno_map.h"
+#include "fuse/handler_shape.h"
+#include "fuse/kernel_readahead.h"
 #include "s3mount/fs/metadata_codec.h"
 
 namespace s3mount {
 namespace {
 
 FuseContext& Context(fuse_req_t req) { return *static_cast<FuseContext*>(fuse_req_userdata(req)); }
-Filesystem& Fs(fuse_req_t req) { return *Context(req).filesystem.load(); }
 
 constexpr fuse_ino_t kUnknownInode = 0xffffffff;
+constexpr unsigned kKernelMaxBackground = 12;  // the kernel's default max_background
+// Fewer bytes than any readdirplus entry takes in a reply (its fuse_entry_out alone is 128).
+constexpr size_t kMinEntryPlusBytes = 128;
 
 double Seconds(std::chrono::nanoseconds duration) {
   return std::chrono::duration<double>(duration).count();
@@ -77,168 +76,162 @@ OpenFlags OpenFlagsOf(const fuse_file_info* fi) {
                    .truncate = (fi->flags & O_TRUNC) != 0};
 }
 
-void ReplyError(fuse_req_t req, const char* operation, const Error& error) {
-  const int code = ErrnoOf(error);
-  if (code == ENOENT || code == ENODATA || code == EROFS) {
-    spdlog::trace("{}: {}", operation, error.ToString());
-  } else {
-    spdlog::warn("{}: {} (errno {})", operation, error.ToString(), code);
-  }
-  fuse_reply_err(req, code);
-}
+// One request, the libfuse side of the handler shape (handler_shape.h): its one reply goes
+// out through Reply, ReplyOk, ReplyNone or ReplyError.
+class Request {
+ public:
+  static constexpr bool kNoReply = false;  // forget, forget_multi: fuse_reply_none only
+  Request(fuse_req_t req, bool takes_reply) : req_(req), takes_reply_(takes_reply) {}
 
-// Runs a handler body; an exception becomes one error reply (bodies reply as their last act).
-template <typename Body>
-void Handle(fuse_req_t req, const char* operation, Body&& body) {
-  try {
-    body();
-  } catch (const std::bad_alloc&) {
-    spdlog::error("{}: out of memory", operation);
-    fuse_reply_err(req, ENOMEM);
-  } catch (const std::exception& e) {
-    spdlog::error("{}: unexpected exception: {}", operation, e.what());
-    fuse_reply_err(req, EIO);
-  } catch (...) {
-    spdlog::error("{}: unexpected exception", operation);
-    fuse_reply_err(req, EIO);
+  Filesystem& fs() const { return *Context(req_).filesystem.load(); }
+  fuse_req_t get() const { return req_; }
+  bool replied() const { return replied_; }
+  // Sends the reply `send(req)` makes (one fuse_reply_* call) and returns its result: 0 when
+  // the kernel got it.
+  template <typename Send>
+  int Reply(Send&& send) {
+    replied_ = true;  // first: whatever happens next, no second reply
+    return send(req_);
   }
-}
-
-// A mountinfo field with its octal escapes (\040 for a space, ...) decoded.
-std::string UnescapeMountField(const std::string& field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    const bool escape = field[i] == '\\' && i + 3 < field.size() &&
-                        std::all_of(field.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                                    field.begin() + static_cast<std::ptrdiff_t>(i) + 4,
-                                    [](char c) { return c >= '0' && c <= '7'; });
-    if (escape) {
-      out.push_back(static_cast<char>(((field[i + 1] - '0') << 6) | ((field[i + 2] - '0') << 3) |
-                                      (field[i + 3] - '0')));
-      i += 3;
+  void ReplyError(int code) {
+    replied_ = true;
+    if (takes_reply_) {
+      fuse_reply_err(req_, code);
     } else {
-      out.push_back(field[i]);
+      fuse_reply_none(req_);
     }
   }
-  return out;
+  Status ReplyOk() {
+    ReplyError(0);
+    return OkStatus();
+  }
+  Status ReplyNone() {
+    replied_ = true;
+    fuse_reply_none(req_);
+    return OkStatus();
+  }
+
+ private:
+  fuse_req_t req_;
+  bool takes_reply_;
+  bool replied_ = false;
+};
+
+// Every handler: `body(request)` calls the Filesystem and replies, or returns the Error.
+template <typename Body>
+void Serve(fuse_req_t req, const char* operation, Body&& body, bool takes_reply = true) noexcept {
+  Request request(req, takes_reply);
+  ServeRequest(request, operation, [&] { return body(request); });
 }
 
-// The mount's device ("major:minor") from /proc/self/mountinfo: the last FUSE mount on
-// `mountpoint` (ours: init runs right after the mount), or "" if none.
-std::string MountDevice(const std::string& mountpoint) {
-  // Only the parent is resolved: touching the mountpoint itself before init is answered
-  // would wait for this very init.
-  std::error_code error;
-  std::filesystem::path wanted = std::filesystem::absolute(mountpoint, error).lexically_normal();
-  if (error) return "";
-  if (!wanted.has_filename()) wanted = wanted.parent_path();
-  const auto resolved = std::filesystem::weakly_canonical(wanted.parent_path(), error);
-  if (error) return "";
-  const std::string path = (resolved / wanted.filename()).string();
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line;
-  std::string device;
-  while (std::getline(mountinfo, line)) {
-    // id parent major:minor root mountpoint options... - fstype source super-options
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    fields >> id >> parent >> dev >> root >> point;
-    const size_t dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 4, "fuse") != 0) continue;
-    if (UnescapeMountField(point) == path) device = dev;
-  }
-  return device;
+// An entry reply that hands the entry's lookup reference (in `handover`) to the kernel.
+Status ReplyEntry(Request& r, Handover& handover, const Entry& entry) {
+  handover.Add(entry.inode);
+  const fuse_entry_param param = ToEntryParam(entry);
+  handover.Settle(r.Reply([&](fuse_req_t q) { return fuse_reply_entry(q, &param); }));
+  return OkStatus();
 }
 
-// Linux caps a FUSE mount's readahead at its device's read_ahead_kb, 128 KiB unless changed,
-// whatever max_readahead says: a sequential reader's requests then come 128 KiB at a time.
-// Raising it (root only; otherwise the default stays) before the kernel applies init's
-// max_readahead lets them come max_io at a time: 8x fewer requests for the same bytes.
-void RaiseKernelReadahead(const std::string& mountpoint, size_t bytes) {
-  if (mountpoint.empty()) return;
-  const std::string device = MountDevice(mountpoint);
-  if (device.empty()) {
-    spdlog::debug("kernel readahead: no FUSE mount found on '{}'", mountpoint);
-    return;
-  }
-  const std::string knob = "/sys/class/bdi/" + device + "/read_ahead_kb";
-  std::ofstream out(knob);
-  out << bytes / 1024 << std::flush;
-  if (!out) {
-    spdlog::debug("kernel readahead: cannot write {} (not root?); it stays at the default", knob);
-    return;
-  }
-  spdlog::debug("kernel readahead: {} set to {} KiB", knob, bytes / 1024);
+Status ReplyAttr(Request& r, fuse_ino_t inode, const Entry& entry) {
+  const struct stat st = ToStat(inode, entry.attributes);
+  r.Reply([&](fuse_req_t q) { return fuse_reply_attr(q, &st, Seconds(entry.attr_timeout)); });
+  return OkStatus();
 }
 
 void Init(void* userdata, fuse_conn_info* conn) {
   auto& context = *static_cast<FuseContext*>(userdata);
-  RaiseKernelReadahead(context.mountpoint, context.max_io);
+  try {
+    RaiseKernelReadahead(context.mountpoint, context.max_io);
+  } catch (const std::exception& e) {  // no exception may reach libfuse
+    LogHandlerException("init: kernel readahead", e.what());
+  }
   conn->max_write = static_cast<unsigned>(context.max_io);
   conn->max_readahead = static_cast<unsigned>(context.max_io);
   if ((conn->capable & FUSE_CAP_ASYNC_READ) != 0) conn->want |= FUSE_CAP_ASYNC_READ;
+  // Asynchronous reads are background requests, of which the kernel sends at most
+  // max_background at once: 64 readers on 64 workers need it at 64, not 12.
+  conn->max_background =
+      std::max({conn->max_background, kKernelMaxBackground, context.max_background});
   if ((conn->capable & FUSE_CAP_READDIRPLUS) != 0) conn->want |= FUSE_CAP_READDIRPLUS;
   // O_TRUNC arrives with open (one request, and the truncate is known to be this handle's).
   if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 }
 
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  Handle(req, "lookup", [&] {
-    auto entry = Fs(req).Lookup(parent, name);
-    if (!entry.ok()) return ReplyError(req, "lookup", entry.error());
-    const fuse_entry_param param = ToEntryParam(*entry);
-    fuse_reply_entry(req, &param);
+  Serve(req, "lookup", [&](Request& r) -> Status {
+    Handover handover(r.fs(), 1);
+    auto entry = r.fs().Lookup(parent, name);
+    if (!entry.ok()) return entry.error();
+    return ReplyEntry(r, handover, *entry);
   });
 }
 
 void Forget(fuse_req_t req, fuse_ino_t inode, uint64_t count) {
-  Fs(req).Forget(inode, count);
-  fuse_reply_none(req);
+  Serve(
+      req, "forget",
+      [&](Request& r) -> Status {
+        r.fs().Forget(inode, count);
+        return r.ReplyNone();
+      },
+      Request::kNoReply);
 }
 
 void ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
-  for (size_t i = 0; i < count; ++i) Fs(req).Forget(forgets[i].ino, forgets[i].nlookup);
-  fuse_reply_none(req);
+  Serve(
+      req, "forget_multi",
+      [&](Request& r) -> Status {
+        for (size_t i = 0; i < count; ++i) r.fs().Forget(forgets[i].ino, forgets[i].nlookup);
+        return r.ReplyNone();
+      },
+      Request::kNoReply);
 }
 
 void GetAttr(fuse_req_t req, fuse_ino_t inode, fuse_file_info* /*fi*/) {
-  Handle(req, "getattr", [&] {
-    auto entry = Fs(req).GetAttr(inode);
-    if (!entry.ok()) return ReplyError(req, "getattr", entry.error());
-    const struct stat st = ToStat(inode, entry->attributes);
-    fuse_reply_attr(req, &st, Seconds(entry->attr_timeout));
+  Serve(req, "getattr", [&](Request& r) -> Status {
+    auto entry = r.fs().GetAttr(inode);
+    if (!entry.ok()) return entry.error();
+    return ReplyAttr(r, inode, *entry);
   });
 }
 
 void ReadLink(fuse_req_t req, fuse_ino_t inode) {
-  Handle(req, "readlink", [&] {
-    auto target = Fs(req).ReadLink(inode);
-    if (!target.ok()) return ReplyError(req, "readlink", target.error());
-    fuse_reply_readlink(req, target->c_str());
+  Serve(req, "readlink", [&](Request& r) -> Status {
+    auto target = r.fs().ReadLink(inode);
+    if (!target.ok()) return target.error();
+    r.Reply([&](fuse_req_t q) { return fuse_reply_readlink(q, target->c_str()); });
+    return OkStatus();
   });
 }
 
 void OpenDir(fuse_req_t req, fuse_ino_t inode, fuse_file_info* fi) {
-  Handle(req, "opendir", [&] {
-    auto handle = Fs(req).OpenDir(inode);
-    if (!handle.ok()) return ReplyError(req, "opendir", handle.error());
+  Serve(req, "opendir", [&](Request& r) -> Status {
+    auto handle = r.fs().OpenDir(inode);
+    if (!handle.ok()) return handle.error();
     fi->fh = *handle;
-    fuse_reply_open(req, fi);
+    r.Reply([&](fuse_req_t q) { return fuse_reply_open(q, fi); });
+    return OkStatus();
   });
 }
 
+// The most entries a readdir reply of `size` bytes can hold (each takes at least a header and
+// an 8-byte-aligned name): the Handover's capacity, reserved before any is produced.
+size_t MaxEntries(size_t size) { return size / kMinEntryPlusBytes + 1; }
+
 void ReadDirCommon(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
   const char* operation = plus ? "readdirplus" : "readdir";
-  Handle(req, operation, [&] {
+  Serve(req, operation, [&](Request& r) -> Status {
     std::vector<char> buffer(size);
+    // readdirplus entries carry lookup references, the kernel's only once the reply is in.
+    Handover handover(r.fs(), plus ? MaxEntries(size) : 0);
     size_t used = 0;
-    Status status = Fs(req).ReadDir(
+    Status status = r.fs().ReadDir(
         fi->fh, static_cast<uint64_t>(offset), plus, [&](const DirectoryEntry& entry) {
           const off_t next = static_cast<off_t>(entry.next_offset);
           size_t needed = 0;
           if (plus) {
+            if (handover.full()) return false;  // not taken: the Filesystem gives it back
             const fuse_entry_param param = ToEntryParam(entry.entry);
-            needed = fuse_add_direntry_plus(req, buffer.data() + used, size - used,
+            needed = fuse_add_direntry_plus(r.get(), buffer.data() + used, size - used,
                                             entry.name.c_str(), &param, next);
           } else {
             struct stat st = {};
@@ -246,17 +239,19 @@ void ReadDirCommon(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi
             // reference, so it reports "unknown" as libfuse's high-level API does.
             st.st_ino = entry.entry.inode != 0 ? entry.entry.inode : kUnknownInode;
             st.st_mode = TypeBitsOf(entry.entry.attributes.type);
-            needed = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name.c_str(),
-                                       &st, next);
+            needed = fuse_add_direntry(r.get(), buffer.data() + used, size - used,
+                                       entry.name.c_str(), &st, next);
           }
           if (needed > size - used) return false;
           used += needed;
+          if (plus) handover.Add(entry);
           return true;
         });
     spdlog::trace("{}: offset {} size {} -> {} bytes", operation, offset, size, used);
     // Entries already placed must be delivered even if a later page failed.
-    if (!status.ok() && used == 0) return ReplyError(req, operation, status.error());
-    fuse_reply_buf(req, buffer.data(), used);
+    if (!status.ok() && used == 0) return status;
+    handover.Settle(r.Reply([&](fuse_req_t q) { return fuse_reply_buf(q, buffer.data(), used); }));
+    return OkStatus();
   });
 }
 
@@ -270,25 +265,28 @@ void ReadDirPlus(fuse_req_t req, fuse_ino_t /*inode*/, size_t size, off_t offset
 }
 
 void ReleaseDir(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
-  Fs(req).ReleaseDir(fi->fh);
-  fuse_reply_err(req, 0);
+  Serve(req, "releasedir", [&](Request& r) -> Status {
+    r.fs().ReleaseDir(fi->fh);
+    return r.ReplyOk();
+  });
 }
 
 void Open(fuse_req_t req, fuse_ino_t inode, fuse_file_info* fi) {
-  Handle(req, "open", [&] {
-    auto opened = Fs(req).Open(inode, OpenFlagsOf(fi));
-    if (!opened.ok()) return ReplyError(req, "open", opened.error());
+  Serve(req, "open", [&](Request& r) -> Status {
+    auto opened = r.fs().Open(inode, OpenFlagsOf(fi));
+    if (!opened.ok()) return opened.error();
     fi->fh = opened->handle;
     fi->keep_cache = opened->keep_cache ? 1 : 0;
-    fuse_reply_open(req, fi);
+    r.Reply([&](fuse_req_t q) { return fuse_reply_open(q, fi); });
+    return OkStatus();
   });
 }
 
 void Read(fuse_req_t req, fuse_ino_t /*inode*/, size_t size, off_t offset, fuse_file_info* fi) {
-  Handle(req, "read", [&] {
+  Serve(req, "read", [&](Request& r) -> Status {
     const auto start = std::chrono::steady_clock::now();
-    auto slices = Fs(req).Read(fi->fh, static_cast<uint64_t>(offset), size);
-    if (!slices.ok()) return ReplyError(req, "read", slices.error());
+    auto slices = r.fs().Read(fi->fh, static_cast<uint64_t>(offset), size);
+    if (!slices.ok()) return slices.error();
     if (spdlog::should_log(spdlog::level::trace)) {
       spdlog::trace("read: fh {} offset {} size {} in {} us", fi->fh, offset, size,
                     std::chrono::duration_cast<std::chrono::microseconds>(
@@ -302,128 +300,146 @@ void Read(fuse_req_t req, fuse_ino_t /*inode*/, size_t size, off_t offset, fuse_
       pieces.push_back({const_cast<char*>(slice.block->data() + slice.offset),  // NOLINT
                         slice.length});
     }
-    fuse_reply_iov(req, pieces.data(), static_cast<int>(pieces.size()));
+    r.Reply([&](fuse_req_t q) {
+      return fuse_reply_iov(q, pieces.data(), static_cast<int>(pieces.size()));
+    });
+    return OkStatus();
   });
 }
 
 void Release(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
-  Fs(req).Release(fi->fh);
-  fuse_reply_err(req, 0);
+  Serve(req, "release", [&](Request& r) -> Status {
+    r.fs().Release(fi->fh);
+    return r.ReplyOk();
+  });
 }
 
 void StatFs(fuse_req_t req, fuse_ino_t /*inode*/) {
-  const FilesystemStats stats = Fs(req).StatFs();
-  struct statvfs st = {};
-  st.f_bsize = stats.block_size;
-  st.f_frsize = stats.block_size;
-  st.f_blocks = stats.blocks;
-  st.f_bfree = stats.blocks_free;
-  st.f_bavail = stats.blocks_free;
-  st.f_files = stats.files;
-  st.f_ffree = stats.files_free;
-  st.f_favail = stats.files_free;
-  st.f_namemax = stats.name_max;
-  fuse_reply_statfs(req, &st);
+  Serve(req, "statfs", [&](Request& r) -> Status {
+    const FilesystemStats stats = r.fs().StatFs();
+    struct statvfs st = {};
+    st.f_bsize = stats.block_size;
+    st.f_frsize = stats.block_size;
+    st.f_blocks = stats.blocks;
+    st.f_bfree = stats.blocks_free;
+    st.f_bavail = stats.blocks_free;
+    st.f_files = stats.files;
+    st.f_ffree = stats.files_free;
+    st.f_favail = stats.files_free;
+    st.f_namemax = stats.name_max;
+    r.Reply([&](fuse_req_t q) { return fuse_reply_statfs(q, &st); });
+    return OkStatus();
+  });
 }
 
-void ReplySized(fuse_req_t req, const std::string& data, size_t size) {
-  if (size == 0) {
-    fuse_reply_xattr(req, data.size());
-  } else if (data.size() > size) {
-    fuse_reply_err(req, ERANGE);
+// getxattr/listxattr: the size asked for (0), the data, or ERANGE when it does not fit.
+Status ReplySized(Request& r, const std::string& data, size_t size) {
+  if (size != 0 && data.size() > size) {
+    r.ReplyError(ERANGE);  // an answer, not a failure: not logged
+  } else if (size == 0) {
+    r.Reply([&](fuse_req_t q) { return fuse_reply_xattr(q, data.size()); });
   } else {
-    fuse_reply_buf(req, data.data(), data.size());
+    r.Reply([&](fuse_req_t q) { return fuse_reply_buf(q, data.data(), data.size()); });
   }
+  return OkStatus();
 }
 
 void GetXattr(fuse_req_t req, fuse_ino_t inode, const char* name, size_t size) {
-  Handle(req, "getxattr", [&] {
-    auto value = Fs(req).GetXattr(inode, name);
-    if (!value.ok()) return ReplyError(req, "getxattr", value.error());
-    ReplySized(req, *value, size);
+  Serve(req, "getxattr", [&](Request& r) -> Status {
+    auto value = r.fs().GetXattr(inode, name);
+    if (!value.ok()) return value.error();
+    return ReplySized(r, *value, size);
   });
 }
 
 void ListXattr(fuse_req_t req, fuse_ino_t inode, size_t size) {
-  Handle(req, "listxattr", [&] {
-    auto names = Fs(req).ListXattr(inode);
-    if (!names.ok()) return ReplyError(req, "listxattr", names.error());
+  Serve(req, "listxattr", [&](Request& r) -> Status {
+    auto names = r.fs().ListXattr(inode);
+    if (!names.ok()) return names.error();
     std::string list;
     for (const auto& name : *names) list.append(name).push_back('\0');
-    ReplySized(req, list, size);
+    return ReplySized(r, list, size);
   });
 }
 
-void ReplyEntry(fuse_req_t req, const char* operation, const Result<Entry>& entry) {
-  if (!entry.ok()) return ReplyError(req, operation, entry.error());
-  const fuse_entry_param param = ToEntryParam(*entry);
-  if (fuse_reply_entry(req, &param) != 0) Fs(req).Forget(entry->inode, 1);  // not delivered
-}
-
-void ReplyStatus(fuse_req_t req, const char* operation, const Status& status) {
-  if (!status.ok()) return ReplyError(req, operation, status.error());
-  fuse_reply_err(req, 0);
+// The handlers of namespace changes that reply with the new entry (mkdir, mknod, symlink,
+// link): `call` makes the change and takes the entry's lookup reference.
+template <typename Call>
+void ServeEntry(fuse_req_t req, const char* operation, Call&& call) {
+  Serve(req, operation, [&](Request& r) -> Status {
+    Handover handover(r.fs(), 1);
+    Result<Entry> entry = call(r);
+    if (!entry.ok()) return entry.error();
+    return ReplyEntry(r, handover, *entry);
+  });
 }
 
 void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
-  Handle(req, "create", [&] {
-    auto created = Fs(req).Create(parent, name, mode & 07777, (fi->flags & O_EXCL) != 0,
-                                  OpenFlagsOf(fi), CallerOf(req));
-    if (!created.ok()) return ReplyError(req, "create", created.error());
+  Serve(req, "create", [&](Request& r) -> Status {
+    Handover handover(r.fs(), 1);
+    auto created = r.fs().Create(parent, name, mode & 07777, (fi->flags & O_EXCL) != 0,
+                                 OpenFlagsOf(fi), CallerOf(r.get()));
+    if (!created.ok()) return created.error();
+    handover.AddHandle(created->file.handle);
+    handover.Add(created->entry.inode);
     fi->fh = created->file.handle;
     const fuse_entry_param param = ToEntryParam(created->entry);
-    if (fuse_reply_create(req, &param, fi) != 0) {
-      Fs(req).Release(created->file.handle);
-      Fs(req).Forget(created->entry.inode, 1);
-    }
+    handover.Settle(r.Reply([&](fuse_req_t q) { return fuse_reply_create(q, &param, fi); }));
+    return OkStatus();
   });
 }
 
 void MakeDirectory(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-  Handle(req, "mkdir", [&] {
-    ReplyEntry(req, "mkdir", Fs(req).MakeDirectory(parent, name, mode & 07777, CallerOf(req)));
+  ServeEntry(req, "mkdir", [&](Request& r) {
+    return r.fs().MakeDirectory(parent, name, mode & 07777, CallerOf(r.get()));
   });
 }
 
 void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t /*rdev*/) {
-  Handle(req, "mknod", [&] {
+  ServeEntry(req, "mknod", [&](Request& r) -> Result<Entry> {
     std::optional<FileType> type;
     if (S_ISREG(mode)) type = FileType::kRegular;
     if (S_ISFIFO(mode)) type = FileType::kFifo;
     if (S_ISSOCK(mode)) type = FileType::kSocket;
-    if (!type) {
-      return ReplyError(req, "mknod",
-                        MakeError(ErrorCode::kNotPermitted, "device files cannot be stored in S3"));
-    }
-    ReplyEntry(req, "mknod", Fs(req).MakeNode(parent, name, *type, mode & 07777, CallerOf(req)));
+    if (!type) return MakeError(ErrorCode::kNotPermitted, "device files cannot be stored in S3");
+    return r.fs().MakeNode(parent, name, *type, mode & 07777, CallerOf(r.get()));
   });
 }
 
 void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-  Handle(req, "symlink", [&] {
-    ReplyEntry(req, "symlink", Fs(req).MakeSymlink(parent, name, target, CallerOf(req)));
+  ServeEntry(req, "symlink", [&](Request& r) {
+    return r.fs().MakeSymlink(parent, name, target, CallerOf(r.get()));
   });
 }
 
 void Link(fuse_req_t req, fuse_ino_t inode, fuse_ino_t parent, const char* name) {
-  Handle(req, "link", [&] { ReplyEntry(req, "link", Fs(req).Link(inode, parent, name)); });
+  ServeEntry(req, "link", [&](Request& r) { return r.fs().Link(inode, parent, name); });
+}
+
+// The handlers whose reply is only "done" (or the error).
+template <typename Call>
+void ServeStatus(fuse_req_t req, const char* operation, Call&& call) {
+  Serve(req, operation, [&](Request& r) -> Status {
+    S3M_RETURN_IF_ERROR(call(r));
+    return r.ReplyOk();
+  });
 }
 
 void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  Handle(req, "unlink", [&] { ReplyStatus(req, "unlink", Fs(req).Unlink(parent, name)); });
+  ServeStatus(req, "unlink", [&](Request& r) { return r.fs().Unlink(parent, name); });
 }
 
 void RemoveDirectory(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  Handle(req, "rmdir", [&] { ReplyStatus(req, "rmdir", Fs(req).RemoveDirectory(parent, name)); });
+  ServeStatus(req, "rmdir", [&](Request& r) { return r.fs().RemoveDirectory(parent, name); });
 }
 
 void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
             const char* new_name, unsigned int flags) {
-  Handle(req, "rename", [&] {
+  ServeStatus(req, "rename", [&](Request& r) {
     RenameMode mode = RenameMode::kReplace;
     if ((flags & RENAME_NOREPLACE) != 0) mode = RenameMode::kNoReplace;
     if ((flags & RENAME_EXCHANGE) != 0) mode = RenameMode::kExchange;
-    ReplyStatus(req, "rename", Fs(req).Rename(parent, name, new_parent, new_name, mode));
+    return r.fs().Rename(parent, name, new_parent, new_name, mode);
   });
 }
 
@@ -433,7 +449,7 @@ WallTime FromTimespec(const timespec& time) {
 }
 
 void SetAttr(fuse_req_t req, fuse_ino_t inode, struct stat* attr, int to_set, fuse_file_info* fi) {
-  Handle(req, "setattr", [&] {
+  Serve(req, "setattr", [&](Request& r) -> Status {
     AttributeChanges changes;
     if ((to_set & FUSE_SET_ATTR_MODE) != 0) changes.permissions = attr->st_mode & 07777;
     if ((to_set & FUSE_SET_ATTR_UID) != 0) changes.uid = attr->st_uid;
@@ -445,45 +461,43 @@ void SetAttr(fuse_req_t req, fuse_ino_t inode, struct stat* attr, int to_set, fu
     changes.atime_now = (to_set & FUSE_SET_ATTR_ATIME_NOW) != 0;
     std::optional<uint64_t> handle;
     if (fi != nullptr) handle = fi->fh;
-    auto entry = Fs(req).SetAttr(inode, changes, handle);
-    if (!entry.ok()) return ReplyError(req, "setattr", entry.error());
-    const struct stat st = ToStat(inode, entry->attributes);
-    fuse_reply_attr(req, &st, Seconds(entry->attr_timeout));
+    auto entry = r.fs().SetAttr(inode, changes, handle);
+    if (!entry.ok()) return entry.error();
+    return ReplyAttr(r, inode, *entry);
   });
 }
 
 void Write(fuse_req_t req, fuse_ino_t /*inode*/, const char* buffer, size_t size, off_t offset,
            fuse_file_info* fi) {
-  Handle(req, "write", [&] {
+  Serve(req, "write", [&](Request& r) -> Status {
     auto written =
-        Fs(req).Write(fi->fh, static_cast<uint64_t>(offset), std::string_view(buffer, size));
-    if (!written.ok()) return ReplyError(req, "write", written.error());
-    fuse_reply_write(req, *written);
+        r.fs().Write(fi->fh, static_cast<uint64_t>(offset), std::string_view(buffer, size));
+    if (!written.ok()) return written.error();
+    r.Reply([&](fuse_req_t q) { return fuse_reply_write(q, *written); });
+    return OkStatus();
   });
 }
 
 void Flush(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
-  Handle(req, "flush", [&] { ReplyStatus(req, "flush", Fs(req).Flush(fi->fh)); });
+  ServeStatus(req, "flush", [&](Request& r) { return r.fs().Flush(fi->fh); });
 }
 
 void Fsync(fuse_req_t req, fuse_ino_t /*inode*/, int /*datasync*/, fuse_file_info* fi) {
-  Handle(req, "fsync", [&] { ReplyStatus(req, "fsync", Fs(req).Fsync(fi->fh)); });
+  ServeStatus(req, "fsync", [&](Request& r) { return r.fs().Fsync(fi->fh); });
 }
 
 void SetXattr(fuse_req_t req, fuse_ino_t inode, const char* name, const char* value, size_t size,
               int flags) {
-  Handle(req, "setxattr", [&] {
+  ServeStatus(req, "setxattr", [&](Request& r) {
     XattrMode mode = XattrMode::kAny;
     if ((flags & XATTR_CREATE) != 0) mode = XattrMode::kCreate;
     if ((flags & XATTR_REPLACE) != 0) mode = XattrMode::kReplace;
-    ReplyStatus(req, "setxattr",
-                Fs(req).SetXattr(inode, name, std::string_view(value, size), mode));
+    return r.fs().SetXattr(inode, name, std::string_view(value, size), mode);
   });
 }
 
 void RemoveXattr(fuse_req_t req, fuse_ino_t inode, const char* name) {
-  Handle(req, "removexattr",
-         [&] { ReplyStatus(req, "removexattr", Fs(req).RemoveXattr(inode, name)); });
+  ServeStatus(req, "removexattr", [&](Request& r) { return r.fs().RemoveXattr(inode, name); });
 }
 
 fuse_lowlevel_ops MakeOperations() {

@@ -6,7 +6,7 @@
 // Thread-safety: the handlers run on libfuse's worker threads; all state is in Filesystem.
 #pragma once
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312  // the fuse_loop_cfg_* API (fuse_session.cc)
 #include <fuse_lowlevel.h>
 
 #include <atomic>
@@ -25,6 +25,10 @@ struct FuseContext {
   // Where the session is mounted, for tuning the mount's kernel readahead at init; empty
   // leaves the kernel's default.
   std::string mountpoint;
+  // How many asynchronous requests (readahead reads) the kernel may have in flight at once:
+  // raised at init to this when it is above the kernel's default (12), so that every worker
+  // can serve one; 0 keeps the default.
+  unsigned max_background = 0;
 };
 
 // The operations table, for fuse_session_new with a FuseContext* as userdata.

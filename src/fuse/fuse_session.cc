@@ -13,6 +13,11 @@ struct SessionDeleter {
 };
 using SessionHandle = std::unique_ptr<fuse_session, SessionDeleter>;
 
+struct LoopConfigDeleter {
+  void operator()(fuse_loop_config* config) const { fuse_loop_cfg_destroy(config); }
+};
+using LoopConfig = std::unique_ptr<fuse_loop_config, LoopConfigDeleter>;
+
 // fuse_args built from strings, freed with fuse_opt_free_args.
 class FuseArgs {
  public:
@@ -52,6 +57,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Create(const FuseMountOptions& opt
   FuseArgs args(argv);
   const fuse_lowlevel_ops& ops = FuseOperations();
   context.mountpoint = options.mountpoint;  // for the readahead tuning at init
+  context.max_background = options.single_threaded ? 0 : options.max_threads;
   SessionHandle session(fuse_session_new(args.get(), &ops, sizeof(ops), &context));
   if (!session) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -95,10 +101,15 @@ Status FuseMount::Run() {
   if (impl_->options.single_threaded) {
     result = fuse_session_loop(impl_->session.get());
   } else {
-    fuse_loop_config config = {};
-    config.clone_fd = 0;
-    config.max_idle_threads = impl_->options.max_threads;
-    result = fuse_session_loop_mt(impl_->session.get(), &config);
+    // The 3.12 configuration API: the older struct (FUSE_USE_VERSION < 312) carries only
+    // max_idle_threads, and libfuse then caps the workers at its default of 10.
+    LoopConfig config(fuse_loop_cfg_create());
+    if (!config) return MakeError(ErrorCode::kUnknown, "cannot allocate the FUSE loop config");
+    fuse_loop_cfg_set_clone_fd(config.get(), 0);
+    fuse_loop_cfg_set_max_threads(config.get(), impl_->options.max_threads);
+    // Workers past this many exit when idle; keeping them all avoids thread churn under load.
+    fuse_loop_cfg_set_idle_threads(config.get(), impl_->options.max_threads);
+    result = fuse_session_loop_mt(impl_->session.get(), config.get());
   }
   if (result < 0) {
     return MakeError(

@@ -1,5 +1,5 @@
 // Command-line splitting with fuse_opt_parse, and the --help / --version texts.
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312  // the fuse_loop_cfg_* API (fuse_session.cc)
 #include "fuse/mount_options.h"
 
 #include <fuse.h>
@@ -127,6 +127,8 @@ std::string MountUsage(std::string_view program) {
 std::string MountUsageHint() { return "Try 's3mount --help' for the options.\n"; }
 
 std::string MountHelpText(std::string_view program) {
+  // -f/-d/-s/-h/-V are parsed here (kFuseOptions); every -o option comes from the table that
+  // ValidateMountConfig parses with.
   return MountUsage(program) + R"(
 Mounts an S3 bucket, or the PREFIX/ part of it, on MOUNTPOINT.
 
@@ -136,95 +138,8 @@ General:
   -s                     serve FUSE requests on a single thread
   -h, --help             print this help and exit
   -V, --version          print the version and exit
-
-S3:
-  -o endpoint=URL        S3-compatible endpoint, http(s)://host[:port][/path]
-                         (default: AWS for the region)
-  -o region=NAME         signing region (default: AWS_REGION, AWS_DEFAULT_REGION,
-                         the profile's region, else us-east-1; S3's region
-                         redirects are followed)
-  -o path_style          address the bucket as host/bucket, not bucket.host
-  -o ca_bundle=FILE      trust the CA certificates in FILE, not the system's
-  -o no_verify_tls       do not verify the server's TLS certificate (unsafe)
-
-Credentials (default: the AWS CLI's chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
-the profile named by AWS_PROFILE or "default" (static keys, role_arn with
-source_profile or credential_source, web identity, SSO, credential_process),
-AWS_WEB_IDENTITY_TOKEN_FILE, the container endpoint, EC2 instance metadata):
-  -o profile=NAME        only profile NAME of ~/.aws/credentials and ~/.aws/config
-                         (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE), any kind
-  -o credentials_file=FILE  read FILE in place of ~/.aws/credentials; changes
-                         to it are used without a remount
-  -o passwd_file=FILE    s3fs-style file of ACCESS_KEY:SECRET or
-                         BUCKET:ACCESS_KEY:SECRET lines; mode 0600 or stricter
-  -o access_key_id=ID,secret_access_key=KEY[,session_token=T]
-                         keys as options (visible to local users: avoid)
-  -o role_arn=ARN        then assume this IAM role with STS (cross-account)
-  -o role_session_name=NAME, -o external_id=ID  for role_arn=
-  -o sts_endpoint=URL    STS endpoint (default: AWS_ENDPOINT_URL_STS, the
-                         endpoint= of a custom store, else sts.REGION.amazonaws.com)
-  -o public              send unsigned requests (public buckets; also anonymous)
-
-Permissions:
-  -o ro, -o rw           mount read-only / read-write (default: rw)
-  -o uid=N, -o gid=N     owner of files without s3fs metadata (default: you)
-  -o file_mode=OCTAL     mode of files without metadata (default: 0644)
-  -o no_object_metadata  trust listings: no HEAD per file (modes/owners = defaults)
-  -o dir_mode=OCTAL      mode of directories without metadata (default: 0755)
-  -o umask=OCTAL         bits cleared from every mode (default: 0)
-  -o allow_other         let other users access the mount (needs
-                         user_allow_other in /etc/fuse.conf unless root)
-  -o allow_root          let root access the mount too (not with allow_other)
-  -o default_permissions let the kernel check modes against the caller
-
-Caching:
-  -o stat_ttl=SECONDS    how long attributes are trusted (default: 60)
-  -o negative_ttl=SECONDS  how long "does not exist" is trusted (default: 5)
-  -o list_ttl=SECONDS    how long directory listings are trusted (default: 60)
-                         (seconds may be fractional; 0 disables that cache)
-  -o cache_size=SIZE     memory block cache, e.g. 512M, 2G; 0 disables
-                         (default: 256M; K, M, G, T are powers of 1024)
-  -o readahead=SIZE      most bytes read ahead of sequential reads (default: 64M)
-  -o dir_readahead=N     small files fetched ahead of a program opening a directory's
-                         files in listing order, e.g. cat dir/* (default: 32; 0: off)
-  -o max_threads=N       FUSE worker threads, 1 to 1024 (default: 16)
-
-Writing:
-  -o writeback           close() and unlink() return before S3 has the change:
-                         uploads and deletes are queued, in order per file, and
-                         sent in the background (like JuiceFS --writeback, rclone
-                         --vfs-write-back; not the kernel's writeback cache).
-                         fsync, rename, rmdir and unmount wait for them; a crash
-                         loses what is queued (default: off: close waits for S3)
-
-Change notifications (the three TTLs above then default to 3600):
-  -o sqs_queue_url=URL   apply the bucket's S3 event notifications from this SQS
-                         queue (signed like S3; sqs_region=NAME if not in the URL)
-  -o redis_url=redis://[:PASSWORD@]HOST[:PORT][/DB]
-                         ... or from Redis, with one of:
-  -o redis_channel=NAME  SUBSCRIBE: each message is S3 event JSON
-  -o redis_list=KEY      MinIO's Redis target, format=access (BLMOVE, reliable)
-
-Filtering (patterns as fnmatch(3) on paths below the mount root; repeatable):
-  -o include=GLOB        show only matching objects
-  -o exclude=GLOB        hide matching objects (wins over include)
-
-Logging:
-  -o log_level=LEVEL     trace, debug, info, warn, error, critical, off
-                         (default: info; debug with -d)
-  -o log_file=FILE       log to FILE (default: stderr in the foreground,
-                         syslog in the background)
-
-FUSE and mount:
-  -o fsname=NAME         source shown in /proc/mounts (default: BUCKET[:/PREFIX])
-  -o subtype=NAME        file system subtype (default: s3mount)
-  -o auto_unmount        unmount when s3mount exits
-  -o dev, nodev, suid, nosuid, exec, noexec, noatime, nodiratime, sync, dirsync
-                         passed to the kernel as mount flags
-  -o defaults, auto, noauto, user, nouser, users, owner, group, _netdev, nofail,
-     atime, relatime, norelatime, strictatime, async, x-*, comment=..., user=...
-                         accepted from mount(8) and fstab, and ignored
-
+)" + MountOptionsHelp() +
+         R"(
 Options may be given as -o a,b,c or as several -o; a later one wins.
 Example: s3mount my-bucket:/photos /mnt/photos -o ro,region=eu-west-1
 )";

@@ -36,6 +36,7 @@
 
 #include "s3mount/common/result.h"
 #include "tests/support/free_port.h"
+#include "tests/support/request_gate.h"
 
 namespace s3mount::testing {
 
@@ -45,6 +46,7 @@ enum class FaultKind {
   kStall,         // forward headers + after_bytes of body, pause `duration`, then go on
   kTruncateBody,  // forward headers (full Content-Length) + after_bytes, then a clean FIN
   kDelay,         // wait `duration`, then forward normally
+  kHold,          // wait at the proxy's gate() until it is opened, then forward normally
 };
 
 struct Fault {
@@ -65,6 +67,7 @@ struct Fault {
   static Fault Stall(std::chrono::milliseconds duration, std::size_t after_bytes = 0);
   static Fault TruncateBody(std::size_t after_bytes);
   static Fault Delay(std::chrono::milliseconds duration);
+  static Fault Hold();
 
   // Builder-style filters: Fault::Return503SlowDown().OnMethod("PUT").Times(2).
   Fault& OnMethod(std::string m) {
@@ -130,6 +133,9 @@ class FaultProxy {
   std::vector<RecordedRequest> recorded_requests() const;
   void ResetCounters();
 
+  // Where Fault::Hold() requests wait (labelled with their target); shut down with the proxy.
+  RequestGate& gate() { return gate_; }
+
  private:
   struct Connection;
   class Session;
@@ -159,6 +165,7 @@ class FaultProxy {
   std::string upstream_host_;
   uint16_t upstream_port_;
   std::atomic<bool> stopping_{false};
+  RequestGate gate_;
   std::thread accept_thread_;
 
   mutable std::mutex mu_;

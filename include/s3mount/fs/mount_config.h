@@ -155,4 +155,15 @@ struct MountConfig {
 // caller's to handle first; they are ignored here.
 Result<MountConfig> ValidateMountConfig(RawMountOptions raw);
 
+// The `-o` options part of --help, grouped (S3, credentials, permissions, caching, writing,
+// change notifications, filtering, logging, FUSE/mount), from the table ValidateMountConfig
+// parses with: each option's synopsis ("  -o name=VALUE", wrapped lines indented by five
+// spaces) with its help from column 25.
+std::string MountOptionsHelp();
+
+// Every `-o` option ValidateMountConfig accepts, as written in --help and the man page:
+// "name=" for one that takes a value, "name" for a flag (kernel flags and the mount(8)
+// options it ignores included), and the prefixes it ignores ("x-", "comment=", "user=").
+std::vector<std::string> AcceptedMountOptions();
+
 }  // namespace s3mount
