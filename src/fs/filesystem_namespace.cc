@@ -115,8 +115,8 @@ std::optional<PathEntry> Filesystem::Impl::PendingFile(const std::string& path) 
     inode = it->second;
   }
   auto file = OpenFileOf(inode);
-  // Uploaded already (an fsync, or a reader's close): S3 and the caches have it now.
-  if (!file || file->in_store()) return std::nullopt;
+  // Uploaded already (an fsync, or a reader's close) and reported: the caches have it now.
+  if (!file || (file->in_store() && !file->dirty())) return std::nullopt;
   const Attributes attributes = file->attributes();
   return PathEntry{.kind = PathKind::kFile,
                    .object = {.key = keys.KeyFor(path),

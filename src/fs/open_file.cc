@@ -263,7 +263,9 @@ Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCall
 
 bool OpenFile::dirty() const {
   std::lock_guard lock(mu_);
-  return !detached_ && (content_dirty_ || metadata_dirty_);
+  // An upload no Flush has reported yet (a stream completed by a read or a rename) still
+  // has to reach the Filesystem's caches.
+  return !detached_ && (content_dirty_ || metadata_dirty_ || unreported_.has_value());
 }
 
 bool OpenFile::in_store() const {
