@@ -22,7 +22,8 @@
 // Runs: S3MOUNT_MODEL_SEEDS seeds (default 200) from S3MOUNT_MODEL_FIRST_SEED (default 1), of
 // S3MOUNT_MODEL_OPS operations each (default 300); S3MOUNT_MODEL_SEED=N runs seed N alone. A
 // failure prints its seed and configuration, and the sequence shrunk to the operations it
-// needs.
+// needs (S3MOUNT_MODEL_SHRINK=0 skips that); the run stops after S3MOUNT_MODEL_MAX_FAILURES
+// failing seeds (default 3).
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -73,6 +74,7 @@ std::optional<std::string> RunSeed(uint64_t seed, uint64_t count) {
                        *failure + "\nreplay: S3MOUNT_MODEL_SEED=" + std::to_string(seed) +
                        " S3MOUNT_MODEL_OPS=" + std::to_string(ops.size()) +
                        " unit_tests --gtest_filter='ReferenceModelTest.*'\n";
+  if (FromEnvironment("S3MOUNT_MODEL_SHRINK", 1) == 0) return report;
   Shrunk shrunk = Shrink(config, ops, *failure, 400);
   report += "shrunk to " + std::to_string(shrunk.ops.size()) + " operations (" +
             std::to_string(shrunk.replays) + " replays), failing at " + shrunk.failure + ":\n";
@@ -93,8 +95,9 @@ TEST(ReferenceModelTest, RandomOperationSequencesMatchTheModel) {
   // The write-back queue logs its counts at every unmount: thousands of lines.
   const spdlog::level::level_enum level = spdlog::get_level();
   spdlog::set_level(spdlog::level::warn);
-  int failures = 0;
-  for (uint64_t seed = first; seed < first + seeds && failures < 3; ++seed) {
+  uint64_t failures = 0;
+  const uint64_t max_failures = FromEnvironment("S3MOUNT_MODEL_MAX_FAILURES", 3);
+  for (uint64_t seed = first; seed < first + seeds && failures < max_failures; ++seed) {
     if (auto report = RunSeed(seed, count)) {
       ADD_FAILURE() << *report;
       ++failures;

@@ -438,6 +438,12 @@ std::optional<std::string> Runner::RunNamespace(const Op& op) {
       Status removed = fs_->Unlink(walk.parent, name);
       if (auto failure = ExpectResult(removed, std::nullopt)) return "unlink: " + *failure;
       model_.Erase(op.path);
+      // With write-back, an implicit directory whose last entry's DELETE is still queued shows
+      // until the DELETE has run (SEMANTICS.md, "Write-back"): the model waits for it.
+      if (config_.write_back && model_.Resolve(ParentPath(op.path)).kind == ViewKind::kMissing) {
+        fs_->DrainWriteBack();
+        touched_.clear();
+      }
       return std::nullopt;
     }
   }

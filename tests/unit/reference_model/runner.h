@@ -87,7 +87,8 @@ class Runner {
   // tree_check.cc
   std::optional<std::string> CheckTree();
   std::optional<std::string> CheckDirectory(InodeId inode, const std::string& path, bool plus);
-  std::optional<std::string> CheckEntry(const std::string& path, const Entry& entry);
+  // `listed`: the entry comes from readdirplus.
+  std::optional<std::string> CheckEntry(const std::string& path, const Entry& entry, bool listed);
   std::optional<std::string> CheckContent(const std::string& path, InodeId inode,
                                           const ViewEntry& view);
   std::optional<std::string> CheckStore();
