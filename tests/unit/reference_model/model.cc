@@ -1,9 +1,36 @@
 // The reference model: S3 keys and the tree they mean (see model.h).
 #include "tests/unit/reference_model/model.h"
 
+#include <cstdio>
 #include <utility>
 
 namespace s3mount::reference_model {
+
+const char* KindName(ViewKind kind) {
+  switch (kind) {
+    case ViewKind::kMissing:
+      return "missing";
+    case ViewKind::kFile:
+      return "a file";
+    case ViewKind::kDirectory:
+      return "a directory";
+    case ViewKind::kSymlink:
+      return "a symlink";
+  }
+  return "?";
+}
+
+ViewKind KindOfType(FileType type) {
+  if (type == FileType::kDirectory) return ViewKind::kDirectory;
+  if (type == FileType::kSymlink) return ViewKind::kSymlink;
+  return ViewKind::kFile;
+}
+
+std::string Octal(uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0%o", value);
+  return text;
+}
 
 std::string ParentPath(const std::string& path) {
   const size_t slash = path.rfind('/');

@@ -49,6 +49,13 @@ struct ViewEntry {
   NodePtr node;
 };
 
+// "a file", "a directory"... for messages.
+const char* KindName(ViewKind kind);
+// The kind a mount's file type shows as (FIFOs and sockets as files: the test makes none).
+ViewKind KindOfType(FileType type);
+// 0644 -> "0644", for messages.
+std::string Octal(uint32_t value);
+
 // "a/b" -> "a"; "a" -> "" (the root).
 std::string ParentPath(const std::string& path);
 // "a/b" -> "b".

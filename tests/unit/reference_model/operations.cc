@@ -3,7 +3,6 @@
 #include "tests/unit/reference_model/operations.h"
 
 #include <array>
-#include <cstdio>
 #include <iterator>
 #include <utility>
 
@@ -15,12 +14,6 @@ constexpr std::array<const char*, 2> kXattrNames = {"user.x", "user.y"};
 std::string Quoted(const std::string& data) {
   if (data.size() <= 12) return "'" + data + "'";
   return std::to_string(data.size()) + " bytes '" + data.substr(0, 8) + "...'";
-}
-
-std::string Octal(uint32_t value) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0%o", value);
-  return text;
 }
 
 }  // namespace

@@ -37,30 +37,8 @@ void Resize(ModelNode& node, uint64_t size) {
   node.mtime.reset();
 }
 
-const char* KindName(ViewKind kind) {
-  switch (kind) {
-    case ViewKind::kMissing:
-      return "missing";
-    case ViewKind::kFile:
-      return "a file";
-    case ViewKind::kDirectory:
-      return "a directory";
-    case ViewKind::kSymlink:
-      return "a symlink";
-  }
-  return "?";
-}
-
 ViewKind KindOf(const Entry& entry) {
-  if (entry.inode == 0) return ViewKind::kMissing;
-  switch (entry.attributes.type) {
-    case FileType::kDirectory:
-      return ViewKind::kDirectory;
-    case FileType::kSymlink:
-      return ViewKind::kSymlink;
-    default:
-      return ViewKind::kFile;
-  }
+  return entry.inode == 0 ? ViewKind::kMissing : KindOfType(entry.attributes.type);
 }
 
 }  // namespace
@@ -98,7 +76,7 @@ Runner::Runner(RunConfig config) : config_(config), model_(AttributeDefaults{}) 
   options.staging_directory = staging_root_->File("staging");
   options.write_back = config.write_back;
   options.write_back_threads = 2;
-  auto created = Filesystem::Create(store_, clock_, *metadata_, blocks_, std::move(options));
+  auto created = Filesystem::Create(store_, ticking_, *metadata_, blocks_, std::move(options));
   if (!created.ok()) {
     setup_error_ = created.error().ToString();
     return;
@@ -137,8 +115,7 @@ void Runner::ForgetWalked() {
 }
 
 std::optional<std::string> Runner::Step(const Op& op) {
-  // Time passes between system calls: a cached answer and a change never share an instant.
-  clock_.Advance(std::chrono::milliseconds(1));
+  clock_.Advance(std::chrono::milliseconds(1));  // time passes between system calls
   auto failure = Run(op);
   ForgetWalked();
   if (failure) return failure;
@@ -439,8 +416,9 @@ std::optional<std::string> Runner::RunNamespace(const Op& op) {
       if (auto failure = ExpectResult(removed, std::nullopt)) return "unlink: " + *failure;
       model_.Erase(op.path);
       // With write-back, an implicit directory whose last entry's DELETE is still queued shows
-      // until the DELETE has run (SEMANTICS.md, "Write-back"): the model waits for it.
-      if (config_.write_back && model_.Resolve(ParentPath(op.path)).kind == ViewKind::kMissing) {
+      // (and hides a file of its name) until the DELETE has run (SEMANTICS.md, "Write-back"):
+      // the model waits for it.
+      if (config_.write_back && model_.Resolve(ParentPath(op.path)).kind != ViewKind::kDirectory) {
         fs_->DrainWriteBack();
         touched_.clear();
       }

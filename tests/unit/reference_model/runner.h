@@ -10,6 +10,7 @@
 // Thread-safety: one test thread owns a Runner (the Filesystem has its own threads).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <set>
@@ -24,6 +25,23 @@
 #include "tests/unit/reference_model/operations.h"
 
 namespace s3mount::reference_model {
+
+// The FakeClock, with a monotonic time that moves 1 ns at every reading, as a real one does
+// between any two readings: "fetched before the change" is then never a tie between threads
+// (the FakeClock alone stands still while a background request and a change race).
+class TickingClock final : public Clock {
+ public:
+  explicit TickingClock(testing::FakeClock& base) : base_(base) {}
+  WallTime Now() const override { return base_.Now(); }
+  MonoTime Monotonic() const override {
+    return base_.Monotonic() + std::chrono::nanoseconds(ticks_.fetch_add(1) + 1);
+  }
+  void SleepFor(std::chrono::nanoseconds duration) override { base_.SleepFor(duration); }
+
+ private:
+  testing::FakeClock& base_;
+  mutable std::atomic<int64_t> ticks_{0};
+};
 
 struct RunConfig {
   bool write_back = false;  // -o writeback
@@ -97,6 +115,7 @@ class Runner {
   std::string setup_error_;
   std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
   testing::FakeClock clock_;
+  TickingClock ticking_{clock_};
   testing::FakeObjectStore store_{clock_};
   std::unique_ptr<MetadataCache> metadata_;
   BlockCache blocks_{BlockCacheOptions{}};

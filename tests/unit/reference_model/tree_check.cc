@@ -1,5 +1,4 @@
 // Runner: compares what the mount shows, and what S3 holds, with the model (see runner.h).
-#include <cstdio>
 #include <map>
 #include <set>
 
@@ -8,35 +7,10 @@
 namespace s3mount::reference_model {
 namespace {
 
-const char* TypeName(FileType type) {
-  switch (type) {
-    case FileType::kRegular:
-      return "a file";
-    case FileType::kDirectory:
-      return "a directory";
-    case FileType::kSymlink:
-      return "a symlink";
-    default:
-      return "a special file";
-  }
-}
-
-FileType TypeOf(ViewKind kind) {
-  if (kind == ViewKind::kDirectory) return FileType::kDirectory;
-  if (kind == ViewKind::kSymlink) return FileType::kSymlink;
-  return FileType::kRegular;
-}
-
 std::string Names(const std::set<std::string>& names) {
   std::string text = "{";
   for (const std::string& name : names) text += (text.size() > 1 ? ", " : "") + name;
   return text + "}";
-}
-
-std::string Octal(uint32_t value) {
-  char text[16];
-  std::snprintf(text, sizeof text, "0%o", value);
-  return text;
 }
 
 // Where two strings first differ, for messages about contents.
@@ -98,7 +72,7 @@ std::optional<std::string> Runner::CheckDirectory(InodeId inode, const std::stri
     if (!expected.contains(name)) {
       if (entry->inode != 0) {
         return "lookup of " + child + ": expected missing, mount shows " +
-               TypeName(entry->attributes.type);
+               KindName(KindOfType(entry->attributes.type));
       }
       continue;
     }
@@ -120,8 +94,8 @@ std::optional<std::string> Runner::CheckEntry(const std::string& path, const Ent
   // and 11), so its marker's mode and times show at its lookup.
   const bool defaults = listed && view.kind == ViewKind::kDirectory;
   const Attributes& got = entry.attributes;
-  if (got.type != TypeOf(view.kind)) {
-    return path + " is " + TypeName(got.type) + ", expected " + TypeName(TypeOf(view.kind));
+  if (KindOfType(got.type) != view.kind) {
+    return path + " is " + KindName(KindOfType(got.type)) + ", expected " + KindName(view.kind);
   }
   if (got.size != Model::SizeOf(view)) {
     return path + " has size " + std::to_string(got.size) + ", expected " +
