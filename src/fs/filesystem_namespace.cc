@@ -93,7 +93,8 @@ std::optional<PathEntry> Filesystem::Impl::PendingFile(const std::string& path) 
   const std::optional<InodeId> inode = overlay.CreatedAt(path);
   if (!inode) return std::nullopt;
   auto file = handles.OpenFileOf(*inode);
-  if (!file) return std::nullopt;
+  // Uploaded already (an fsync, or a reader's close) and reported: the caches have it now.
+  if (!file || (file->in_store() && !file->dirty())) return std::nullopt;
   const Attributes attributes = file->attributes();
   return PathEntry{.kind = PathKind::kFile,
                    .object = {.key = keys.KeyFor(path),
@@ -418,6 +419,10 @@ Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
   S3M_RETURN_IF_ERROR(impl_->RequireEmptyDirectory(path));
   S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path) + "/"));
   impl_->Removed(path);
+  // A file of the same name, hidden by the directory (SEMANTICS.md section 9), shows again:
+  // the path and its directory's listing are asked for again.
+  impl_->metadata.Invalidate(path);
+  impl_->listings.Invalidate(Impl::ParentOf(path), impl_->clock.Monotonic());
   impl_->inodes.Detach(parent, std::string(name));
   return OkStatus();
 }

@@ -122,6 +122,10 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
   const MonoTime now = clock.Monotonic();
   metadata.MarkChanged(from, now);
   metadata.MarkChanged(to, now);
+  // Implicit directories above the source may have vanished with it.
+  for (std::string above = ParentOf(from); !above.empty(); above = ParentOf(above)) {
+    metadata.MarkChanged(above, now);
+  }
   metadata.InvalidatePrefix(from);
   metadata.InvalidatePrefix(to);
   listings.Clear(now);

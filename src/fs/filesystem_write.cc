@@ -283,7 +283,11 @@ Status Filesystem::Impl::ChangeXattrOf(InodeId inode, std::string_view name,
   S3M_RETURN_IF_ERROR(ChangeXattr(user_metadata, name, value, mode));
   auto stored = RewriteMetadata(info->path, *entry, user_metadata);
   S3M_RETURN_IF_ERROR(stored);
-  Created(info->path, entry->kind, *stored);
+  if (entry->kind == PathKind::kFile) {
+    Stored(inode, info->path, *stored);  // a copy may change the ETag: readers follow it
+  } else {
+    Created(info->path, entry->kind, *stored);
+  }
   return OkStatus();
 }
 

@@ -231,7 +231,9 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     }
     stored = std::move(finished->response);
     NewBaseLocked(stored.etag);
-    unreported_ = StoredLocked(stored, now, std::move(finished->metadata));
+    ObjectInfo object = StoredLocked(stored, now, std::move(finished->metadata));
+    std::lock_guard view(view_mu_);
+    unreported_ = std::move(object);
     return unreported_;
   }
   if (content_dirty_ || !base_) {
@@ -260,14 +262,20 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     stored.etag = copied->etag;
   }
   NewBaseLocked(stored.etag);
-  unreported_ = StoredLocked(stored, now, metadata);
+  ObjectInfo object = StoredLocked(stored, now, metadata);
+  std::lock_guard view(view_mu_);
+  unreported_ = std::move(object);
   return unreported_;
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCallback& stored) {
   std::lock_guard lock(mu_);
   S3M_RETURN_IF_ERROR(FlushLocked(now));
-  std::optional<ObjectInfo> result = std::exchange(unreported_, std::nullopt);
+  std::optional<ObjectInfo> result;
+  {
+    std::lock_guard view(view_mu_);
+    result = std::exchange(unreported_, std::nullopt);
+  }
   if (result && stored) stored(path_, *result);
   return result;
 }
@@ -375,8 +383,8 @@ Status OpenFile::Detach() {
   base_.reset();
   base_limit_ = 0;
   reader_.reset();
-  unreported_.reset();  // the object is about to go: the caches must not get it back
   std::lock_guard view(view_mu_);
+  unreported_.reset();  // the object is about to go: the caches must not get it back
   detached_ = true;
   return OkStatus();
 }

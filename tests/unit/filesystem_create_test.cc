@@ -421,5 +421,51 @@ TEST_F(FilesystemCreateTest, ManySmallFilesCostOnePutEach) {
   EXPECT_EQ(store_.ObjectCount(), 101u);
 }
 
+// Found by the reference-model test (tests/unit/reference_model/): renames and unlinks of
+// files whose object changed under this mount's own hands.
+TEST_F(FilesystemCreateTest, RenameOfAnExclusiveCreateWrittenInPartsUploadsThenMoves) {
+  auto created = fs().Create(kRootInode, "a", 0644, true, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  const std::string data = Pattern(6 * kMiB);
+  ASSERT_TRUE(fs().Write(created->file.handle, 0, data).ok());
+  // A read of bytes already sent as parts completes the stream (SEMANTICS.md, "Writes").
+  EXPECT_EQ(Read(created->file.handle), data.substr(0, 1 << 20));
+  Status renamed = fs().Rename(kRootInode, "a", kRootInode, "b", RenameMode::kReplace);
+  ASSERT_TRUE(renamed.ok()) << renamed.error().ToString();
+  Close(created->file.handle);
+  EXPECT_EQ(store_.Keys(), std::vector<std::string>{"b"});
+  EXPECT_TRUE(SameBytes(store_.BodyOf("b"), data));
+}
+
+TEST_F(FilesystemCreateTest, ANewFileRenamedAfterItsStreamStartedReadsBackAfterClose) {
+  store_.PutForTest("d/", "");
+  auto created = CreateFile(kRootInode, "b");
+  const std::string data = Pattern(6 * kMiB);
+  ASSERT_TRUE(fs().Write(created.file.handle, 0, data).ok());
+  EXPECT_EQ(Read(created.file.handle), data.substr(0, 1 << 20));  // completes the stream
+  const InodeId d = Inode("d");
+  Status renamed = fs().Rename(kRootInode, "b", d, "a", RenameMode::kReplace);
+  ASSERT_TRUE(renamed.ok()) << renamed.error().ToString();
+  Close(created.file.handle);
+  auto read = testing::ReadWhole(fs(), Inode("d/a"));
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  EXPECT_TRUE(SameBytes(*read, data));
+}
+
+TEST_F(FilesystemCreateTest, ReadersOfAFileFollowItsMetadataChangesAndSurviveItsUnlink) {
+  store_.PutForTest("f", "old bytes");
+  auto reader = fs().Open(Inode("f"), {});
+  ASSERT_TRUE(reader.ok());
+  const std::string data = Pattern(6 * kMiB);
+  ASSERT_TRUE(fs().SetAttr(Inode("f"), {.size = data.size()}, std::nullopt).ok());
+  ASSERT_TRUE(fs().SetXattr(Inode("f"), "user.color", "red", XattrMode::kAny).ok());
+  Status unlinked = fs().Unlink(kRootInode, "f");
+  ASSERT_TRUE(unlinked.ok()) << unlinked.error().ToString();
+  std::string expected = "old bytes";
+  expected.resize(data.size(), '\0');
+  EXPECT_EQ(Read(reader->handle), expected.substr(0, 1 << 20));
+  fs().Release(reader->handle);
+}
+
 }  // namespace
 }  // namespace s3mount

@@ -205,5 +205,37 @@ TEST_F(FilesystemEventsTest, ADirectoryMarkerEventMakesAnEmptyDirectoryAppear) {
   EXPECT_EQ(ListNames(fs(), *inode).value(), std::set<std::string>{});
 }
 
+// Found by the reference-model test (tests/unit/reference_model/).
+TEST_F(FilesystemEventsTest, RenamingTheOnlyDirectoryInAnImplicitOneMakesThatOneVanish) {
+  Mount();
+  fs().ApplyRemoteChange(Created("b/a/", OtherClientPuts("b/a/", "")));
+  auto b = LookupPath(fs(), "b");
+  ASSERT_TRUE(b.ok()) << b.error().ToString();
+  ASSERT_TRUE(LookupPath(fs(), "b/a").ok());
+  clock_.Advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(fs().Rename(*b, "a", kRootInode, "a", RenameMode::kNoReplace).ok());
+  EXPECT_EQ(store_.Keys(), std::vector<std::string>{"a/"});
+  EXPECT_EQ(fs().Lookup(kRootInode, "b")->inode, 0u)
+      << "b only held the directory that moved: S3 has nothing below it any more";
+  EXPECT_EQ(ListNames(fs(), kRootInode).value(), std::set<std::string>{"a"});
+}
+
+TEST_F(FilesystemEventsTest, RmdirOfADirectoryShowsTheFileItHid) {
+  Mount();
+  ASSERT_TRUE(fs().MakeDirectory(kRootInode, "d", 0755, kUser).ok());
+  fs().ApplyRemoteChange(Created("d", OtherClientPuts("d", "hidden file")));
+  ASSERT_EQ(ListNames(fs(), kRootInode).value(), std::set<std::string>{"d"});
+  ASSERT_EQ(fs().Lookup(kRootInode, "d")->attributes.type, FileType::kDirectory)
+      << "the directory wins over the file (SEMANTICS.md section 9)";
+  clock_.Advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(fs().RemoveDirectory(kRootInode, "d").ok());
+  auto d = fs().Lookup(kRootInode, "d");
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  ASSERT_NE(d->inode, 0u) << "the file the directory hid is still in S3";
+  EXPECT_EQ(d->attributes.type, FileType::kRegular);
+  EXPECT_EQ(Content("d"), "hidden file");
+  EXPECT_EQ(ListNames(fs(), kRootInode).value(), std::set<std::string>{"d"});
+}
+
 }  // namespace
 }  // namespace s3mount

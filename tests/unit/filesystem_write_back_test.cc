@@ -424,5 +424,24 @@ TEST_F(FilesystemWriteBackTest, CloseWaitsForRoomWhenTheQueueIsFull) {
   EXPECT_EQ(store_.ObjectCount(), 3u);
 }
 
+// Found by the reference-model test (tests/unit/reference_model/): `cat` of a new file while
+// its creator still has it open, then `mv`.
+TEST_F(FilesystemWriteBackTest, RenameOfANewFileAfterAReaderClosedIt) {
+  Mount();
+  auto created = fs().Create(kRootInode, "a", 0600, false, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok());
+  auto reader = fs().Open(created->entry.inode, {});
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(fs().Flush(reader->handle).ok());  // the reader's close: flush, then release
+  fs().Release(reader->handle);
+  Status renamed = fs().Rename(kRootInode, "a", kRootInode, "b", RenameMode::kReplace);
+  ASSERT_TRUE(renamed.ok()) << renamed.error().ToString();
+  ASSERT_TRUE(fs().Flush(created->file.handle).ok());
+  fs().Release(created->file.handle);
+  fs().DrainWriteBack();
+  EXPECT_EQ(store_.Keys(), std::vector<std::string>{"b"});
+  EXPECT_EQ(store_.BodyOf("b"), "");
+}
+
 }  // namespace
 }  // namespace s3mount
