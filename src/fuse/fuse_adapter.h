@@ -12,6 +12,7 @@
 #include <atomic>
 #include <string>
 
+#include "s3mount/common/clock.h"
 #include "s3mount/fs/filesystem.h"
 
 namespace s3mount {
@@ -25,6 +26,8 @@ struct FuseContext {
   // Where the session is mounted, for tuning the mount's kernel readahead at init; empty
   // leaves the kernel's default.
   std::string mountpoint;
+  // The clock of the trace log's request timings; null: no timings.
+  const Clock* clock = nullptr;
 };
 
 // The operations table, for fuse_session_new with a FuseContext* as userdata.

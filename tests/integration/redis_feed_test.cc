@@ -88,8 +88,14 @@ RedisFeedOptions FastOptions(const RedisServer& server) {
   return {.url = server.Url(), .poll_interval = milliseconds(200), .max_wait = milliseconds(3000)};
 }
 
+// The clock the feeds and listeners here run on (real Redis waits: the real clock).
+Clock& RealClock() {
+  static SystemClock clock;
+  return clock;
+}
+
 std::unique_ptr<RedisChangeFeed> MustConnect(const RedisFeedOptions& options) {
-  auto feed = RedisChangeFeed::Connect(options);
+  auto feed = RedisChangeFeed::Connect(options, RealClock());
   EXPECT_TRUE(feed.ok()) << feed.error().ToString();
   return feed.ok() ? std::move(*feed) : nullptr;
 }
@@ -220,7 +226,7 @@ TEST_F(RedisFeedTest, AKeyThatIsNotAListIsAStartupError) {
   Cli(*server_, {"SET", "minio-string", "x"});
   RedisFeedOptions options = FastOptions(*server_);
   options.list = "minio-string";
-  auto feed = RedisChangeFeed::Connect(options);
+  auto feed = RedisChangeFeed::Connect(options, RealClock());
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(feed.error().message.find("is a string, not a list"), std::string::npos)
@@ -274,15 +280,16 @@ TEST(RedisFeedAuthTest, PasswordsAndAclUsers) {
   Cli(*server, {"PUBLISH", "auth-events", S3Body("k")});
   EXPECT_EQ(ReceiveAtLeast(*feed, 1).size(), 1u);
 
-  auto wrong =
-      RedisChangeFeed::Connect({.url = "redis://:not-the-pw@" + address, .channel = "auth-events"});
+  auto wrong = RedisChangeFeed::Connect(
+      {.url = "redis://:not-the-pw@" + address, .channel = "auth-events"}, RealClock());
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().code, ErrorCode::kAccessDenied) << wrong.error().ToString();
   EXPECT_NE(wrong.error().message.find(address), std::string::npos) << wrong.error().message;
   EXPECT_NE(wrong.error().message.find("WRONGPASS"), std::string::npos) << wrong.error().message;
   EXPECT_EQ(wrong.error().message.find("not-the-pw"), std::string::npos) << wrong.error().message;
 
-  auto none = RedisChangeFeed::Connect({.url = "redis://" + address, .list = "auth-list"});
+  auto none =
+      RedisChangeFeed::Connect({.url = "redis://" + address, .list = "auth-list"}, RealClock());
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, ErrorCode::kAccessDenied) << none.error().ToString();
   EXPECT_NE(none.error().message.find("NOAUTH"), std::string::npos) << none.error().message;
@@ -295,7 +302,8 @@ TEST(RedisFeedAuthTest, PasswordsAndAclUsers) {
   ASSERT_NE(user, nullptr);
   Cli(*server, {"RPUSH", "auth-list", "element"});
   EXPECT_EQ(Bodies(ReceiveAtLeast(*user, 1)), std::vector<std::string>{"element"});
-  auto bad_user = RedisChangeFeed::Connect({.url = "redis://s3mount:x@" + address, .list = "l"});
+  auto bad_user =
+      RedisChangeFeed::Connect({.url = "redis://s3mount:x@" + address, .list = "l"}, RealClock());
   ASSERT_FALSE(bad_user.ok());
   EXPECT_EQ(bad_user.error().code, ErrorCode::kAccessDenied);
 }
@@ -384,7 +392,7 @@ TEST_F(RedisFeedTest, ChangeListenerAppliesMinioEventsWithAwkwardKeys) {
   auto feed = MustConnect(options);
   ASSERT_NE(feed, nullptr);
   RecordingApply recorder;
-  ChangeListener listener(*feed, {.bucket = "data", .prefix = "docs/"},
+  ChangeListener listener(*feed, RealClock(), {.bucket = "data", .prefix = "docs/"},
                           [&](const ObjectChange& change) { recorder(change); });
   listener.Start();
   const std::string spaced = "docs/my file+plus.txt";
@@ -425,7 +433,7 @@ TEST_F(RedisFeedTest, ChangeListenerOverAChannelStopsPromptly) {
   auto feed = MustConnect(options);
   ASSERT_NE(feed, nullptr);
   RecordingApply recorder;
-  ChangeListener listener(*feed, {.bucket = "data", .prefix = ""},
+  ChangeListener listener(*feed, RealClock(), {.bucket = "data", .prefix = ""},
                           [&](const ObjectChange& change) { recorder(change); });
   listener.Start();
   Cli(*server_, {"PUBLISH", "listener-events", S3Body("a b/ü+.txt")});
