@@ -18,198 +18,16 @@
 #include <utility>
 #include <vector>
 
+#include "s3mount/common/strings.h"
+#include "tests/support/http_wire.h"
+
 namespace s3mount::testing {
 namespace {
 
-constexpr std::size_t kMaxHeadBytes = std::size_t{64} * 1024;
 constexpr std::size_t kIoChunk = std::size_t{16} * 1024;
 constexpr int kUpstreamTimeoutSeconds = 60;
 // Pause before an RST so the client has read what was sent (an RST can overtake unread data).
 constexpr std::chrono::milliseconds kResetGrace{50};
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Buffered reads from a blocking socket.
-class Reader {
- public:
-  explicit Reader(int fd) : fd_(fd) {}
-
-  // Reads through the blank line ending an HTTP head; the head (without it) goes to *head.
-  bool ReadHead(std::string* head) {
-    for (;;) {
-      auto end = buf_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        *head = buf_.substr(0, end);
-        buf_.erase(0, end + 4);
-        return true;
-      }
-      if (buf_.size() > kMaxHeadBytes || !Fill()) return false;
-    }
-  }
-  // A CRLF-terminated line, without the CRLF.
-  bool ReadLine(std::string* line) {
-    for (;;) {
-      auto end = buf_.find("\r\n");
-      if (end != std::string::npos) {
-        *line = buf_.substr(0, end);
-        buf_.erase(0, end + 2);
-        return true;
-      }
-      if (buf_.size() > kMaxHeadBytes || !Fill()) return false;
-    }
-  }
-  bool ReadExact(std::size_t n, std::string* out) {
-    while (buf_.size() < n) {
-      if (!Fill()) return false;
-    }
-    out->append(buf_, 0, n);
-    buf_.erase(0, n);
-    return true;
-  }
-  // Whatever is buffered, else one recv of at most `max` bytes. False at EOF or error.
-  bool ReadSome(std::size_t max, std::string* out) {
-    if (buf_.empty() && !Fill()) return false;
-    std::size_t n = std::min(max, buf_.size());
-    out->assign(buf_, 0, n);
-    buf_.erase(0, n);
-    return true;
-  }
-
- private:
-  bool Fill() {
-    std::array<char, kIoChunk> chunk{};
-    for (;;) {
-      ssize_t n = ::recv(fd_, chunk.data(), chunk.size(), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      buf_.append(chunk.data(), static_cast<std::size_t>(n));
-      return true;
-    }
-  }
-
-  int fd_;
-  std::string buf_;
-};
-
-struct HttpHead {
-  std::string start_line;
-  std::vector<std::pair<std::string, std::string>> headers;  // names as received
-
-  const std::string* Find(std::string_view lower_name) const {
-    for (const auto& [name, value] : headers) {
-      if (Lower(name) == lower_name) return &value;
-    }
-    return nullptr;
-  }
-  bool HasToken(std::string_view lower_name, std::string_view token) const {
-    const std::string* value = Find(lower_name);
-    return value != nullptr && Lower(*value).find(token) != std::string::npos;
-  }
-};
-
-HttpHead ParseHead(const std::string& text) {
-  HttpHead head;
-  std::size_t pos = text.find("\r\n");
-  head.start_line = text.substr(0, pos);
-  while (pos != std::string::npos) {
-    std::size_t start = pos + 2;
-    pos = text.find("\r\n", start);
-    std::string_view line(text.data() + start,
-                          (pos == std::string::npos ? text.size() : pos) - start);
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    head.headers.emplace_back(std::string(Trim(line.substr(0, colon))),
-                              std::string(Trim(line.substr(colon + 1))));
-  }
-  return head;
-}
-
-// Reads a chunked body, calling emit(raw) for every piece of wire data (framing included)
-// when `raw`, or with the decoded payload otherwise.
-template <typename Emit>
-bool ReadChunked(Reader& in, bool raw, Emit&& emit) {
-  for (;;) {
-    std::string line;
-    if (!in.ReadLine(&line)) return false;
-    if (raw && !emit(line + "\r\n")) return false;
-    std::size_t size = std::strtoull(line.c_str(), nullptr, 16);
-    if (size == 0) break;
-    std::string data;
-    if (!in.ReadExact(size + 2, &data)) return false;
-    if (!emit(raw ? data : data.substr(0, size))) return false;
-  }
-  for (;;) {  // trailers, up to the blank line
-    std::string line;
-    if (!in.ReadLine(&line)) return false;
-    if (raw && !emit(line + "\r\n")) return false;
-    if (line.empty()) return true;
-  }
-}
-
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 409:
-      return "Conflict";
-    case 412:
-      return "Precondition Failed";
-    case 416:
-      return "Requested Range Not Satisfiable";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Slow Down";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Injected";
-  }
-}
-
-int ParseStatus(const std::string& start_line) {
-  auto space = start_line.find(' ');
-  if (space == std::string::npos) return 0;
-  return std::atoi(start_line.c_str() + space + 1);
-}
-
-bool IsHopByHop(const std::string& name) {
-  std::string lower = Lower(name);
-  return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection";
-}
 
 struct Request {
   std::string method;
@@ -421,7 +239,7 @@ class FaultProxy::Session {
   std::string UpstreamRequest(const Request& request) const {
     std::string out = request.head.start_line + "\r\n";
     for (const auto& [name, value] : request.head.headers) {
-      std::string lower = Lower(name);
+      std::string lower = AsciiLower(name);
       if (IsHopByHop(name) || lower == "expect" || lower == "transfer-encoding" ||
           lower == "content-length") {
         continue;
@@ -624,7 +442,7 @@ std::optional<Fault> FaultProxy::CountRequestAndTakeFault(
   RecordedRequest& recorded = recorded_.emplace_back();
   recorded.method = method;
   recorded.target = target;
-  for (const auto& [name, value] : headers) recorded.headers.emplace_back(Lower(name), value);
+  for (const auto& [name, value] : headers) recorded.headers.emplace_back(AsciiLower(name), value);
   ++requests_total_;
   ++requests_by_method_[method];
   for (auto it = script_.begin(); it != script_.end(); ++it) {
