@@ -188,7 +188,8 @@ Result<std::unique_ptr<ChangeFeed>> ConnectChangeFeed(const MountConfig& config,
   const EventsConfig& events = config.events;
   if (!events.redis_url.empty()) {
     auto feed = RedisChangeFeed::Connect(
-        {.url = events.redis_url, .channel = events.redis_channel, .list = events.redis_list});
+        {.url = events.redis_url, .channel = events.redis_channel, .list = events.redis_list},
+        backend.clock);
     if (!feed.ok()) return std::move(feed).error();
     return std::unique_ptr<ChangeFeed>(std::move(feed).value());
   }
@@ -242,6 +243,7 @@ int Serve(MountConfig config) {
   }
   FuseContext context;
   context.read_only = config.read_only;
+  context.clock = &(*backend)->clock;
   FuseMountOptions mount_options{config.mountpoint, config.fuse_options, config.debug,
                                  config.single_threaded, config.max_threads};
   auto mount = FuseMount::Create(mount_options, context);
@@ -263,7 +265,7 @@ int Serve(MountConfig config) {
   std::unique_ptr<ChangeListener> listener;
   if (b.feed != nullptr) {
     listener = std::make_unique<ChangeListener>(
-        *b.feed, ChangeListenerOptions{.bucket = config.bucket, .prefix = config.prefix},
+        *b.feed, b.clock, ChangeListenerOptions{.bucket = config.bucket, .prefix = config.prefix},
         [fs = filesystem->get(), kernel = mount->get()](const ObjectChange& change) {
           kernel->Invalidate(fs->ApplyRemoteChange(change));
         });

@@ -21,12 +21,16 @@ void ThreadPool::Shutdown() {
   }
 }
 
-void ThreadPool::Submit(std::function<void()> task) {
+Status ThreadPool::Submit(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) {
+      return MakeError(ErrorCode::kCancelled, "thread pool is shut down; the task was not run");
+    }
     queue_.push_back(std::move(task));
   }
   ready_.notify_one();
+  return OkStatus();
 }
 
 void ThreadPool::Work() {

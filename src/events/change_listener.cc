@@ -8,8 +8,9 @@
 
 namespace s3mount {
 
-ChangeListener::ChangeListener(ChangeFeed& feed, ChangeListenerOptions options, ApplyFunction apply)
-    : feed_(feed), options_(std::move(options)), apply_(std::move(apply)) {}
+ChangeListener::ChangeListener(ChangeFeed& feed, Clock& clock, ChangeListenerOptions options,
+                               ApplyFunction apply)
+    : feed_(feed), clock_(clock), options_(std::move(options)), apply_(std::move(apply)) {}
 
 ChangeListener::~ChangeListener() { Stop(); }
 
@@ -39,7 +40,7 @@ ChangeListenerStats ChangeListener::stats() const {
 
 bool ChangeListener::SleepUnlessStopped(std::chrono::milliseconds delay) {
   std::unique_lock<std::mutex> lock(mu_);
-  return !stop_cv_.wait_for(lock, delay, [&] { return stopping_; });
+  return !clock_.WaitFor(stop_cv_, lock, delay, [&] { return stopping_; });
 }
 
 void ChangeListener::Run() {

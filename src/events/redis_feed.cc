@@ -18,8 +18,6 @@
 namespace s3mount {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
@@ -202,16 +200,18 @@ std::string RedisChangeFeed::ProcessingListName(std::string_view list) {
   return std::string(list) + ":processing";
 }
 
-RedisChangeFeed::RedisChangeFeed(RedisFeedOptions options, RedisUrl url)
+RedisChangeFeed::RedisChangeFeed(RedisFeedOptions options, RedisUrl url, Clock& clock)
     : options_(std::move(options)),
       url_(std::move(url)),
+      clock_(clock),
       description_(channel_mode() ? "Redis channel " + options_.channel + " at " + url_.Address()
                                   : "Redis list " + options_.list + " at " + url_.Address()),
       processing_list_(ProcessingListName(options_.list)) {}
 
 RedisChangeFeed::~RedisChangeFeed() = default;
 
-Result<std::unique_ptr<RedisChangeFeed>> RedisChangeFeed::Connect(RedisFeedOptions options) {
+Result<std::unique_ptr<RedisChangeFeed>> RedisChangeFeed::Connect(RedisFeedOptions options,
+                                                                  Clock& clock) {
   if (options.channel.empty() == options.list.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "a Redis change feed needs exactly one of redis_channel (pub/sub) and "
@@ -225,7 +225,8 @@ Result<std::unique_ptr<RedisChangeFeed>> RedisChangeFeed::Connect(RedisFeedOptio
   }
   auto url = ParseRedisUrl(options.url);
   if (!url.ok()) return std::move(url).error();
-  std::unique_ptr<RedisChangeFeed> feed(new RedisChangeFeed(std::move(options), std::move(*url)));
+  std::unique_ptr<RedisChangeFeed> feed(
+      new RedisChangeFeed(std::move(options), std::move(*url), clock));
   S3M_RETURN_IF_ERROR(feed->Open());
   spdlog::debug("connected to {}", feed->Describe());
   return feed;
@@ -355,7 +356,7 @@ Result<std::vector<FeedMessage>> RedisChangeFeed::Receive() {
 }
 
 Result<std::vector<FeedMessage>> RedisChangeFeed::ReceiveFromChannel() {
-  const auto deadline = Clock::now() + options_.max_wait;
+  const auto deadline = clock_.Monotonic() + options_.max_wait;
   std::vector<FeedMessage> batch;
   while (batch.size() < options_.max_batch) {
     void* raw = nullptr;
@@ -367,7 +368,7 @@ Result<std::vector<FeedMessage>> RedisChangeFeed::ReceiveFromChannel() {
       if (batch.empty()) {
         if (interrupted_.exchange(false)) break;
         const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Monotonic());
         if (left.count() <= 0) break;
         wait = std::min(left, options_.poll_interval);
       }
@@ -417,11 +418,11 @@ Result<std::vector<FeedMessage>> RedisChangeFeed::ReceiveFromList() {
     pending_.pop_front();
   }
   if (!batch.empty()) return batch;
-  const auto deadline = Clock::now() + options_.max_wait;
+  const auto deadline = clock_.Monotonic() + options_.max_wait;
   while (batch.empty()) {
     if (interrupted_.exchange(false)) return batch;
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Monotonic());
     if (left.count() <= 0) return batch;
     auto moved = MoveOne(std::min(left, options_.poll_interval), &batch);
     if (!moved.ok()) return std::move(moved).error();

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "events/sqs_queue_url.h"
 #include "s3/xml_document.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/common/strings.h"
@@ -27,72 +28,6 @@ constexpr std::string_view kApiVersion = "2012-11-05";
 constexpr std::string_view kJsonContentType = "application/x-amz-json-1.0";
 constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
 constexpr size_t kMaxMessageBytes = 600;
-
-struct UrlParts {
-  std::string scheme;
-  std::string host;  // lower case, default port removed
-  std::string path;
-};
-
-// Splits "scheme://host[:port]/path"; an error message when it does not look like that.
-Result<UrlParts> SplitUrl(std::string_view url) {
-  auto bad = [](std::string why) { return MakeError(ErrorCode::kInvalidArgument, std::move(why)); };
-  for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return bad("it holds a space, a control or a non-ASCII character");
-    }
-  }
-  size_t colon = url.find("://");
-  if (colon == std::string_view::npos) return bad("it has no scheme (https://...)");
-  UrlParts parts;
-  parts.scheme = AsciiLower(url.substr(0, colon));
-  if (parts.scheme != "http" && parts.scheme != "https") return bad("the scheme is not http(s)");
-  std::string_view rest = url.substr(colon + 3);
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (authority.find('@') != std::string_view::npos) return bad("it holds user information");
-  if (authority.empty() || authority.front() == ':') return bad("it has no host");
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return bad("it has a query or fragment");
-  }
-  parts.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  // curl leaves a default port out of the Host header; the signature must match it.
-  std::string default_port = parts.scheme == "http" ? ":80" : ":443";
-  if (authority.ends_with(default_port)) authority.remove_suffix(default_port.size());
-  parts.host = AsciiLower(authority);
-  return parts;
-}
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
-
-bool IsValidName(std::string_view name, size_t max_length) {
-  if (name.empty() || name.size() > max_length) return false;
-  for (char c : name) {
-    if (!IsNameChar(c)) return false;
-  }
-  return true;
-}
-
-// 1 to 80 characters in all, ".fifo" included.
-bool IsValidQueueName(std::string_view name) {
-  if (name.size() > 80) return false;
-  if (name.ends_with(".fifo")) name.remove_suffix(5);
-  return IsValidName(name, 80);
-}
-
-std::vector<std::string_view> SplitLabels(std::string_view host) {
-  std::vector<std::string_view> labels;
-  while (!host.empty()) {
-    size_t dot = host.find('.');
-    labels.push_back(host.substr(0, dot));
-    if (dot == std::string_view::npos) break;
-    host.remove_prefix(dot + 1);
-  }
-  return labels;
-}
 
 // Caps the length and scrubs secrets from a message.
 std::string Scrub(std::string text, const Credentials& credentials) {
@@ -256,57 +191,6 @@ std::string_view SqsProtocolName(SqsProtocol protocol) {
   return "unknown";
 }
 
-Status ValidateSqsQueueUrl(std::string_view queue_url) {
-  auto fail = [&](std::string_view why, bool echo = true) {
-    std::string shown = echo ? " '" + std::string(queue_url.substr(0, 300)) + "'" : "";
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "the SQS queue URL" + shown + " is not valid: " + std::string(why));
-  };
-  if (queue_url.empty()) return fail("it is empty", false);
-  auto parts = SplitUrl(queue_url);
-  if (!parts.ok()) {
-    // Never echo a URL with user information: it may hold a password.
-    bool echo = queue_url.find('@') == std::string_view::npos;
-    return fail(parts.error().message, echo);
-  }
-  std::string_view path = parts->path;
-  path.remove_prefix(1);  // the leading '/'
-  size_t slash = path.find('/');
-  if (slash == std::string_view::npos || path.find('/', slash + 1) != std::string_view::npos) {
-    return fail("the path is not /ACCOUNT/QUEUE_NAME");
-  }
-  if (!IsValidName(path.substr(0, slash), 64)) {
-    return fail(
-        "the account part of the path is empty or holds characters other than "
-        "letters, digits, '-' and '_'");
-  }
-  if (!IsValidQueueName(path.substr(slash + 1))) {
-    return fail(
-        "the queue name must be 1 to 80 letters, digits, '-' or '_' (optionally "
-        "ending in .fifo)");
-  }
-  return OkStatus();
-}
-
-std::string SqsRegionFromQueueUrl(std::string_view queue_url) {
-  auto parts = SplitUrl(queue_url);
-  if (!parts.ok()) return "";
-  std::string_view host = parts->host;
-  host = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
-  std::vector<std::string_view> labels = SplitLabels(host);
-  bool is_aws = false;
-  for (std::string_view label : labels) is_aws = is_aws || label == "amazonaws";
-  if (!is_aws) return "";
-  for (size_t i = 0; i + 1 < labels.size(); ++i) {
-    std::string_view label = labels[i];
-    bool sqs_label = label == "sqs" || label == "sqs-fips" || label.ends_with(".sqs");
-    if (sqs_label && labels[i + 1] != "amazonaws") return std::string(labels[i + 1]);
-    if (labels[i + 1] == "queue") return std::string(label);
-  }
-  if (!labels.empty() && labels[0] == "queue") return "us-east-1";
-  return "";
-}
-
 std::vector<SqsDeleteEntry> SqsDeleteEntriesFor(const std::vector<SqsMessage>& messages) {
   std::vector<SqsDeleteEntry> entries;
   entries.reserve(messages.size());
@@ -320,7 +204,7 @@ Result<std::unique_ptr<SqsClient>> SqsClient::Create(HttpFetch fetch,
                                                      CredentialsProvider& credentials, Clock& clock,
                                                      SqsClientOptions options) {
   S3M_RETURN_IF_ERROR(ValidateSqsQueueUrl(options.queue_url));
-  auto parts = SplitUrl(options.queue_url);
+  auto parts = SplitSqsUrl(options.queue_url);
   S3M_RETURN_IF_ERROR(parts);
   if (options.region.empty()) options.region = SqsRegionFromQueueUrl(options.queue_url);
   if (options.region.empty()) options.region = "us-east-1";
@@ -626,7 +510,7 @@ Result<SqsDeleteResult> SqsClient::DeleteMessageBatch(const std::vector<SqsDelet
                                                              {"QueueUrl", queue_url_}};
   for (size_t i = 0; i < entries.size(); ++i) {
     const SqsDeleteEntry& entry = entries[i];
-    if (!IsValidName(entry.id, 80) || !ids.insert(entry.id).second) {
+    if (!IsValidSqsName(entry.id, 80) || !ids.insert(entry.id).second) {
       return MakeError(ErrorCode::kInvalidArgument,
                        prefix +
                            "entry ids must be distinct, 1 to 80 letters, digits, '-' or "

@@ -148,7 +148,14 @@ void BlockFetcher::Prefetch(const ObjectVersion& object, uint64_t first, uint64_
   if (first > last) return;
   const uint64_t max_blocks = std::max<uint64_t>(1, max_request / block_size_);
   for (const auto& [run_first, run_last] : Claim(object, first, last, max_blocks)) {
-    pool_.Submit([this, object, from = run_first, to = run_last] { Fetch(object, from, to); });
+    Status submitted =
+        pool_.Submit([this, object, from = run_first, to = run_last] { Fetch(object, from, to); });
+    if (!submitted.ok()) {
+      // Readers may already wait for these claimed blocks: give them the refusal.
+      for (uint64_t index = run_first; index <= run_last; ++index) {
+        Complete(object, index, submitted.error());
+      }
+    }
   }
 }
 

@@ -116,9 +116,13 @@ void DirectoryReadahead::PumpLocked() {
   while (in_flight_ < options_.max_in_flight && !queue_.empty()) {
     ObjectVersion object = std::move(queue_.front().object);
     queue_.pop_front();
+    if (!pool_.Submit([this, object = std::move(object)] { Run(object); }).ok()) {
+      queue_.clear();  // shutting down: nothing more is read ahead
+      if (in_flight_ == 0) idle_.notify_all();
+      return;
+    }
     ++in_flight_;
     ++started_;
-    pool_.Submit([this, object = std::move(object)] { Run(object); });
   }
 }
 

@@ -90,9 +90,10 @@ uint64_t DirectoryStream::ReadAhead(uint64_t upto, ThreadPool& pool) {
   if (!pending_ && !exhausted_ && known_end() < upto) {
     auto promise = std::make_shared<std::promise<Result<ListObjectsPage>>>();
     pending_ = PendingPage{promise->get_future(), clock_.Monotonic()};
-    pool.Submit([&store = store_, request = NextRequest(), promise] {
+    Status submitted = pool.Submit([&store = store_, request = NextRequest(), promise] {
       promise->set_value(store.ListObjects(request));
     });
+    if (!submitted.ok()) pending_.reset();  // no read-ahead: FetchPage lists it when needed
   }
   return known_end();
 }

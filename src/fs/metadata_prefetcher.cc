@@ -12,13 +12,14 @@ MetadataPrefetcher::~MetadataPrefetcher() { Shutdown(); }
 
 void MetadataPrefetcher::Enqueue(const Group& group, std::string path, PathKind kind) {
   pending_.fetch_add(1);
-  pool_.Submit([this, group, path = std::move(path), kind] {
+  Status submitted = pool_.Submit([this, group, path = std::move(path), kind] {
     if (!stopping_.load() && !group->load()) {
       // The answer is cached by HeadListed; a failure leaves the path for the reader.
       (void)resolver_.HeadListed(path, kind);
     }
     pending_.fetch_sub(1);
   });
+  if (!submitted.ok()) pending_.fetch_sub(1);  // shutting down: the reader HEADs it itself
 }
 
 void MetadataPrefetcher::Shutdown() {

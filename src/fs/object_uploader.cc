@@ -87,9 +87,10 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
                                  .source_key = *target.copy_source_key,
                                  .source_range = ByteRange{offset, offset + length - 1},
                                  .source_if_match = target.copy_source_etag};
-      pool_.Submit([this, results, copy = std::move(copy)] {
+      Status submitted = pool_.Submit([this, results, copy = std::move(copy)] {
         results->Finish(copy.part_number, store_.UploadPartCopy(copy));
       });
+      if (!submitted.ok()) results->Finish(number, std::move(submitted).error());
       continue;
     }
     // Memory for the part's bytes, taken here so pool tasks never wait for it. If the budget
@@ -101,7 +102,7 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
       std::lock_guard lock(results->mu);
       if (!charged && results->pending == 1) break;
     }
-    pool_.Submit(
+    Status submitted = pool_.Submit(
         [this, results, &target, &source, upload_id = *upload_id, number, offset, length, charged] {
           std::string body(length, '\0');
           Status read = source.Read(offset, length, body.data());
@@ -114,6 +115,10 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
           if (charged) memory_.Release(length);
           results->Finish(number, std::move(etag));
         });
+    if (!submitted.ok()) {
+      if (charged) memory_.Release(length);
+      results->Finish(number, std::move(submitted).error());
+    }
   }
   results->WaitAll();
   if (results->first_error) {
@@ -159,9 +164,10 @@ Result<CopyObjectResponse> ObjectUploader::CopyMultipart(const CopyObjectRequest
                                .source_key = request.source_key,
                                .source_range = ByteRange{offset, last},
                                .source_if_match = request.source_if_match};
-    pool_.Submit([this, results, copy = std::move(copy)] {
+    Status submitted = pool_.Submit([this, results, copy = std::move(copy)] {
       results->Finish(copy.part_number, store_.UploadPartCopy(copy));
     });
+    if (!submitted.ok()) results->Finish(number, std::move(submitted).error());
   }
   results->WaitAll();
   if (results->first_error) {

@@ -117,9 +117,9 @@ Result<PathEntry> PathResolver::Fetch(const std::string& path, bool need_metadat
   const std::string key = keys_.KeyFor(path);
   auto listing = std::make_shared<std::promise<Result<ListObjectsPage>>>();
   auto listed = listing->get_future();
-  pool_.Submit([this, key, listing] {
+  S3M_RETURN_IF_ERROR(pool_.Submit([this, key, listing] {
     listing->set_value(store_.ListObjects({.prefix = key + "/", .max_keys = 1}));
-  });
+  }));
   auto file = HeadFile(path, started);
   auto below = listed.get();
   if (!below.ok()) return std::move(below).error();

@@ -84,32 +84,40 @@ Status StreamingUpload::StartIfNeeded() {
 Status StreamingUpload::HandOffTail() {
   S3M_RETURN_IF_ERROR(StartIfNeeded());
   const int number = next_part_++;
-  auto bytes = std::make_shared<std::string>(std::move(tail_));
-  const uint64_t offset = tail_offset_;
-  const uint64_t charged = tail_charged_;
+  HeldPart held{.offset = tail_offset_,
+                .bytes = std::make_shared<std::string>(std::move(tail_)),
+                .charged = tail_charged_};
   tail_ = std::string();
   tail_charged_ = 0;
-  tail_offset_ += bytes->size();
+  tail_offset_ += held.bytes->size();
   {
     std::lock_guard lock(mu_);
     ++in_flight_;
   }
-  pool_.Submit([this, number, bytes, offset, charged] {
-    auto etag = store_.UploadPart(
-        {.key = key_, .upload_id = *upload_id_, .part_number = number, .body = *bytes});
-    std::lock_guard lock(mu_);
-    if (etag.ok()) {
-      done_[number] = {number, std::move(etag).value(), bytes->size()};
-      memory_.Release(charged);
-    } else {
-      spdlog::warn("upload of part {} of '{}' failed: {}", number, key_, etag.error().ToString());
-      if (!part_error_) part_error_ = etag.error();
-      failed_[number] = {offset, bytes, charged};  // its memory stays charged until it is uploaded
-    }
-    --in_flight_;
-    part_done_.notify_all();
+  Status submitted = pool_.Submit([this, number, held] {
+    PartDone(
+        number, held,
+        store_.UploadPart(
+            {.key = key_, .upload_id = *upload_id_, .part_number = number, .body = *held.bytes}));
   });
+  // A pool that is shutting down takes no more parts: this one is kept as a failed part,
+  // which Finish sends itself.
+  if (!submitted.ok()) PartDone(number, std::move(held), std::move(submitted).error());
   return OkStatus();
+}
+
+void StreamingUpload::PartDone(int number, HeldPart held, Result<std::string> etag) {
+  std::lock_guard lock(mu_);
+  if (etag.ok()) {
+    done_[number] = {number, std::move(etag).value(), held.bytes->size()};
+    memory_.Release(held.charged);
+  } else {
+    spdlog::warn("upload of part {} of '{}' failed: {}", number, key_, etag.error().ToString());
+    if (!part_error_) part_error_ = etag.error();
+    failed_[number] = std::move(held);  // its memory stays charged until it is uploaded
+  }
+  --in_flight_;
+  part_done_.notify_all();
 }
 
 Status StreamingUpload::Append(std::string_view data) {

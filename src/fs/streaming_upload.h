@@ -85,6 +85,8 @@ class StreamingUpload {
   uint64_t PartSize(int number) const;
   Status StartIfNeeded();
   Status HandOffTail();
+  // A part's upload ended (on the pool, or refused by it): done, or kept for Finish to retry.
+  void PartDone(int number, HeldPart held, Result<std::string> etag);
   Status ChargeTail(uint64_t bytes);
   void WaitForParts();
   void ReleaseAll();

@@ -48,7 +48,13 @@ bool WriteBackQueue::Enqueue(WriteBackOperation operation, bool wait_for_room) {
   ++queued_;
   if (wait_for_room) ++bounded_;
   lock.unlock();
-  if (idle) workers_.Submit([this, path] { RunKey(path); });
+  if (!idle) return true;
+  if (Status submitted = workers_.Submit([this, path] { RunKey(path); }); !submitted.ok()) {
+    // Only an Enqueue racing the destructor gets here: run it on this thread, not drop it.
+    spdlog::error("write-back of '{}' runs on the caller's thread: {}", path,
+                  submitted.error().ToString());
+    RunKey(path);
+  }
   return true;
 }
 

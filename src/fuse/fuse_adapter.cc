@@ -284,14 +284,16 @@ void Open(fuse_req_t req, fuse_ino_t inode, fuse_file_info* fi) {
 
 void Read(fuse_req_t req, fuse_ino_t /*inode*/, size_t size, off_t offset, fuse_file_info* fi) {
   Serve(req, "read", [&](Request& r) -> Status {
-    const auto start = std::chrono::steady_clock::now();
+    const Clock* clock = Context(req).clock;
+    const bool timed = clock != nullptr && spdlog::should_log(spdlog::level::trace);
+    const MonoTime start = timed ? clock->Monotonic() : MonoTime{};
     auto slices = r.fs().Read(fi->fh, static_cast<uint64_t>(offset), size);
     if (!slices.ok()) return slices.error();
-    if (spdlog::should_log(spdlog::level::trace)) {
-      spdlog::trace("read: fh {} offset {} size {} in {} us", fi->fh, offset, size,
-                    std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    if (timed) {
+      spdlog::trace(
+          "read: fh {} offset {} size {} in {} us", fi->fh, offset, size,
+          std::chrono::duration_cast<std::chrono::microseconds>(clock->Monotonic() - start)
+              .count());
     }
     std::vector<iovec> pieces;
     pieces.reserve(slices->size());

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <string>
 
+#include "s3mount/common/clock.h"
 #include "s3mount/fs/filesystem.h"
 
 namespace s3mount {
@@ -29,6 +30,8 @@ struct FuseContext {
   // raised at init to this when it is above the kernel's default (12), so that every worker
   // can serve one; 0 keeps the default.
   unsigned max_background = 0;
+  // The clock of the trace log's request timings; null: no timings.
+  const Clock* clock = nullptr;
 };
 
 // The operations table, for fuse_session_new with a FuseContext* as userdata.

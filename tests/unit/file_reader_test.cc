@@ -250,5 +250,17 @@ TEST_F(FileReaderTest, ARandomReadFollowedByTheNextOneStartsASequentialRun) {
   EXPECT_GE(fetched_end, at + 2 * kBlock) << "the second, adjacent read starts a readahead";
 }
 
+TEST_F(FileReaderTest, APrefetchThePoolRefusesLeavesNoBlockClaimed) {
+  const ObjectVersion object = Put("late", 4 * kBlock);
+  pool_.Shutdown();  // as at unmount: the pool takes no more tasks
+  fetcher_.Prefetch(object, 0, 3, 4 * kBlock);
+  EXPECT_FALSE(fetcher_.Covered(object, 0, 3))
+      << "blocks claimed for a prefetch the pool refused are still claimed: a reader of them "
+         "would wait for a fetch that never runs";
+  auto block = fetcher_.Get(object, 0);  // fetched on this thread
+  ASSERT_TRUE(block.ok()) << block.error().ToString();
+  EXPECT_EQ(**block, body_.substr(0, kBlock));
+}
+
 }  // namespace
 }  // namespace s3mount

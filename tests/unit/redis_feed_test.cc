@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/free_port.h"
 
 namespace s3mount {
@@ -98,29 +99,35 @@ TEST(RedisUrlTest, BadUrlsSayWhyWithoutThePassword) {
 }
 
 TEST(RedisChangeFeedTest, ExactlyOneModeIsRequired) {
-  auto neither = RedisChangeFeed::Connect({.url = "redis://127.0.0.1:1"});
+  testing::FakeClock clock;
+  auto neither = RedisChangeFeed::Connect({.url = "redis://127.0.0.1:1"}, clock);
   ASSERT_FALSE(neither.ok());
   EXPECT_EQ(neither.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(neither.error().message.find("exactly one of redis_channel"), std::string::npos)
       << neither.error().message;
-  auto both = RedisChangeFeed::Connect({.url = "redis://127.0.0.1:1", .channel = "c", .list = "l"});
+  auto both =
+      RedisChangeFeed::Connect({.url = "redis://127.0.0.1:1", .channel = "c", .list = "l"}, clock);
   ASSERT_FALSE(both.ok());
   EXPECT_EQ(both.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(RedisChangeFeedTest, BadUrlIsAnInvalidArgumentBeforeConnecting) {
-  auto feed = RedisChangeFeed::Connect({.url = "redis://:hunter2@host:port", .channel = "c"});
+  testing::FakeClock clock;
+  auto feed =
+      RedisChangeFeed::Connect({.url = "redis://:hunter2@host:port", .channel = "c"}, clock);
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(feed.error().message.find("hunter2"), std::string::npos) << feed.error().message;
 }
 
 TEST(RedisChangeFeedTest, NobodyListeningIsANetworkErrorNamingTheAddress) {
+  testing::FakeClock clock;
   // A port that was free a moment ago: connecting is refused at once.
   auto port = testing::PickFreePort();
   ASSERT_TRUE(port.ok()) << port.error().message;
   const std::string address = "127.0.0.1:" + std::to_string(*port);
-  auto feed = RedisChangeFeed::Connect({.url = "redis://:hunter2@" + address, .list = "events"});
+  auto feed =
+      RedisChangeFeed::Connect({.url = "redis://:hunter2@" + address, .list = "events"}, clock);
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.error().code, ErrorCode::kNetwork) << feed.error().ToString();
   EXPECT_NE(feed.error().message.find(address), std::string::npos) << feed.error().message;

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 
 namespace s3mount {
 
@@ -20,6 +23,12 @@ class Clock {
   virtual MonoTime Monotonic() const = 0;
   // Blocks the calling thread (retry backoff). A fake clock advances instead.
   virtual void SleepFor(std::chrono::nanoseconds duration) = 0;
+  // A sleep that another thread may cut short: waits on `cv` (`lock` holds its mutex) until
+  // `done()` is true or `duration` has passed, and returns done(). For backoffs that Stop
+  // must end. This default unlocks, SleepFor(duration)s and locks again, which is what a fake
+  // clock wants (the sleep is recorded and advances time); SystemClock really waits on `cv`.
+  virtual bool WaitFor(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                       std::chrono::nanoseconds duration, const std::function<bool()>& done);
 };
 
 class SystemClock final : public Clock {
@@ -27,6 +36,8 @@ class SystemClock final : public Clock {
   WallTime Now() const override;
   MonoTime Monotonic() const override;
   void SleepFor(std::chrono::nanoseconds duration) override;
+  bool WaitFor(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+               std::chrono::nanoseconds duration, const std::function<bool()>& done) override;
 };
 
 }  // namespace s3mount

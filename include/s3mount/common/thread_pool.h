@@ -1,5 +1,8 @@
 // ThreadPool: a fixed set of worker threads running queued tasks, for work that must not
 // block a FUSE request thread (readahead GETs, parallel HEADs). Tasks must not throw.
+// Once Shutdown has begun, Submit refuses new tasks with an error (kCancelled): the caller
+// must then do without the task (release what it reserved for it, or do the work itself),
+// never wait for it.
 //
 // Thread-safety: Submit may be called from any thread, including from a task.
 // LOCK ORDERING: mu_ is a leaf; tasks run without it.
@@ -13,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "s3mount/common/result.h"
+
 namespace s3mount {
 
 class ThreadPool {
@@ -23,8 +28,10 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  void Submit(std::function<void()> task);
-  // Runs the tasks already queued and joins the workers; tasks submitted later never run.
+  // Queues `task`; kCancelled (and `task` is dropped unrun) once Shutdown has begun.
+  [[nodiscard]] Status Submit(std::function<void()> task);
+  // Runs the tasks already queued and joins the workers; later Submits are refused. Tasks
+  // still running may Submit no more (their follow-ups are refused too).
   // Owners call it before destroying what the tasks use. Idempotent; not from a task.
   void Shutdown();
   size_t size() const { return workers_.size(); }
@@ -40,7 +47,8 @@ class ThreadPool {
 };
 
 // Runs every task on `pool` and waits for all of them; returns the first error (every task
-// still runs). Call it from outside the pool (a task waiting on its own pool can deadlock).
+// still runs; one the pool refuses counts as its refusal's error). Call it from outside the pool (a
+// task waiting on its own pool can deadlock).
 template <typename StatusT>
 StatusT RunAll(ThreadPool& pool, std::vector<std::function<StatusT()>> tasks);
 

@@ -18,13 +18,14 @@ StatusT RunAll(ThreadPool& pool, std::vector<std::function<StatusT()>> tasks) {
   };
   auto shared = std::make_shared<Shared>();
   shared->pending = tasks.size();
+  auto finish = [shared](StatusT status) {
+    std::lock_guard lock(shared->mu);
+    if (!status.ok() && !shared->first_error) shared->first_error = std::move(status);
+    if (--shared->pending == 0) shared->done.notify_all();
+  };
   for (auto& task : tasks) {
-    pool.Submit([shared, task = std::move(task)] {
-      StatusT status = task();
-      std::lock_guard lock(shared->mu);
-      if (!status.ok() && !shared->first_error) shared->first_error = std::move(status);
-      if (--shared->pending == 0) shared->done.notify_all();
-    });
+    Status submitted = pool.Submit([finish, task = std::move(task)] { finish(task()); });
+    if (!submitted.ok()) finish(StatusT(std::move(submitted).error()));
   }
   std::unique_lock lock(shared->mu);
   shared->done.wait(lock, [&] { return shared->pending == 0; });

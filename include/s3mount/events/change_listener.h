@@ -3,10 +3,11 @@
 // the mount's bucket and prefix to `apply` (the filesystem's invalidation and the kernel
 // notifications), and acknowledges every message once handled, relevant or not, malformed or
 // not. A feed that fails (unreachable, access denied, throttled) is retried with exponential
-// backoff and logged with its reason; the mount meanwhile relies on its cache TTLs. Nothing
+// backoff (slept on the Clock, so tests see the schedule on a FakeClock, and cut short by
+// Stop) and logged with its reason; the mount meanwhile relies on its cache TTLs. Nothing
 // here is fatal to the mount.
 //
-//   ChangeListener listener(*feed, {.bucket = "b", .prefix = ""},
+//   ChangeListener listener(*feed, clock, {.bucket = "b", .prefix = ""},
 //                           [&](const ObjectChange& c) { Invalidate(c); });
 //   listener.Start();
 //   ...
@@ -26,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "s3mount/common/clock.h"
 #include "s3mount/events/change_feed.h"
 #include "s3mount/events/s3_event.h"
 
@@ -52,8 +54,9 @@ class ChangeListener {
  public:
   using ApplyFunction = std::function<void(const ObjectChange&)>;
 
-  // `feed` must outlive the listener.
-  ChangeListener(ChangeFeed& feed, ChangeListenerOptions options, ApplyFunction apply);
+  // `feed` and `clock` must outlive the listener.
+  ChangeListener(ChangeFeed& feed, Clock& clock, ChangeListenerOptions options,
+                 ApplyFunction apply);
   ~ChangeListener();
   ChangeListener(const ChangeListener&) = delete;
   ChangeListener& operator=(const ChangeListener&) = delete;
@@ -73,6 +76,7 @@ class ChangeListener {
   bool SleepUnlessStopped(std::chrono::milliseconds delay);
 
   ChangeFeed& feed_;
+  Clock& clock_;
   const ChangeListenerOptions options_;
   const ApplyFunction apply_;
 

@@ -15,9 +15,9 @@
 // reconnect backoff and a subscription survives a Redis restart.
 //
 //   auto feed = RedisChangeFeed::Connect({.url = "redis://:secret@10.0.0.5:6379/2",
-//                                         .list = "minio-events"});
+//                                         .list = "minio-events"}, clock);
 //   if (!feed.ok()) fail_mount(feed.error());   // bad URL, unreachable, wrong password...
-//   ChangeListener listener(**feed, {.bucket = "b"}, apply);
+//   ChangeListener listener(**feed, clock, {.bucket = "b"}, apply);
 //
 // Thread-safety: as ChangeFeed: Receive and Acknowledge from one thread (the listener's),
 // Interrupt and Describe from any thread. No mutex: the connection belongs to the receiving
@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
 #include "s3mount/events/change_feed.h"
 
@@ -80,8 +81,9 @@ class RedisChangeFeed final : public ChangeFeed {
   // wrong address, password or mode is a clear error at mount time. Errors:
   // kInvalidArgument (options, URL), kNetwork/kTimeout (unreachable), kAccessDenied (AUTH
   // refused, or NOAUTH: a password is needed), kNotSupported (Redis older than 6.2 in list
-  // mode), kInvalidResponse (anything else the server said).
-  static Result<std::unique_ptr<RedisChangeFeed>> Connect(RedisFeedOptions options);
+  // mode), kInvalidResponse (anything else the server said). Receive's deadlines are measured
+  // on `clock` (Monotonic), which must outlive the feed.
+  static Result<std::unique_ptr<RedisChangeFeed>> Connect(RedisFeedOptions options, Clock& clock);
 
   ~RedisChangeFeed() override;
   RedisChangeFeed(const RedisChangeFeed&) = delete;
@@ -105,7 +107,7 @@ class RedisChangeFeed final : public ChangeFeed {
   };
   using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
-  RedisChangeFeed(RedisFeedOptions options, RedisUrl url);
+  RedisChangeFeed(RedisFeedOptions options, RedisUrl url, Clock& clock);
 
   bool channel_mode() const { return !options_.channel.empty(); }
   // Connects, AUTH, SELECT, then SUBSCRIBE or (list mode) loads KEY:processing into pending_.
@@ -126,6 +128,7 @@ class RedisChangeFeed final : public ChangeFeed {
 
   const RedisFeedOptions options_;
   const RedisUrl url_;
+  Clock& clock_;
   const std::string description_;
   const std::string processing_list_;
 
