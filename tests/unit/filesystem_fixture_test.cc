@@ -11,6 +11,8 @@
 namespace s3mount {
 namespace {
 
+using testing::Operation;
+
 class FilesystemFixtureTest : public testing::FilesystemFixture {};
 
 TEST_F(FilesystemFixtureTest, RequestsPassThroughTheFaultyAndTheGatedStore) {
@@ -30,8 +32,8 @@ class FilesystemOnTheFakeStoreTest : public testing::FilesystemFixture {
 
 TEST_F(FilesystemOnTheFakeStoreTest, RequestsBypassTheFaultyAndTheGatedStore) {
   Mount();
-  gated_.Close();
-  ASSERT_TRUE(WriteAndClose("f", "data").ok()) << "the closed gate held a PUT";
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kAccessDenied, "denied"), 10);
+  ASSERT_TRUE(WriteAndClose("f", "data").ok()) << "a fault scripted on the faulty store hit";
   EXPECT_EQ(faulty_.attempts().Total(), 0);
   EXPECT_TRUE(gated_.journal().empty());
   EXPECT_EQ(store_.BodyOf("f"), "data");
