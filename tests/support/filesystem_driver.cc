@@ -1,4 +1,4 @@
-// Unit-test drivers of a Filesystem: lookups by path, directory names, whole-file reads.
+// Unit-test drivers of a Filesystem: lookups by path, directory listings, reads.
 #include "tests/support/filesystem_driver.h"
 
 namespace s3mount::testing {
@@ -17,17 +17,21 @@ Result<InodeId> LookupPath(Filesystem& fs, const std::string& path) {
   return inode;
 }
 
-Result<std::set<std::string>> ListNames(Filesystem& fs, InodeId directory) {
+Result<std::map<std::string, Entry>> ReadDirectory(Filesystem& fs, InodeId directory, bool plus,
+                                                   size_t reply_size) {
   auto handle = fs.OpenDir(directory);
   if (!handle.ok()) return std::move(handle).error();
-  std::set<std::string> names;
+  std::map<std::string, Entry> entries;
+  std::string repeated;
   uint64_t offset = 0;
-  for (bool more = true; more;) {
-    more = false;
-    Status status = fs.ReadDir(*handle, offset, false, [&](const DirectoryEntry& entry) {
-      more = true;
+  for (size_t in_reply = 1; in_reply > 0 && repeated.empty();) {
+    in_reply = 0;
+    Status status = fs.ReadDir(*handle, offset, plus, [&](const DirectoryEntry& entry) {
+      if (in_reply == reply_size) return false;  // the reply is full: resumed from `offset`
+      ++in_reply;
       offset = entry.next_offset;
-      if (entry.name != "." && entry.name != "..") names.insert(entry.name);
+      if (entry.name == "." || entry.name == "..") return true;
+      if (!entries.emplace(entry.name, entry.entry).second) repeated = entry.name;
       return true;
     });
     if (!status.ok()) {
@@ -36,21 +40,40 @@ Result<std::set<std::string>> ListNames(Filesystem& fs, InodeId directory) {
     }
   }
   fs.ReleaseDir(*handle);
+  if (!repeated.empty()) {
+    return MakeError(ErrorCode::kInternalError, "readdir gave " + repeated + " twice");
+  }
+  return entries;
+}
+
+Result<std::set<std::string>> ListNames(Filesystem& fs, InodeId directory) {
+  auto entries = ReadDirectory(fs, directory);
+  if (!entries.ok()) return std::move(entries).error();
+  std::set<std::string> names;
+  for (const auto& [name, entry] : *entries) names.insert(name);
   return names;
 }
 
-Result<std::string> ReadWhole(Filesystem& fs, InodeId inode) {
+Result<std::string> ReadHandle(Filesystem& fs, uint64_t handle, uint64_t offset, size_t size) {
+  auto slices = fs.Read(handle, offset, size);
+  if (!slices.ok()) return std::move(slices).error();
+  std::string data;
+  for (const auto& slice : *slices) data.append(slice.block->data() + slice.offset, slice.length);
+  return data;
+}
+
+Result<std::string> ReadWhole(Filesystem& fs, InodeId inode, size_t chunk) {
   auto opened = fs.Open(inode, OpenFlags{});
   if (!opened.ok()) return std::move(opened).error();
   std::string data;
   for (;;) {
-    auto slices = fs.Read(opened->handle, data.size(), size_t{1} << 20);
-    if (!slices.ok()) {
+    auto read = ReadHandle(fs, opened->handle, data.size(), chunk);
+    if (!read.ok()) {
       fs.Release(opened->handle);
-      return std::move(slices).error();
+      return std::move(read).error();
     }
-    if (slices->empty()) break;
-    for (const auto& slice : *slices) data.append(slice.block->data() + slice.offset, slice.length);
+    if (read->empty()) break;
+    data += *read;
   }
   fs.Release(opened->handle);
   return data;

@@ -15,6 +15,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_store.h"
 #include "tests/fakes/faulty_object_store.h"
+#include "tests/support/filesystem_fixture.h"
 
 namespace s3mount {
 namespace {
@@ -27,8 +28,9 @@ using testing::Operation;
 // Every 10th file carries s3fs metadata (mode 0700, uid 7), as in the benchmark.
 uint32_t ExpectedPermissions(int i) { return i % 10 == 0 ? 0700u : 0644u; }
 
-class DirectoryPrefetchTest : public ::testing::Test {
+class DirectoryPrefetchTest : public testing::FilesystemFixture {
  protected:
+  DirectoryPrefetchTest() : FilesystemFixture({.real_time_latency = true}) {}
   void Fill(int files) {
     for (int i = 0; i < files; ++i) {
       const std::string key = "d/f" + std::to_string(10000 + i);
@@ -44,33 +46,14 @@ class DirectoryPrefetchTest : public ::testing::Test {
     options.defaults.uid = 1000;
     options.defaults.gid = 1000;
     options.defaults.file_permissions = 0644;
-    auto created = Filesystem::Create(faulty_, clock_, metadata_, blocks_, options);
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
+    ASSERT_NO_FATAL_FAILURE(FilesystemFixture::Mount(std::move(options)));
     auto dir = filesystem_->Lookup(kRootInode, "d");
     ASSERT_TRUE(dir.ok()) << dir.error().ToString();
     dir_ = dir->inode;
   }
   // Reads the directory with readdirplus in replies of `batch` entries, as the kernel does.
   std::map<std::string, Entry> List(size_t batch) {
-    std::map<std::string, Entry> out;
-    auto handle = filesystem_->OpenDir(dir_);
-    EXPECT_TRUE(handle.ok());
-    uint64_t offset = 0;
-    for (bool more = true; more;) {
-      size_t in_batch = 0;
-      Status status = filesystem_->ReadDir(*handle, offset, true, [&](const DirectoryEntry& e) {
-        if (in_batch == batch) return false;
-        ++in_batch;
-        offset = e.next_offset;
-        if (e.name != "." && e.name != "..") out[e.name] = e.entry;
-        return true;
-      });
-      EXPECT_TRUE(status.ok()) << status.error().ToString();
-      more = in_batch > 0;
-    }
-    filesystem_->ReleaseDir(*handle);
-    return out;
+    return FilesystemFixture::List(dir_, true, batch);
   }
   void ExpectModes(const std::map<std::string, Entry>& listed, int files) {
     ASSERT_EQ(listed.size(), static_cast<size_t>(files));
@@ -82,13 +65,6 @@ class DirectoryPrefetchTest : public ::testing::Test {
     }
   }
 
-  FakeClock clock_;
-  SystemClock real_clock_;
-  FakeObjectStore store_{clock_};
-  FaultyObjectStore faulty_{store_, real_clock_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
   InodeId dir_ = 0;
 };
 

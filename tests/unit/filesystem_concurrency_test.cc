@@ -17,46 +17,24 @@
 #include <vector>
 
 #include "s3mount/fs/filesystem.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
-#include "tests/fakes/gated_object_store.h"
 #include "tests/support/filesystem_driver.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/filesystem_fixture.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
 
-using testing::FakeClock;
-using testing::FakeObjectStore;
-using testing::GatedObjectStore;
 using testing::Operation;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr Caller kUser{1234, 5678, 022};
+constexpr Caller kUser = testing::kFixtureUser;
 // How long an observation may take before the test calls it blocked: far above anything an
 // in-memory operation needs, it only turns a deadlock into a named failure.
 constexpr auto kWatchdog = std::chrono::seconds(60);
 
-class FilesystemConcurrencyTest : public ::testing::Test {
+class FilesystemConcurrencyTest : public testing::FilesystemFixture {
  protected:
-  void SetUp() override {
-    auto root = testing::TempDir::Create("s3mount-concurrency-test");
-    ASSERT_TRUE(root.ok()) << root.error().ToString();
-    staging_root_ = std::move(root).value();
-    FilesystemOptions options;
-    options.staging_directory = staging_root_->File("staging");
-    options.part_size = 5 * kMiB;
-    options.write_memory = 64 * kMiB;
-    auto created = Filesystem::Create(gated_, clock_, metadata_, blocks_, std::move(options));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
-  }
-  void TearDown() override {
-    gated_.Open();
-    filesystem_.reset();
-  }
-  Filesystem& fs() { return *filesystem_; }
+  void SetUp() override { Mount(SmallPartOptions()); }
 
   // Creates `name` in the root and writes `size` bytes from 0, in 1 MiB writes; left open.
   Filesystem::Created CreateAndWrite(const std::string& name, uint64_t size) {
@@ -79,14 +57,6 @@ class FilesystemConcurrencyTest : public ::testing::Test {
     done.get();
     return answered;
   }
-
-  std::unique_ptr<testing::TempDir> staging_root_;
-  FakeClock clock_;
-  FakeObjectStore store_{clock_};
-  GatedObjectStore gated_{store_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
 };
 
 TEST_F(FilesystemConcurrencyTest, StatLookupAndListingAnswerWhileTheFileUploadsAtClose) {

@@ -11,47 +11,31 @@
 
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/fs/metadata_codec.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
-#include "tests/fakes/faulty_object_store.h"
 #include "tests/support/filesystem_driver.h"
+#include "tests/support/filesystem_fixture.h"
 #include "tests/support/new_file_checks.h"
-#include "tests/support/subprocess.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
 
-using testing::FakeClock;
-using testing::FakeObjectStore;
-using testing::FaultyObjectStore;
 using testing::Operation;
 using testing::Pattern;
 using testing::SameBytes;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr Caller kUser{1234, 5678, 022};
+constexpr Caller kUser = testing::kFixtureUser;
 constexpr auto kTtl = std::chrono::seconds(10);
 
-class FilesystemCreateTest : public ::testing::Test {
+class FilesystemCreateTest : public testing::FilesystemFixture {
  protected:
   void SetUp() override {
-    auto root = testing::TempDir::Create("s3mount-create-test");
-    ASSERT_TRUE(root.ok()) << root.error().ToString();
-    staging_root_ = std::move(root).value();
-    FilesystemOptions options;
-    options.staging_directory = staging_root_->File("staging");
-    options.part_size = 5 * kMiB;
-    options.write_memory = 64 * kMiB;
+    FilesystemOptions options = SmallPartOptions();
     options.stat_ttl = kTtl;
     options.negative_ttl = kTtl;
     options.list_ttl = kTtl;
-    auto created = Filesystem::Create(faulty_, clock_, metadata_, blocks_, std::move(options));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
+    Mount(std::move(options));
   }
-  void TearDown() override { filesystem_.reset(); }
-  Filesystem& fs() { return *filesystem_; }
 
   // open(O_CREAT | O_WRONLY) in `parent`, as the kernel does it: a lookup first.
   Filesystem::Created CreateFile(InodeId parent, const std::string& name, bool write = true) {
@@ -60,54 +44,8 @@ class FilesystemCreateTest : public ::testing::Test {
     EXPECT_TRUE(created.ok()) << created.error().ToString();
     return created.ok() ? *created : Filesystem::Created{};
   }
-  void Close(uint64_t handle) {
-    Status flushed = fs().Flush(handle);
-    EXPECT_TRUE(flushed.ok()) << flushed.error().ToString();
-    fs().Release(handle);
-  }
-  InodeId Inode(const std::string& path) {
-    auto inode = testing::LookupPath(fs(), path);
-    EXPECT_TRUE(inode.ok()) << path << ": " << inode.error().ToString();
-    return inode.ok() ? *inode : 0;
-  }
-  std::string Read(uint64_t handle) {
-    auto slices = fs().Read(handle, 0, 1 << 20);
-    EXPECT_TRUE(slices.ok()) << slices.error().ToString();
-    std::string data;
-    if (!slices.ok()) return data;
-    for (const auto& slice : *slices) data.append(slice.block->data() + slice.offset, slice.length);
-    return data;
-  }
-  // readdir (or readdirplus) of `directory`: name -> entry, each name once (checked).
-  std::map<std::string, Entry> List(InodeId directory, bool plus) {
-    std::map<std::string, Entry> out;
-    auto handle = fs().OpenDir(directory);
-    EXPECT_TRUE(handle.ok());
-    if (!handle.ok()) return out;
-    uint64_t offset = 0;
-    for (bool more = true; more;) {
-      more = false;
-      Status read = fs().ReadDir(*handle, offset, plus, [&](const DirectoryEntry& entry) {
-        offset = entry.next_offset;
-        more = true;
-        if (entry.name == "." || entry.name == "..") return true;
-        EXPECT_TRUE(out.emplace(entry.name, entry.entry).second) << entry.name << " twice";
-        return true;
-      });
-      EXPECT_TRUE(read.ok()) << read.error().ToString();
-    }
-    fs().ReleaseDir(*handle);
-    return out;
-  }
+  std::string Read(uint64_t handle) { return ReadHandle(handle); }
   void ExpireCaches() { clock_.Advance(kTtl + std::chrono::seconds(1)); }
-
-  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
-  FakeClock clock_;
-  FakeObjectStore store_{clock_};
-  FaultyObjectStore faulty_{store_, clock_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
 };
 
 TEST_F(FilesystemCreateTest, CreateSendsNothingAndTheCloseIsTheOnlyPut) {

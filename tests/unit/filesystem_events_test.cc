@@ -8,10 +8,8 @@
 #include <memory>
 
 #include "s3mount/fs/filesystem.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
 #include "tests/support/filesystem_driver.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/filesystem_fixture.h"
 
 namespace s3mount {
 namespace {
@@ -23,14 +21,10 @@ using testing::ReadWhole;
 
 constexpr Caller kUser{1000, 1000, 022};
 
-class FilesystemEventsTest : public ::testing::Test {
+class FilesystemEventsTest : public testing::FilesystemFixture {
  protected:
-  void SetUp() override {
-    auto root = testing::TempDir::Create("s3mount-events-test");
-    ASSERT_TRUE(root.ok()) << root.error().ToString();
-    staging_root_ = std::move(root).value();
-  }
-  void TearDown() override { filesystem_.reset(); }
+  FilesystemEventsTest()
+      : FilesystemFixture({.metadata = {.positive_ttl = hours(1), .negative_ttl = hours(1)}}) {}
   void Mount(std::string prefix = "", std::vector<std::string> excludes = {}) {
     FilesystemOptions options;
     options.prefix = std::move(prefix);
@@ -38,12 +32,8 @@ class FilesystemEventsTest : public ::testing::Test {
     options.stat_ttl = hours(1);
     options.negative_ttl = hours(1);
     options.list_ttl = hours(1);
-    options.staging_directory = staging_root_->File("staging");
-    auto created = Filesystem::Create(store_, clock_, metadata_, blocks_, options);
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
+    FilesystemFixture::Mount(std::move(options));
   }
-  Filesystem& fs() { return *filesystem_; }
 
   // Another client's PUT, straight to the store; returns the ETag.
   std::string OtherClientPuts(const std::string& key, const std::string& body) {
@@ -74,13 +64,6 @@ class FilesystemEventsTest : public ::testing::Test {
     auto data = ReadWhole(fs(), *inode);
     return data.ok() ? *data : "error: " + data.error().message;
   }
-
-  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
-  testing::FakeClock clock_;
-  testing::FakeObjectStore store_{clock_};
-  MetadataCache metadata_{MetadataCacheOptions{.positive_ttl = hours(1), .negative_ttl = hours(1)}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
 };
 
 TEST_F(FilesystemEventsTest, AnOverwriteIsSeenAfterItsEventAndNotBefore) {

@@ -6,8 +6,7 @@
 
 #include <map>
 
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
+#include "tests/support/filesystem_fixture.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
@@ -15,80 +14,15 @@ namespace {
 
 using testing::Pattern;
 
-using testing::FakeClock;
-using testing::FakeObjectStore;
-
-class FilesystemTest : public ::testing::Test {
+class FilesystemTest : public testing::FilesystemFixture {
  protected:
+  // Objects without s3fs metadata belong to uid and gid 1000.
   void Mount(FilesystemOptions options = {}) {
     options.defaults.uid = 1000;
     options.defaults.gid = 1000;
-    filesystem_.reset();
-    auto created = Filesystem::Create(store_, clock_, metadata_, blocks_, options);
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
+    FilesystemFixture::Mount(std::move(options));
   }
-  Filesystem& fs() { return *filesystem_; }
-
-  InodeId LookupPath(const std::string& path) {
-    InodeId inode = kRootInode;
-    size_t start = 0;
-    while (start < path.size()) {
-      const size_t slash = path.find('/', start);
-      const std::string name = path.substr(start, slash - start);
-      auto entry = fs().Lookup(inode, name);
-      EXPECT_TRUE(entry.ok()) << path << ": " << entry.error().ToString();
-      if (!entry.ok()) return 0;
-      inode = entry->inode;
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-    return inode;
-  }
-
-  // What `ls -l` (readdirplus) shows: name -> attributes.
-  std::map<std::string, Entry> List(InodeId directory, bool plus = true, size_t batch = 100) {
-    std::map<std::string, Entry> out;
-    auto handle = fs().OpenDir(directory);
-    EXPECT_TRUE(handle.ok()) << handle.error().ToString();
-    uint64_t offset = 0;
-    bool more = true;
-    while (more) {
-      size_t in_batch = 0;
-      Status status = fs().ReadDir(*handle, offset, plus, [&](const DirectoryEntry& entry) {
-        if (in_batch == batch) return false;  // a small reply buffer: exercise resumption
-        ++in_batch;
-        offset = entry.next_offset;
-        if (entry.name != "." && entry.name != "..") out[entry.name] = entry.entry;
-        return true;
-      });
-      EXPECT_TRUE(status.ok()) << status.error().ToString();
-      more = in_batch > 0;  // as for the kernel, only an empty reply ends the directory
-    }
-    fs().ReleaseDir(*handle);
-    return out;
-  }
-
-  std::string ReadAll(InodeId inode, size_t chunk) {
-    auto opened = fs().Open(inode, OpenFlags{});
-    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
-    std::string data;
-    while (true) {
-      auto slices = fs().Read(opened->handle, data.size(), chunk);
-      EXPECT_TRUE(slices.ok()) << slices.error().ToString();
-      if (!slices.ok() || slices->empty()) break;
-      for (const auto& slice : *slices)
-        data.append(slice.block->data() + slice.offset, slice.length);
-    }
-    fs().Release(opened->handle);
-    return data;
-  }
-
-  FakeClock clock_;
-  FakeObjectStore store_{clock_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
+  InodeId LookupPath(const std::string& path) { return Inode(path); }
 };
 
 TEST_F(FilesystemTest, LsLongOfAThousandEntriesCostsOneListAndNoHead) {

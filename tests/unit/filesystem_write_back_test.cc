@@ -5,161 +5,46 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "s3mount/fs/filesystem.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
-#include "tests/fakes/faulty_object_store.h"
-#include "tests/fakes/forwarding_object_store.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/filesystem_driver.h"
+#include "tests/support/filesystem_fixture.h"
 
 namespace s3mount {
 namespace {
 
-using testing::FakeClock;
-using testing::FakeObjectStore;
-using testing::FaultyObjectStore;
 using testing::Operation;
 using namespace std::chrono_literals;
 
-constexpr Caller kUser{1234, 5678, 022};
+constexpr Caller kUser = testing::kFixtureUser;
 
-// Forwards to `inner`; PUTs and DELETEs wait while the gate is closed, and the changes that
-// reached the inner store are journaled in order ("PUT key", "DELETE key").
-class GatedStore final : public testing::ForwardingObjectStore {
- public:
-  using ForwardingObjectStore::ForwardingObjectStore;
-
-  void Close() {
-    std::lock_guard lock(mu_);
-    open_ = false;
-  }
-  void Open() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-  std::vector<std::string> journal() const {
-    std::lock_guard lock(mu_);
-    return journal_;
-  }
-
-  Result<PutObjectResponse> PutObject(const PutObjectRequest& r) override {
-    Pass();
-    auto put = inner_.PutObject(r);
-    if (put.ok()) Note("PUT " + r.key);
-    return put;
-  }
-  Status DeleteObject(const std::string& key) override {
-    Pass();
-    Status deleted = inner_.DeleteObject(key);
-    if (deleted.ok()) Note("DELETE " + key);
-    return deleted;
-  }
-
- private:
-  void Pass() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return open_; });
-  }
-  void Note(std::string what) {
-    std::lock_guard lock(mu_);
-    journal_.push_back(std::move(what));
-  }
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = true;                  // guarded by mu_
-  std::vector<std::string> journal_;  // guarded by mu_
-};
-
-class FilesystemWriteBackTest : public ::testing::Test {
+// gated_.Close() holds every change (PUTs, DELETEs) at the gate; gated_.journal() lists those
+// that reached the store, in order.
+class FilesystemWriteBackTest : public testing::FilesystemFixture {
  protected:
-  void SetUp() override {
-    auto root = testing::TempDir::Create("s3mount-write-back-test");
-    ASSERT_TRUE(root.ok()) << root.error().ToString();
-    staging_root_ = std::move(root).value();
-  }
-  void TearDown() override {
-    gated_.Open();
-    filesystem_.reset();
-  }
-
   void Mount(bool write_back = true, size_t max_queued = 1000, size_t threads = 4) {
     FilesystemOptions options;
-    options.staging_directory = staging_root_->File("staging");
     options.write_memory = uint64_t{64} << 20;
     options.write_back = write_back;
     options.write_back_max_queued = max_queued;
     options.write_back_threads = threads;
     options.write_back_attempts = 3;
     options.write_back_backoff = 1ms;
-    filesystem_.reset();
-    auto created = Filesystem::Create(gated_, clock_, metadata_, blocks_, std::move(options));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
-  }
-  Filesystem& fs() { return *filesystem_; }
-
-  // Creates `name` under `parent` with `data` and closes it (flush + release).
-  Status WriteAndClose(const std::string& name, const std::string& data,
-                       InodeId parent = kRootInode) {
-    auto created = fs().Create(parent, name, 0644, false, {.write = true}, kUser);
-    if (!created.ok()) return created.error();
-    if (!data.empty()) {
-      auto written = fs().Write(created->file.handle, 0, data);
-      if (!written.ok()) return written.error();
-    }
-    Status flushed = fs().Flush(created->file.handle);
-    fs().Release(created->file.handle);
-    return flushed;
+    FilesystemFixture::Mount(std::move(options));
   }
 
-  std::string ReadAll(InodeId inode) {
-    auto opened = fs().Open(inode, {});
-    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
-    if (!opened.ok()) return "";
-    auto slices = fs().Read(opened->handle, 0, 1 << 20);
-    fs().Release(opened->handle);
-    EXPECT_TRUE(slices.ok()) << slices.error().ToString();
-    std::string data;
-    if (!slices.ok()) return data;
-    for (const auto& slice : *slices) data.append(slice.block->data() + slice.offset, slice.length);
-    return data;
-  }
-
-  // Names a plain readdir of the mount root returns ("." and ".." included).
+  // Names a readdir of the mount root returns ("." and ".." left out).
   std::vector<std::string> RootNames() {
-    std::vector<std::string> names;
-    auto dir = fs().OpenDir(kRootInode);
-    EXPECT_TRUE(dir.ok()) << dir.error().ToString();
-    if (!dir.ok()) return names;
-    Status read = fs().ReadDir(*dir, 0, false, [&](const DirectoryEntry& e) {
-      names.push_back(e.name);
-      return true;
-    });
-    EXPECT_TRUE(read.ok()) << read.error().ToString();
-    fs().ReleaseDir(*dir);
-    return names;
+    auto names = testing::ListNames(fs(), kRootInode);
+    EXPECT_TRUE(names.ok()) << names.error().ToString();
+    return names.ok() ? std::vector<std::string>(names->begin(), names->end())
+                      : std::vector<std::string>{};
   }
-
-  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
-  FakeClock clock_;
-  FakeObjectStore store_{clock_};
-  FaultyObjectStore faulty_{store_, clock_};
-  GatedStore gated_{faulty_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
 };
 
 TEST_F(FilesystemWriteBackTest, CloseReturnsBeforeThePutAndTheFileStaysVisibleAndReadable) {

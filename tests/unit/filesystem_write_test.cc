@@ -11,11 +11,8 @@
 
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/fs/metadata_codec.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
-#include "tests/fakes/faulty_object_store.h"
+#include "tests/support/filesystem_fixture.h"
 #include "tests/support/new_file_checks.h"
-#include "tests/support/subprocess.h"
 #include "tests/support/test_data.h"
 
 namespace s3mount {
@@ -24,83 +21,25 @@ namespace {
 using testing::Pattern;
 using testing::SameBytes;
 
-using testing::FakeClock;
-using testing::FakeObjectStore;
-using testing::FaultyObjectStore;
 using testing::Operation;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
-constexpr Caller kUser{1234, 5678, 022};
+constexpr Caller kUser = testing::kFixtureUser;
 
-class FilesystemWriteTest : public ::testing::Test {
+class FilesystemWriteTest : public testing::FilesystemFixture {
  protected:
-  void SetUp() override {
-    auto root = testing::TempDir::Create("s3mount-write-test");
-    ASSERT_TRUE(root.ok()) << root.error().ToString();
-    staging_root_ = std::move(root).value();
-  }
-  void TearDown() override { filesystem_.reset(); }
-
   void Mount(FilesystemOptions options = {}) {
-    options.staging_directory = staging_root_->File("staging");
     options.part_size = 5 * kMiB;
     if (options.write_memory == (uint64_t{256} << 20)) options.write_memory = 64 * kMiB;
-    filesystem_.reset();
-    auto created = Filesystem::Create(faulty_, clock_, metadata_, blocks_, std::move(options));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
+    FilesystemFixture::Mount(std::move(options));
   }
-  Filesystem& fs() { return *filesystem_; }
+  InodeId LookupPath(const std::string& path) { return Inode(path); }
 
-  InodeId LookupPath(const std::string& path) {
-    InodeId inode = kRootInode;
-    for (size_t start = 0; start < path.size();) {
-      const size_t slash = path.find('/', start);
-      auto entry = fs().Lookup(inode, path.substr(start, slash - start));
-      EXPECT_TRUE(entry.ok()) << path << ": " << entry.error().ToString();
-      if (!entry.ok()) return 0;
-      inode = entry->inode;
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-    return inode;
-  }
-
-  // Creates `name` in the root with `data`, closed: the handle released.
+  // Creates `name` in the root with `data`, written `chunk` bytes at a time, and closes it.
   void WriteNewFile(const std::string& name, const std::string& data, size_t chunk = kMiB) {
-    auto created = fs().Create(kRootInode, name, 0644, false, {.write = true}, kUser);
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    for (size_t at = 0; at < data.size(); at += chunk) {
-      auto written = fs().Write(created->file.handle, at, std::string_view(data).substr(at, chunk));
-      ASSERT_TRUE(written.ok()) << written.error().ToString();
-    }
-    Status flushed = fs().Flush(created->file.handle);
-    ASSERT_TRUE(flushed.ok()) << flushed.error().ToString();
-    fs().Release(created->file.handle);
+    Status written = WriteAndClose(name, data, kRootInode, chunk);
+    ASSERT_TRUE(written.ok()) << name << ": " << written.error().ToString();
   }
-
-  std::string ReadHandle(uint64_t handle, uint64_t offset, size_t size) {
-    auto slices = fs().Read(handle, offset, size);
-    EXPECT_TRUE(slices.ok()) << slices.error().ToString();
-    std::string data;
-    if (!slices.ok()) return data;
-    for (const auto& slice : *slices) data.append(slice.block->data() + slice.offset, slice.length);
-    return data;
-  }
-
-  uint64_t OpenForWrite(InodeId inode, bool truncate = false) {
-    auto opened = fs().Open(inode, {.write = true, .truncate = truncate});
-    EXPECT_TRUE(opened.ok()) << opened.error().ToString();
-    return opened.ok() ? opened->handle : 0;
-  }
-
-  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
-  FakeClock clock_;
-  FakeObjectStore store_{clock_};
-  FaultyObjectStore faulty_{store_, clock_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
 };
 
 TEST_F(FilesystemWriteTest, SmallFileIsOnePutAtCloseWithS3fsMetadata) {

@@ -11,33 +11,16 @@
 
 #include "fs/inode_table.h"
 #include "s3mount/fs/filesystem.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_object_store.h"
-#include "tests/support/filesystem_driver.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/filesystem_fixture.h"
 
 namespace s3mount {
 namespace {
 
-using testing::FakeClock;
-using testing::FakeObjectStore;
+constexpr Caller kUser = testing::kFixtureUser;
 
-constexpr Caller kUser{1234, 5678, 022};
-
-class InodeNumbersTest : public ::testing::Test {
+class InodeNumbersTest : public testing::FilesystemFixture {
  protected:
-  void SetUp() override {
-    auto root = testing::TempDir::Create("s3mount-inode-test");
-    ASSERT_TRUE(root.ok()) << root.error().ToString();
-    staging_root_ = std::move(root).value();
-    FilesystemOptions options;
-    options.staging_directory = staging_root_->File("staging");
-    auto created = Filesystem::Create(store_, clock_, metadata_, blocks_, std::move(options));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
-    filesystem_ = std::move(created).value();
-  }
-  void TearDown() override { filesystem_.reset(); }
-  Filesystem& fs() { return *filesystem_; }
+  void SetUp() override { Mount(); }
 
   InodeId Mkdir(InodeId parent, const std::string& name) {
     auto made = fs().MakeDirectory(parent, name, 0755, kUser);
@@ -51,23 +34,9 @@ class InodeNumbersTest : public ::testing::Test {
     auto created = fs().Create(parent, name, mode, exclusive, {.write = true}, kUser);
     EXPECT_TRUE(created.ok()) << name << ": " << created.error().ToString();
     if (!created.ok()) return 0;
-    Status flushed = fs().Flush(created->file.handle);
-    EXPECT_TRUE(flushed.ok()) << name << ": " << flushed.error().ToString();
-    fs().Release(created->file.handle);
+    Close(created->file.handle);
     return created->entry.inode;
   }
-  InodeId Inode(const std::string& path) {
-    auto inode = testing::LookupPath(fs(), path);
-    EXPECT_TRUE(inode.ok()) << path << ": " << inode.error().ToString();
-    return inode.ok() ? *inode : 0;
-  }
-
-  std::unique_ptr<testing::TempDir> staging_root_;  // removed after the file system
-  FakeClock clock_;
-  FakeObjectStore store_{clock_};
-  MetadataCache metadata_{MetadataCacheOptions{}};
-  BlockCache blocks_{BlockCacheOptions{}};
-  std::unique_ptr<Filesystem> filesystem_;
 };
 
 // What tar does for x/nested/link -> ../top.txt, with `echo 3 > drop_caches` (the kernel
