@@ -21,10 +21,10 @@
 #include "s3mount/cache/metadata_cache.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
-#include "s3mount/s3/object_change.h"
 #include "s3mount/fs/attributes.h"
 #include "s3mount/fs/content_type.h"
 #include "s3mount/fs/path_rules.h"
+#include "s3mount/s3/object_change.h"
 #include "s3mount/s3/object_store.h"
 
 namespace s3mount {
