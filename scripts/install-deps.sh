@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libhiredis-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  curl ca-certificates openssl
+  ccache curl ca-certificates openssl
   rsync attr man-db media-types
   # Integration tests: interoperability with s3fs-fuse, and the tools run on the mount.
   s3fs git unzip zip sqlite3 vim
