@@ -12,12 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "aws/xml_document.h"
 #include "events/sqs_queue_url.h"
-#include "s3/xml_document.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/common/strings.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "s3/xml_document.h"
+#include "aws/xml_document.h"
 #include "s3mount/common/error.h"
 
 namespace s3mount {

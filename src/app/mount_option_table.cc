@@ -1,7 +1,7 @@
 // The `-o` option table (see mount_option_table.h): the value parsers, one row per option
 // with what it does to the config and what --help says of it, the options passed to the
 // kernel or ignored, and the --help text and option list generated from them.
-#include "fs/mount_option_table.h"
+#include "app/mount_option_table.h"
 
 #include <array>
 #include <charconv>
