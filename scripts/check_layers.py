@@ -7,8 +7,9 @@ src/LAYER/; src/main.cc and src/tools/ are the app layer). Every `#include "s3mo
 or `#include "LAYER/..."` is an edge from the file's layer to LAYER. An edge is allowed only to
 the same layer or to a lower one; an edge between peers (layers of the same rank, auth and s3),
 an upward edge, an include cycle between files, or a file in a directory that is not a layer
-fails the check. In CMakeLists.txt, each `s3mount_layer(LAYER DEPENDS ...)` may name only lower
-layers, every layer must have one, and no layer below fuse may link libfuse (FUSE3).
+fails the check. In CMakeLists.txt, each `s3mount_layer(LAYER DEPENDS ...)` (and any
+`target_link_libraries(s3mount_LAYER ...)`) may name only lower layers, every layer must have
+one, and no layer below fuse may link libfuse (FUSE3).
 
 Usage: scripts/check_layers.py [--root DIR]   (exit status 0: clean; 1: violations, listed)
 """
@@ -36,6 +37,7 @@ FUSE_RANK = LAYER_RANKS["fuse"]
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 LAYER_CALL_RE = re.compile(r"\bs3mount_layer\(\s*(\w+)([^)]*)\)", re.S)
+LINK_CALL_RE = re.compile(r"\btarget_link_libraries\(\s*s3mount_(\w+)([^)]*)\)", re.S)
 CMAKE_KEYWORDS = {"DEPENDS", "PUBLIC", "PRIVATE"}
 
 
@@ -161,6 +163,20 @@ def check_cmake(root):
                     problem = "a layer cannot depend on itself"
                 if problem:
                     problems.append(f"{where}: DEPENDS {word}: {problem}")
+            elif "FUSE3" in word and LAYER_RANKS[layer] < FUSE_RANK:
+                problems.append(f"{where}: links {word}, and only fuse and above may link libfuse")
+    # Links added to a layer library outside its s3mount_layer() call obey the same rules.
+    for match in LINK_CALL_RE.finditer(text):
+        layer = match.group(1)
+        if layer not in LAYER_RANKS:
+            continue
+        line = text.count("\n", 0, match.start()) + 1
+        where = f"CMakeLists.txt:{line}: target_link_libraries(s3mount_{layer})"
+        for word in match.group(2).split():
+            if word.startswith("s3mount_"):
+                problem = edge_problem(layer, word[len("s3mount_"):])
+                if problem:
+                    problems.append(f"{where}: {word}: {problem}")
             elif "FUSE3" in word and LAYER_RANKS[layer] < FUSE_RANK:
                 problems.append(f"{where}: links {word}, and only fuse and above may link libfuse")
     for layer in sorted(set(LAYER_RANKS) - seen):

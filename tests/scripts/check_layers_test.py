@@ -110,6 +110,11 @@ class CheckLayersTest(unittest.TestCase):
         self.assert_rejected(self.make_tree(cmake=cmake),
                              "s3mount_layer(cache): DEPENDS fs: upward edge")
 
+    def test_rejects_an_upward_link_outside_the_layer_call(self):
+        cmake = CLEAN_CMAKE + "target_link_libraries(s3mount_s3 PRIVATE s3mount_auth)\n"
+        self.assert_rejected(self.make_tree(cmake=cmake),
+                             "target_link_libraries(s3mount_s3): s3mount_auth: s3 and auth are peers")
+
     def test_rejects_libfuse_in_a_core_layer(self):
         cmake = CLEAN_CMAKE.replace("s3mount_layer(fs DEPENDS cache)",
                                     "s3mount_layer(fs DEPENDS cache PRIVATE PkgConfig::FUSE3)")
