@@ -143,7 +143,7 @@ Status ValidRoleArn(std::string_view text) {
 Status HttpUrl(std::string_view text) {
   auto url = ParseHttpUrl(text);
   if (!url.ok()) {
-    return Invalid("must be an http:// or https:// URL (it " + url.error().message + ")");
+    return Invalid("not a usable http:// or https:// URL: it " + url.error().message);
   }
   return OkStatus();
 }

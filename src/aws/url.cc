@@ -61,7 +61,8 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
   ParsedUrl parsed;
   parsed.scheme = AsciiLower(Part(handle.get(), CURLUPART_SCHEME).value_or(""));
   if (parsed.scheme != "http" && parsed.scheme != "https") {
-    return BadUrl("must use http or https (it is not http(s))");
+    return BadUrl("has the scheme '" + parsed.scheme +
+                  "', which is not http(s); use http or https");
   }
   parsed.host = AsciiLower(Part(handle.get(), CURLUPART_HOST).value_or(""));
   if (parsed.host.empty()) return BadUrl("has no host");

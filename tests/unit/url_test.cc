@@ -55,15 +55,16 @@ TEST(ParseHttpUrlTest, BadUrlsAreRejectedWithReasonAndNeverEchoed) {
   struct Case {
     std::string url, reason;
   };
-  for (const Case& c : std::vector<Case>{{"host.example.com/p", "has no scheme"},
-                                         {"localhost:9000", "has no scheme"},
-                                         {"ftp://host/p", "must use http or https"},
-                                         {"http://", "has no host"},
-                                         {"https:///1/q", "has no host"},
-                                         {"http://h:99999", "invalid port"},
-                                         {"http://h:0/", "invalid port"},
-                                         {"http://h:12ab", "invalid port"},
-                                         {"http://h/a b", "is malformed"}}) {
+  for (const Case& c : std::vector<Case>{
+           {"host.example.com/p", "has no scheme"},
+           {"localhost:9000", "has no scheme"},
+           {"ftp://host/p", "the scheme 'ftp', which is not http(s); use http or https"},
+           {"http://", "has no host"},
+           {"https:///1/q", "has no host"},
+           {"http://h:99999", "invalid port"},
+           {"http://h:0/", "invalid port"},
+           {"http://h:12ab", "invalid port"},
+           {"http://h/a b", "is malformed"}}) {
     auto url = ParseHttpUrl(c.url);
     ASSERT_FALSE(url.ok()) << c.url << " was accepted";
     EXPECT_EQ(url.error().code, ErrorCode::kInvalidArgument) << c.url;

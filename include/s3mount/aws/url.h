@@ -30,9 +30,9 @@ struct ParsedUrl {
 };
 
 // Parses an absolute http or https URL. Errors are kInvalidArgument with a reason that reads
-// after the URL: "has no scheme (http:// or https://)", "must use http or https (it is not
-// http(s))", "has no host", "has an invalid port (not 1 to 65535)", or "is malformed (curl:
-// REASON)". The URL itself is never repeated (it may hold a password).
+// after the URL: "has no scheme (http:// or https://)", "has the scheme 'ftp', which is not
+// http(s); use http or https", "has no host", "has an invalid port (not 1 to 65535)", or "is
+// malformed (curl: REASON)". The URL itself is never repeated (it may hold a password).
 Result<ParsedUrl> ParseHttpUrl(std::string_view url);
 
 }  // namespace s3mount
