@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/sigv4_signer.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/sigv4_signer.h"
 
 namespace s3mount {
 namespace {

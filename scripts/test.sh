@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine, builds s3mount and runs every check: formatting and file length,
-# clang-tidy, the unit and integration tests, all of them again under AddressSanitizer+UBSan,
-# and under ThreadSanitizer (see the TSan step for which integration suites).
+# the layering (scripts/check_layers.py), clang-tidy, the unit and integration tests, all of
+# them again under AddressSanitizer+UBSan, and under ThreadSanitizer (see the TSan step for
+# which integration suites).
 # Usage: scripts/test.sh [--quick]   (--quick: skip clang-tidy and the sanitizer builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,9 @@ if ((${#long_files[@]} > 0)); then
   printf '  %s\n' "${long_files[@]}" >&2
   exit 1
 fi
+
+step "layering check (include graph and CMake layer libraries; docs/ARCHITECTURE.md, Layers)"
+python3 scripts/check_layers.py
 
 step "build (RelWithDebInfo, warnings are errors)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null

@@ -11,8 +11,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/mount_config.h"
+#include "app/mount_options.h"
 #include "fuse/fuse_session.h"
-#include "fuse/mount_options.h"
 #include "fuse/mountpoint.h"
 #include "s3mount/auth/credential_chain.h"
 #include "s3mount/auth/passwd_file_credentials.h"
@@ -27,7 +28,6 @@
 #include "s3mount/fs/bucket_check.h"
 #include "s3mount/fs/content_type.h"
 #include "s3mount/fs/filesystem.h"
-#include "s3mount/fs/mount_config.h"
 #include "s3mount/s3/curl_object_store.h"
 #include "s3mount/s3/retrying_object_store.h"
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "s3mount/auth/credentials_json.h"
+#include "s3mount/aws/url.h"
 #include "s3mount/common/strings.h"
 
 namespace s3mount {
@@ -54,30 +55,6 @@ std::string WithoutQuery(std::string_view url) {
   return std::string(url.substr(0, url.find_first_of("?#")));
 }
 
-// Scheme ("http"/"https", lower case) and host of `url`; errors name the variable.
-Result<std::pair<std::string, std::string>> SchemeAndHost(std::string_view url) {
-  const size_t colon = url.find("://");
-  if (colon == std::string_view::npos) {
-    return ContainerError("AWS_CONTAINER_CREDENTIALS_FULL_URI is not an absolute URL");
-  }
-  std::string scheme = AsciiLower(url.substr(0, colon));
-  std::string_view authority = url.substr(colon + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  std::string_view host = authority;
-  if (!host.empty() && host.front() == '[') {
-    host = host.substr(0, host.find(']') + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
-  }
-  if (host.empty()) {
-    return ContainerError("AWS_CONTAINER_CREDENTIALS_FULL_URI has no host");
-  }
-  return std::make_pair(std::move(scheme), AsciiLower(host));
-}
-
 }  // namespace
 
 ContainerEnvironment ContainerEnvironment::FromProcess() {
@@ -106,19 +83,17 @@ Result<std::string> ContainerCredentialsUrl(const ContainerEnvironment& environm
         "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI "
         "is set");
   }
-  auto parts = SchemeAndHost(environment.full_uri);
-  if (!parts.ok()) return std::move(parts).error();
-  const auto& [scheme, host] = *parts;
-  if (scheme == "https") return environment.full_uri;
-  if (scheme == "http" && IsAllowedContainerHttpHost(host)) return environment.full_uri;
-  if (scheme == "http") {
+  auto url = ParseHttpUrl(environment.full_uri);
+  if (!url.ok()) {
     return ContainerError("AWS_CONTAINER_CREDENTIALS_FULL_URI " +
-                          WithoutQuery(environment.full_uri) + " uses plain http to host '" + host +
-                          "', which is not a loopback address: use https, or a host in "
-                          "127.0.0.0/8, [::1] or localhost");
+                          WithoutQuery(environment.full_uri) + " " + url.error().message);
   }
+  if (url->scheme == "https") return environment.full_uri;
+  if (IsAllowedContainerHttpHost(url->host)) return environment.full_uri;
   return ContainerError("AWS_CONTAINER_CREDENTIALS_FULL_URI " + WithoutQuery(environment.full_uri) +
-                        " has scheme '" + scheme + "'; only http and https are supported");
+                        " uses plain http to host '" + url->host +
+                        "', which is not a loopback address: use https, or a host in "
+                        "127.0.0.0/8, [::1] or localhost");
 }
 
 std::unique_ptr<ContainerCredentialsProvider> ContainerCredentialsProvider::FromEnvironment(

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "s3mount/auth/credentials_json.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/strings.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "s3mount/auth/credentials_json.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/time_format.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

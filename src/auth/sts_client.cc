@@ -7,12 +7,13 @@
 #include <utility>
 #include <vector>
 
-#include "s3/xml_document.h"
+#include "aws/xml_document.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
+#include "s3mount/aws/url.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/common/time_format.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {
@@ -27,21 +28,8 @@ std::string Prefix(std::string_view action, std::string_view role_arn) {
   return "STS " + std::string(action) + " of " + std::string(role_arn) + " failed: ";
 }
 
-// Replaces every occurrence of each non-empty value in `secrets` with "***", then applies
-// RedactSecrets (signatures, security tokens) and caps the length.
 std::string Scrub(std::string text, const std::vector<std::string_view>& secrets) {
-  for (std::string_view secret : secrets) {
-    if (secret.size() < 4) continue;  // too short to be a credential; avoid mangling text
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
-  }
-  text = RedactSecrets(text);
-  if (text.size() > kMaxMessageBytes) {
-    text.resize(kMaxMessageBytes);
-    text += "...";
-  }
-  return text;
+  return ScrubSecrets(std::move(text), secrets, kMaxMessageBytes);
 }
 
 Error StsError(std::string message, long http_status, std::string code = "") {
@@ -51,27 +39,16 @@ Error StsError(std::string message, long http_status, std::string code = "") {
   return error;
 }
 
-// Splits "scheme://authority[/path]" into its parts; false when it does not look like that.
+// Splits an http(s) URL (aws/url.h) into the parts a request is built and signed from; false
+// when it is not one, or holds user information, a query or a fragment.
 bool SplitUrl(std::string_view url, std::string* scheme, std::string* host, std::string* path) {
-  size_t colon = url.find("://");
-  if (colon == std::string_view::npos) return false;
-  *scheme = AsciiLower(url.substr(0, colon));
-  if (*scheme != "http" && *scheme != "https") return false;
-  std::string_view rest = url.substr(colon + 3);
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (authority.empty() || authority.find_first_of("?#@ ") != std::string_view::npos) {
+  auto parsed = ParseHttpUrl(url);
+  if (!parsed.ok() || parsed->has_user_info || parsed->has_query || parsed->has_fragment) {
     return false;
   }
-  *path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (path->find_first_of("?#") != std::string::npos) return false;
-  // curl leaves a default port out of the Host header; the signature must match it.
-  std::string default_port = *scheme == "http" ? ":80" : ":443";
-  if (authority.size() > default_port.size() &&
-      authority.substr(authority.size() - default_port.size()) == default_port) {
-    authority.remove_suffix(default_port.size());
-  }
-  *host = AsciiLower(authority);
+  *scheme = parsed->scheme;
+  *host = parsed->HostHeader();  // curl leaves a default port out; the signature must match
+  *path = parsed->path;
   return true;
 }
 

@@ -83,4 +83,20 @@ std::string RedactSecrets(std::string_view text) {
   return out;
 }
 
+std::string ScrubSecrets(std::string text, std::span<const std::string_view> secrets,
+                         size_t max_bytes) {
+  for (std::string_view secret : secrets) {
+    if (secret.size() < 4) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  text = RedactSecrets(text);
+  if (text.size() > max_bytes) {
+    text.resize(max_bytes);
+    text += "...";
+  }
+  return text;
+}
+
 }  // namespace s3mount

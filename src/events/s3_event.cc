@@ -7,9 +7,9 @@
 #include <string_view>
 #include <utility>
 
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/common/time_format.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -12,12 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "aws/xml_document.h"
 #include "events/sqs_queue_url.h"
-#include "s3/xml_document.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/error_codes.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/common/strings.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {
@@ -29,21 +31,11 @@ constexpr std::string_view kJsonContentType = "application/x-amz-json-1.0";
 constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
 constexpr size_t kMaxMessageBytes = 600;
 
-// Caps the length and scrubs secrets from a message.
+// Caps the length and scrubs the credentials' secrets from a message.
 std::string Scrub(std::string text, const Credentials& credentials) {
-  for (std::string_view secret : {std::string_view(credentials.secret_access_key),
-                                  std::string_view(credentials.session_token)}) {
-    if (secret.size() < 4) continue;
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
-    }
-  }
-  text = RedactSecrets(text);
-  if (text.size() > kMaxMessageBytes) {
-    text.resize(kMaxMessageBytes);
-    text += "...";
-  }
-  return text;
+  const std::array<std::string_view, 2> secrets = {credentials.secret_access_key,
+                                                   credentials.session_token};
+  return ScrubSecrets(std::move(text), secrets, kMaxMessageBytes);
 }
 
 // SQS's code without the JSON protocol's namespace ("com.amazonaws.sqs#QueueDoesNotExist").
@@ -67,36 +59,7 @@ ErrorCode KindOfSqsCode(std::string_view code, long status) {
   constexpr std::string_view kLegacy = "AWS.SimpleQueueService.";
   if (name.starts_with(kLegacy)) name.remove_prefix(kLegacy.size());
   if (name.ends_with("Exception")) name.remove_suffix(9);
-  struct Mapping {
-    std::string_view code;
-    ErrorCode kind;
-  };
-  static constexpr Mapping kMappings[] = {
-      {"NonExistentQueue", ErrorCode::kNotFound},
-      {"QueueDoesNotExist", ErrorCode::kNotFound},
-      {"AccessDenied", ErrorCode::kAccessDenied},
-      {"MissingAuthenticationToken", ErrorCode::kAccessDenied},
-      {"AuthFailure", ErrorCode::kAccessDenied},
-      {"KmsAccessDenied", ErrorCode::kAccessDenied},
-      {"InvalidClientTokenId", ErrorCode::kInvalidAccessKeyId},
-      {"InvalidAccessKeyId", ErrorCode::kInvalidAccessKeyId},
-      {"UnrecognizedClient", ErrorCode::kInvalidAccessKeyId},
-      {"SignatureDoesNotMatch", ErrorCode::kSignatureDoesNotMatch},
-      {"IncompleteSignature", ErrorCode::kSignatureDoesNotMatch},
-      {"ExpiredToken", ErrorCode::kExpiredToken},
-      {"InvalidToken", ErrorCode::kExpiredToken},
-      {"RequestExpired", ErrorCode::kRequestTimeTooSkewed},
-      {"RequestTimeTooSkewed", ErrorCode::kRequestTimeTooSkewed},
-      {"Throttling", ErrorCode::kSlowDown},
-      {"RequestThrottled", ErrorCode::kSlowDown},
-      {"OverLimit", ErrorCode::kSlowDown},
-      {"ServiceUnavailable", ErrorCode::kServiceUnavailable},
-      {"InternalError", ErrorCode::kInternalError},
-      {"InternalFailure", ErrorCode::kInternalError},
-  };
-  for (const Mapping& mapping : kMappings) {
-    if (name == mapping.code) return mapping.kind;
-  }
+  if (auto known = ErrorCodeFromAwsCode(name)) return *known;
   return KindOfStatus(status);
 }
 

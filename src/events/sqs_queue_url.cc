@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "s3mount/aws/url.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/events/sqs_client.h"
 
@@ -46,25 +47,12 @@ Result<SqsUrlParts> SplitSqsUrl(std::string_view url) {
       return bad("it holds a space, a control or a non-ASCII character");
     }
   }
-  size_t colon = url.find("://");
-  if (colon == std::string_view::npos) return bad("it has no scheme (https://...)");
-  SqsUrlParts parts;
-  parts.scheme = AsciiLower(url.substr(0, colon));
-  if (parts.scheme != "http" && parts.scheme != "https") return bad("the scheme is not http(s)");
-  std::string_view rest = url.substr(colon + 3);
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (authority.find('@') != std::string_view::npos) return bad("it holds user information");
-  if (authority.empty() || authority.front() == ':') return bad("it has no host");
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return bad("it has a query or fragment");
-  }
-  parts.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  auto parsed = ParseHttpUrl(url);
+  if (!parsed.ok()) return bad("it " + parsed.error().message);
+  if (parsed->has_user_info) return bad("it holds user information");
+  if (parsed->has_query || parsed->has_fragment) return bad("it has a query or fragment");
   // curl leaves a default port out of the Host header; the signature must match it.
-  std::string default_port = parts.scheme == "http" ? ":80" : ":443";
-  if (authority.ends_with(default_port)) authority.remove_suffix(default_port.size());
-  parts.host = AsciiLower(authority);
-  return parts;
+  return SqsUrlParts{parsed->scheme, parsed->HostHeader(), parsed->path};
 }
 
 bool IsValidSqsName(std::string_view name, size_t max_length) {

@@ -10,9 +10,9 @@
 #include <set>
 #include <utility>
 
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/strings.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "s3/s3_transport.h"
 #include "s3/s3_xml.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
 
 namespace s3mount {
 namespace {

@@ -1,4 +1,4 @@
-// Endpoint resolution: URL parsing of the custom endpoint and the addressing-style choice.
+// Endpoint resolution: the custom endpoint (parsed by aws/url) and the addressing-style choice.
 #include "s3mount/s3/endpoint.h"
 
 #include <arpa/inet.h>
@@ -6,75 +6,28 @@
 #include <algorithm>
 #include <cctype>
 
+#include "s3mount/aws/url.h"
 #include "s3mount/common/strings.h"
 
 namespace s3mount {
 namespace {
 
-struct ParsedUrl {
-  std::string scheme;
-  std::string host;  // without brackets for IPv6
-  std::string port;  // empty when absent
-  std::string path;  // without trailing slash
-};
-
+// The custom endpoint URL, parsed; errors name it.
 Result<ParsedUrl> ParseEndpointUrl(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
+  auto parsed = ParseHttpUrl(url);
+  if (!parsed.ok()) {
+    // Never echo a URL with user information: it may hold a password.
+    const std::string shown = url.find('@') == std::string::npos ? " '" + url + "'" : "";
     return MakeError(ErrorCode::kInvalidArgument,
-                     "endpoint URL '" + url + "' has no scheme (expected http:// or https://)");
+                     "endpoint URL" + shown + " " + parsed.error().message);
   }
-  ParsedUrl parsed;
-  parsed.scheme = AsciiLower(url.substr(0, scheme_end));
-  if (parsed.scheme != "http" && parsed.scheme != "https") {
+  if (parsed->has_user_info || parsed->has_query || parsed->has_fragment) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "endpoint URL '" + url + "' must use http or https");
+                     "endpoint URL must not hold credentials, a query or a fragment");
   }
-  std::string rest = url.substr(scheme_end + 3);
-  const size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  if (slash != std::string::npos) {
-    parsed.path = rest.substr(slash);
-    while (!parsed.path.empty() && parsed.path.back() == '/') parsed.path.pop_back();
-  }
-  if (authority.find('@') != std::string::npos || authority.find('?') != std::string::npos) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "endpoint URL '" + url + "' must not hold credentials or a query");
-  }
-  if (!authority.empty() && authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string::npos) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "endpoint URL '" + url + "' has a bad IPv6 host");
-    }
-    parsed.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') {
-        return MakeError(ErrorCode::kInvalidArgument, "endpoint URL '" + url + "' is malformed");
-      }
-      parsed.port = authority.substr(close + 2);
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    parsed.host = authority.substr(0, colon);
-    if (colon != std::string::npos) parsed.port = authority.substr(colon + 1);
-  }
-  parsed.host = AsciiLower(parsed.host);
-  if (parsed.host.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, "endpoint URL '" + url + "' has no host");
-  }
-  if (!parsed.port.empty() && (parsed.port.size() > 5 ||
-                               !std::all_of(parsed.port.begin(), parsed.port.end(),
-                                            [](unsigned char c) { return std::isdigit(c); }) ||
-                               std::stoi(parsed.port) == 0 || std::stoi(parsed.port) > 65535)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "endpoint URL '" + url + "' has an invalid port '" + parsed.port + "'");
-  }
+  // The endpoint's own path prefixes every request path; without a trailing slash.
+  while (!parsed->path.empty() && parsed->path.back() == '/') parsed->path.pop_back();
   return parsed;
-}
-
-bool IsDefaultPort(const std::string& scheme, const std::string& port) {
-  return port.empty() || (scheme == "https" && port == "443") || (scheme == "http" && port == "80");
 }
 
 }  // namespace
@@ -122,12 +75,13 @@ Result<ResolvedEndpoint> ResolveEndpoint(const EndpointOptions& options,
   ResolvedEndpoint endpoint;
   endpoint.scheme = url.scheme;
   const bool dots_break_tls = url.scheme == "https" && bucket.find('.') != std::string::npos;
+  // An IPv6 host keeps its brackets in the URL and Host header, not for inet_pton.
+  const bool ipv6 = url.host.starts_with('[');
+  const std::string address = ipv6 ? url.host.substr(1, url.host.size() - 2) : url.host;
   endpoint.path_style = options.force_path_style || !IsDnsSafeBucketName(bucket) ||
-                        dots_break_tls || IsIpAddress(url.host) || url.host == "localhost";
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  std::string host = ipv6 ? "[" + url.host + "]" : url.host;
+                        dots_break_tls || IsIpAddress(address) || url.host == "localhost";
+  std::string host = url.HostHeader();
   if (!endpoint.path_style) host = bucket + "." + host;
-  if (!IsDefaultPort(url.scheme, url.port)) host += ":" + url.port;
   endpoint.host = std::move(host);
   endpoint.path_prefix = url.path + (endpoint.path_style ? "/" + bucket : "");
   return endpoint;

@@ -5,53 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "s3mount/aws/error_codes.h"
 #include "s3mount/common/strings.h"
 
 namespace s3mount {
 namespace {
 
 constexpr size_t kMaxQuotedBody = 200;
-
-struct CodeMapping {
-  std::string_view s3_code;
-  ErrorCode code;
-};
-
-constexpr std::array<CodeMapping, 33> kCodeTable = {{
-    {"NoSuchKey", ErrorCode::kNotFound},
-    {"NoSuchBucket", ErrorCode::kNoSuchBucket},
-    {"NoSuchUpload", ErrorCode::kNoSuchUpload},
-    {"AccessDenied", ErrorCode::kAccessDenied},
-    {"AllAccessDisabled", ErrorCode::kAccessDenied},
-    {"AccountProblem", ErrorCode::kAccessDenied},
-    {"InvalidAccessKeyId", ErrorCode::kInvalidAccessKeyId},
-    {"SignatureDoesNotMatch", ErrorCode::kSignatureDoesNotMatch},
-    {"ExpiredToken", ErrorCode::kExpiredToken},
-    {"InvalidToken", ErrorCode::kExpiredToken},
-    {"TokenRefreshRequired", ErrorCode::kExpiredToken},
-    {"RequestTimeTooSkewed", ErrorCode::kRequestTimeTooSkewed},
-    {"PreconditionFailed", ErrorCode::kPreconditionFailed},
-    {"OperationAborted", ErrorCode::kConflict},
-    {"ConditionalRequestConflict", ErrorCode::kConflict},
-    {"InvalidRange", ErrorCode::kInvalidRange},
-    {"InvalidPart", ErrorCode::kInvalidPart},
-    {"InvalidPartOrder", ErrorCode::kInvalidPart},
-    {"EntityTooSmall", ErrorCode::kInvalidPart},
-    {"EntityTooLarge", ErrorCode::kEntityTooLarge},
-    {"SlowDown", ErrorCode::kSlowDown},
-    {"ThrottlingException", ErrorCode::kSlowDown},
-    {"Throttling", ErrorCode::kSlowDown},
-    {"RequestLimitExceeded", ErrorCode::kSlowDown},
-    {"ServiceUnavailable", ErrorCode::kServiceUnavailable},
-    {"InternalError", ErrorCode::kInternalError},
-    {"RequestTimeout", ErrorCode::kRequestTimeout},
-    {"PermanentRedirect", ErrorCode::kWrongRegion},
-    {"TemporaryRedirect", ErrorCode::kWrongRegion},
-    {"AuthorizationHeaderMalformed", ErrorCode::kWrongRegion},
-    {"IllegalLocationConstraintException", ErrorCode::kWrongRegion},
-    {"NotImplemented", ErrorCode::kNotImplemented},
-    {"Redirect", ErrorCode::kWrongRegion},  // S3's legacy temporary redirect (307)
-}};
 
 // At most kMaxQuotedBody bytes of `body` on one line: control bytes become spaces (runs of
 // them collapse), bytes outside ASCII become '?'.
@@ -161,9 +121,7 @@ std::string RegionFromEndpoint(std::string_view endpoint) {
 
 ErrorCode ErrorCodeFromS3Code(std::string_view s3_code, int http_status) {
   if (s3_code.empty()) return ErrorCodeFromHttpStatus(http_status);
-  for (const CodeMapping& mapping : kCodeTable) {
-    if (mapping.s3_code == s3_code) return mapping.code;
-  }
+  if (auto known = ErrorCodeFromAwsCode(s3_code)) return *known;
   if (http_status >= 400 && http_status <= 499) return ErrorCode::kBadRequest;
   if (http_status == 500) return ErrorCode::kInternalError;
   if (http_status >= 502 && http_status <= 504) return ErrorCode::kServiceUnavailable;

@@ -8,21 +8,12 @@
 #include <string>
 #include <string_view>
 
-#include "s3/xml_document.h"
+#include "aws/xml_document.h"
 #include "s3mount/common/error.h"
 
 namespace s3mount {
 
-// Maps S3's error <Code> (case-sensitive, as S3 sends it) to an ErrorCode:
-//   NoSuchKey -> kNotFound; NoSuchBucket; NoSuchUpload;
-//   AccessDenied, AllAccessDisabled, AccountProblem -> kAccessDenied; InvalidAccessKeyId;
-//   SignatureDoesNotMatch; ExpiredToken, InvalidToken, TokenRefreshRequired -> kExpiredToken;
-//   RequestTimeTooSkewed; PreconditionFailed; OperationAborted, ConditionalRequestConflict ->
-//   kConflict; InvalidRange; InvalidPart, InvalidPartOrder, EntityTooSmall -> kInvalidPart;
-//   EntityTooLarge; SlowDown, ThrottlingException, Throttling, RequestLimitExceeded ->
-//   kSlowDown; ServiceUnavailable; InternalError; RequestTimeout; PermanentRedirect,
-//   TemporaryRedirect, Redirect, AuthorizationHeaderMalformed,
-//   IllegalLocationConstraintException -> kWrongRegion; NotImplemented.
+// Maps S3's error <Code> to an ErrorCode through the AWS table (aws/error_codes.h).
 // An empty code maps by status alone (ErrorCodeFromHttpStatus). Any other code maps by the
 // status class: 4xx -> kBadRequest, 500 -> kInternalError, 502/503/504 ->
 // kServiceUnavailable, anything else (including 0 for DeleteResult entries and 200 for an

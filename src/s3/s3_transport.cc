@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include "s3/s3_error.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/time_format.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

@@ -14,12 +14,12 @@
 #include <utility>
 #include <vector>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_client.h"
+#include "s3mount/aws/sigv4_signer.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/s3/curl_object_store.h"
 #include "s3mount/s3/endpoint.h"
-#include "s3mount/s3/http_client.h"
-#include "s3mount/s3/sigv4_signer.h"
 
 namespace s3mount {
 

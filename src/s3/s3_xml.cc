@@ -7,8 +7,8 @@
 #include <optional>
 #include <utility>
 
+#include "aws/xml_document.h"
 #include "s3/s3_error.h"
-#include "s3/xml_document.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/common/time_format.h"
 

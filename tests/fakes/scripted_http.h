@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "s3mount/auth/http_fetch.h"
+#include "s3mount/aws/http_fetch.h"
 
 namespace s3mount::testing {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "s3mount/s3/http_client.h"
+#include "s3mount/aws/http_client.h"
 #include "tests/support/free_port.h"
 #include "tests/support/moto_fixture.h"
 

@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "s3mount/auth/http_fetch.h"
+#include "s3mount/aws/http_client.h"
+#include "s3mount/aws/http_fetch.h"
 #include "s3mount/common/strings.h"
 #include "s3mount/events/s3_event.h"
-#include "s3mount/s3/http_client.h"
 #include "tests/support/moto_fixture.h"
 #include "tests/support/moto_setup.h"
 #include "tests/support/s3_client_factory.h"

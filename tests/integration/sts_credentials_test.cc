@@ -9,10 +9,10 @@
 #include <string>
 
 #include "s3mount/auth/assume_role_credentials.h"
-#include "s3mount/auth/http_fetch.h"
 #include "s3mount/auth/sts_client.h"
+#include "s3mount/aws/http_client.h"
+#include "s3mount/aws/http_fetch.h"
 #include "s3mount/s3/curl_object_store.h"
-#include "s3mount/s3/http_client.h"
 #include "tests/support/moto_fixture.h"
 #include "tests/support/moto_setup.h"
 #include "tests/support/s3_client_factory.h"

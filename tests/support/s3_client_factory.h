@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/s3/curl_object_store.h"
 

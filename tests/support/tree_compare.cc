@@ -13,7 +13,7 @@
 #include <cstring>
 #include <memory>
 
-#include "s3mount/s3/crypto.h"
+#include "s3mount/aws/crypto.h"
 #include "tests/support/free_port.h"
 
 namespace s3mount::testing {

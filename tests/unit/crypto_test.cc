@@ -1,6 +1,6 @@
 // Tests for the OpenSSL facade: SHA-256, HMAC-SHA256 (RFC 4231), MD5 and base64 (RFC 4648)
 // against published vectors, and the incremental hasher against the one-shot hash.
-#include "s3mount/s3/crypto.h"
+#include "s3mount/aws/crypto.h"
 
 #include <gtest/gtest.h>
 

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
+#include <string_view>
+
 namespace s3mount {
 namespace {
 
@@ -47,6 +51,16 @@ TEST(LoggingTest, UnknownLevelIsAnError) {
   Status status = ConfigureLogging({.level = "loud"});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("loud"), std::string::npos);
+}
+
+TEST(ScrubSecretsTest, KnownSecretsRedactionAndLengthCap) {
+  const std::array<std::string_view, 3> secrets = {"wJalrXUtnFEMI", "TOKEN-123456", "abc"};
+  const std::string scrubbed = ScrubSecrets(
+      "key wJalrXUtnFEMI and TOKEN-123456 twice TOKEN-123456; abc stays; X-Amz-Signature=f00d",
+      secrets, 1000);
+  EXPECT_EQ(scrubbed, "key *** and *** twice ***; abc stays; X-Amz-Signature=***");
+  const std::string capped = ScrubSecrets(std::string(50, 'x'), secrets, 10);
+  EXPECT_EQ(capped, std::string(10, 'x') + "...");
 }
 
 }  // namespace

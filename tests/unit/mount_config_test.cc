@@ -1,7 +1,7 @@
 // Tests for ValidateMountConfig on RawMountOptions built by hand (no FUSE): value syntax
 // (sizes, seconds, octal modes), region and credentials choice, paths made absolute, and the
 // options handed to FUSE.
-#include "s3mount/fs/mount_config.h"
+#include "app/mount_config.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 // Tests for the s3mount command line: argv in (ParseMountArguments, through libfuse's
 // fuse_opt_parse), MountConfig out (ValidateMountConfig), and an error naming the option for
 // everything malformed.
-#include "fuse/mount_options.h"
+#include "app/mount_options.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

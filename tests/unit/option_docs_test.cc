@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "fuse/mount_options.h"
-#include "s3mount/fs/mount_config.h"
+#include "app/mount_config.h"
+#include "app/mount_options.h"
 
 namespace s3mount {
 namespace {

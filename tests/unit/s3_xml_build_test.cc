@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "aws/xml_document.h"
 #include "s3/s3_xml.h"
-#include "s3/xml_document.h"
 
 namespace s3mount {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "s3/xml_document.h"
+#include "aws/xml_document.h"
 #include "s3mount/common/time_format.h"
 
 namespace s3mount {

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/sigv4_signer.h"
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/sigv4_signer.h"
 #include "tests/support/test_paths.h"
 
 namespace s3mount {

@@ -2,7 +2,7 @@
 // parameterized test per vector, named after it) byte for byte, plus the rules the vectors do
 // not pin down: dates, header canonicalization, canonical URIs per service, anonymous
 // credentials, presign expiry bounds and the signing-key cache under threads.
-#include "s3mount/s3/sigv4_signer.h"
+#include "s3mount/aws/sigv4_signer.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "s3mount/s3/uri_encoding.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "tests/support/test_paths.h"
 
 namespace s3mount {

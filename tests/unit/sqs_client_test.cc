@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "s3mount/aws/crypto.h"
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/strings.h"
-#include "s3mount/s3/crypto.h"
-#include "s3mount/s3/uri_encoding.h"
 #include "tests/fakes/fake_clock.h"
 
 namespace s3mount {

@@ -1,5 +1,5 @@
 // Tests for AWS percent-encoding: UriEncode, UrlDecode and the canonical query string.
-#include "s3mount/s3/uri_encoding.h"
+#include "s3mount/aws/uri_encoding.h"
 
 #include <gtest/gtest.h>
 

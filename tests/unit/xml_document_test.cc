@@ -1,6 +1,6 @@
 // Tests for the hardened libxml2 wrapper, namespace-blind walking and XML escaping
-// (src/s3/xml_document.h).
-#include "s3/xml_document.h"
+// (src/aws/xml_document.h).
+#include "aws/xml_document.h"
 
 #include <gtest/gtest.h>
 

@@ -16,8 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "s3mount/auth/credentials.h"
 #include "s3mount/auth/sts_client.h"
+#include "s3mount/aws/credentials.h"
 
 namespace s3mount {
 

@@ -22,8 +22,8 @@
 #include <string>
 #include <string_view>
 
-#include "s3mount/auth/credentials.h"
-#include "s3mount/auth/http_fetch.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_fetch.h"
 #include "s3mount/common/result.h"
 
 namespace s3mount {

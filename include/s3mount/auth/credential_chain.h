@@ -37,12 +37,12 @@
 
 #include "s3mount/auth/assume_role_credentials.h"
 #include "s3mount/auth/container_credentials.h"
-#include "s3mount/auth/credentials.h"
-#include "s3mount/auth/http_fetch.h"
 #include "s3mount/auth/imds_credentials.h"
 #include "s3mount/auth/profile_credentials.h"
 #include "s3mount/auth/refreshing_credentials.h"
 #include "s3mount/auth/sts_client.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_fetch.h"
 
 namespace s3mount {
 

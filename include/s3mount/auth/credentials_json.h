@@ -12,7 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string_view>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
 #include "s3mount/common/result.h"
 
 namespace s3mount {

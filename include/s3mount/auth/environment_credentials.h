@@ -5,7 +5,7 @@
 // Thread-safety: safe from any thread as long as nobody modifies the environment meanwhile.
 #pragma once
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
 
 namespace s3mount {
 

@@ -20,11 +20,11 @@
 #include <optional>
 #include <string>
 
-#include "s3mount/auth/credentials.h"
-#include "s3mount/auth/http_fetch.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_client.h"
+#include "s3mount/aws/http_fetch.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
-#include "s3mount/s3/http_client.h"
 
 namespace s3mount {
 

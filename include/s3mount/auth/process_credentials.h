@@ -21,7 +21,7 @@
 #include <optional>
 #include <string>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
 

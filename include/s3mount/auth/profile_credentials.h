@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
 #include "s3mount/common/result.h"
 
 namespace s3mount {

@@ -49,7 +49,7 @@
 #include <optional>
 #include <thread>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
 #include "s3mount/common/clock.h"
 
 namespace s3mount {

@@ -18,8 +18,8 @@
 
 #include <string>
 
-#include "s3mount/auth/credentials.h"
-#include "s3mount/auth/http_fetch.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_fetch.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
 

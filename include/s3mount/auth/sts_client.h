@@ -27,11 +27,11 @@
 #include <utility>
 #include <vector>
 
-#include "s3mount/auth/credentials.h"
-#include "s3mount/auth/http_fetch.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_fetch.h"
+#include "s3mount/aws/sigv4_signer.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/common/result.h"
-#include "s3mount/s3/sigv4_signer.h"
 
 namespace s3mount {
 

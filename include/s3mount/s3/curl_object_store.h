@@ -7,10 +7,10 @@
 
 #include <memory>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/http_client.h"
 #include "s3mount/common/clock.h"
 #include "s3mount/s3/endpoint.h"
-#include "s3mount/s3/http_client.h"
 #include "s3mount/s3/object_store.h"
 
 namespace s3mount {

@@ -1,5 +1,5 @@
 // OpenSSL facade: SHA-256, HMAC-SHA256, MD5, hex and base64 (see crypto.h).
-#include "s3mount/s3/crypto.h"
+#include "s3mount/aws/crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -1,6 +1,6 @@
 // Command-line splitting with fuse_opt_parse, and the --help / --version texts.
 #define FUSE_USE_VERSION 312  // the fuse_loop_cfg_* API (fuse_session.cc)
-#include "fuse/mount_options.h"
+#include "app/mount_options.h"
 
 #include <fuse.h>
 #include <fuse_opt.h>

@@ -1,5 +1,5 @@
 // AWS percent-encoding and decoding (see uri_encoding.h).
-#include "s3mount/s3/uri_encoding.h"
+#include "s3mount/aws/uri_encoding.h"
 
 #include <algorithm>
 

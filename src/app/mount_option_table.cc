@@ -1,7 +1,7 @@
 // The `-o` option table (see mount_option_table.h): the value parsers, one row per option
 // with what it does to the config and what --help says of it, the options passed to the
 // kernel or ignored, and the --help text and option list generated from them.
-#include "fs/mount_option_table.h"
+#include "app/mount_option_table.h"
 
 #include <array>
 #include <charconv>
@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "s3mount/aws/url.h"
 #include "s3mount/common/logging.h"
 #include "s3mount/common/strings.h"
 
@@ -138,9 +139,11 @@ Status ValidRoleArn(std::string_view text) {
   return OkStatus();
 }
 
+// Parsed by the one URL parser the clients use (aws/url.h), which never repeats the URL.
 Status HttpUrl(std::string_view text) {
-  if (!text.starts_with("http://") && !text.starts_with("https://")) {
-    return Invalid("must be an http:// or https:// URL");
+  auto url = ParseHttpUrl(text);
+  if (!url.ok()) {
+    return Invalid("not a usable http:// or https:// URL: it " + url.error().message);
   }
   return OkStatus();
 }

@@ -1,5 +1,5 @@
 // MountConfig: everything one mount of s3mount is configured with, validated once from the
-// command line (RawMountOptions, filled by src/fuse/mount_options) and then passed as
+// command line (RawMountOptions, filled by src/app/mount_options) and then passed as
 // `const MountConfig&` to the constructors that need it. Nothing here includes FUSE: the raw
 // options are plain strings, and ValidateMountConfig owns the meaning of every `-o` option,
 // its syntax, its range and its default, so it is all testable without libfuse.

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "app/mount_config.h"
 #include "s3mount/common/result.h"
-#include "s3mount/fs/mount_config.h"
 
 namespace s3mount {
 

@@ -1,6 +1,6 @@
 // Hardened libxml2 parsing into an RAII document, namespace-blind element walking, and XML
 // escaping/validation for request bodies.
-#include "s3/xml_document.h"
+#include "aws/xml_document.h"
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>

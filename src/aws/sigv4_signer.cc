@@ -1,12 +1,12 @@
 // AWS Signature Version 4 signing (see sigv4_signer.h). The canonical forms follow botocore's
 // SigV4Auth / S3SigV4Auth (botocore/auth.py) so the two agree byte for byte.
-#include "s3mount/s3/sigv4_signer.h"
+#include "s3mount/aws/sigv4_signer.h"
 
 #include <algorithm>
 #include <cstdio>
 
+#include "s3mount/aws/uri_encoding.h"
 #include "s3mount/common/strings.h"
-#include "s3mount/s3/uri_encoding.h"
 
 namespace s3mount {
 namespace {

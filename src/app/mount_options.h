@@ -1,7 +1,7 @@
 // The s3mount command line: argv split into RawMountOptions with libfuse's fuse_opt_parse
 // (so `-o a,b`, `-oa,b`, repeated `-o`, `\,` escapes and `--` behave as in every FUSE
 // filesystem), plus the --help and --version texts. What each option means is decided by
-// ValidateMountConfig (include/s3mount/fs/mount_config.h), which has no FUSE dependency.
+// ValidateMountConfig (src/app/mount_config.h), which has no FUSE dependency.
 //
 // main is expected to do:
 //   auto raw = ParseMountArguments(argc, argv);
@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "app/mount_config.h"
 #include "s3mount/common/result.h"
-#include "s3mount/fs/mount_config.h"
 
 namespace s3mount {
 

@@ -2,7 +2,7 @@
 // (mount_option_table.cc: the meaning, syntax, range and default of each), then the source,
 // the cross-option checks and the derived settings (credentials, FUSE options, absolute
 // paths).
-#include "s3mount/fs/mount_config.h"
+#include "app/mount_config.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "fs/mount_option_table.h"
+#include "app/mount_option_table.h"
 #include "s3mount/s3/endpoint.h"
 
 namespace s3mount {

@@ -1,6 +1,6 @@
 // HttpClient: libcurl easy handles from a pool, a share handle for DNS and TLS sessions,
 // and the callbacks that collect headers, stream or buffer bodies and feed request bodies.
-#include "s3mount/s3/http_client.h"
+#include "s3mount/aws/http_client.h"
 
 #include <curl/curl.h>
 

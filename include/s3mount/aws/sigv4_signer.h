@@ -34,9 +34,9 @@
 #include <utility>
 #include <vector>
 
-#include "s3mount/auth/credentials.h"
+#include "s3mount/aws/credentials.h"
+#include "s3mount/aws/crypto.h"
 #include "s3mount/common/clock.h"
-#include "s3mount/s3/crypto.h"
 
 namespace s3mount {
 
