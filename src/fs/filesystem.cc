@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "fs/filesystem_impl.h"
+#include "fs/readahead/readahead_limits.h"
 #include "s3mount/fs/metadata_codec.h"
 #include "s3mount/s3/object_sinks.h"
 
@@ -19,15 +20,6 @@ namespace s3mount {
 namespace {
 
 constexpr size_t kMaxSymlinkTarget = 4096;
-// How far ahead of a readdirplus reader HEADs are queued, and LIST pages read (in entries):
-// kFirstWindow at the start, growing with what the reader has consumed up to kPrefetchWindow,
-// so a reader that stops early (a plain `ls`, whose first reply only is readdirplus) has
-// cost a few hundred HEADs at most.
-constexpr uint64_t kFirstWindow = 256;
-constexpr uint64_t kPrefetchWindow = 1024;
-// A readdirplus reply with at least this many entries is sent as soon as the next entry's
-// HEAD has not answered yet: the kernel and `ls` work through it while the HEADs go on.
-constexpr size_t kEarlyReply = 32;
 // CopyObjects of a directory rename in flight at once.
 constexpr size_t kRenameThreads = 16;
 
@@ -173,22 +165,6 @@ Result<Entry> Filesystem::Impl::DotEntry(InodeId inode) const {
       AttributesFromObject(ObjectInfo{.last_modified = mount_time}, true, options.defaults);
   attributes.nlink = 2;
   return Entry{inode, attributes, std::chrono::nanoseconds(0), std::chrono::nanoseconds(0)};
-}
-
-void Filesystem::Impl::PrefetchListing(DirectoryHandle& handle, uint64_t index, bool heads) {
-  const uint64_t upto = index + std::min(kPrefetchWindow, kFirstWindow + 2 * index);
-  const uint64_t known = handle.stream->ReadAhead(upto, metadata_pool);
-  if (!heads) return;
-  if (index < handle.last_index) handle.prefetched_until = index;  // rewound
-  handle.last_index = index;
-  for (uint64_t i = std::max(handle.prefetched_until, index); i < std::min(upto, known); ++i) {
-    const ListedEntry* listed = handle.stream->Peek(i);
-    if (listed == nullptr) break;
-    if (!resolver.KnownOrInFlight(listed->path)) {
-      prefetcher.Enqueue(handle.prefetch, listed->path, listed->entry.kind);
-    }
-    handle.prefetched_until = i + 1;
-  }
 }
 
 bool Filesystem::Impl::MetadataKnown(const ListedEntry& listed) const {
@@ -356,8 +332,8 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   std::lock_guard lock(handle->mu);
   // With per-object metadata each listed file needs a HEAD: they run in the background,
-  // up to kPrefetchWindow entries ahead of the reply being built, while the reply waits only
-  // for its own entries' answers; the next LIST page is read ahead in either mode.
+  // up to readahead::kListingMaxWindow entries ahead of the reply being built, while the reply
+  // waits only for its own entries' answers; the next LIST page is read ahead in either mode.
   const bool heads_needed = plus && impl_->options.object_metadata;
   size_t replied = 0;
   for (uint64_t position = offset;; ++position) {
@@ -374,14 +350,15 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     S3M_RETURN_IF_ERROR(listed);
     if (!listed->has_value()) return OkStatus();
     if ((*listed)->entry.kind == PathKind::kMissing) continue;
-    impl_->PrefetchListing(*handle, index, heads_needed);
+    handle->readahead.Advance(*handle->stream, index, heads_needed, impl_->metadata_pool,
+                              impl_->resolver, impl_->prefetcher);
     // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
     // says what it is (Overlay below).
     const bool head_it = heads_needed && !handle->pending.contains((*listed)->name);
     out.name = (*listed)->name;
     PathEntry entry = (*listed)->entry;
     bool described = true;  // the attributes are all there is to know
-    if (head_it && replied >= kEarlyReply && !impl_->MetadataKnown(**listed)) {
+    if (head_it && replied >= readahead::kEarlyReplyEntries && !impl_->MetadataKnown(**listed)) {
       return OkStatus();
     }
     ++replied;
@@ -413,7 +390,7 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
 
 void Filesystem::ReleaseDir(uint64_t handle) {
   auto taken = impl_->handles.TakeDirectory(handle);
-  if (taken) MetadataPrefetcher::Cancel(taken->prefetch);  // its queued HEADs are dropped
+  if (taken) taken->readahead.Cancel();  // its queued HEADs are dropped
 }
 
 std::string Filesystem::staging_directory() const {

@@ -21,19 +21,19 @@
 
 #include "fs/applied_sequencers.h"
 #include "fs/block_fetcher.h"
-#include "fs/directory_readahead.h"
 #include "fs/directory_stream.h"
 #include "fs/file_reader.h"
 #include "fs/handle_table.h"
 #include "fs/inode_table.h"
 #include "fs/listing_cache.h"
 #include "fs/local_overlay.h"
-#include "fs/lookup_readahead.h"
 #include "fs/memory_budget.h"
-#include "fs/metadata_prefetcher.h"
 #include "fs/object_uploader.h"
 #include "fs/open_file.h"
 #include "fs/path_resolver.h"
+#include "fs/readahead/directory_readahead.h"
+#include "fs/readahead/lookup_readahead.h"
+#include "fs/readahead/metadata_prefetcher.h"
 #include "fs/staging.h"
 #include "fs/write_back_queue.h"
 #include "s3mount/common/thread_pool.h"
@@ -52,9 +52,6 @@ struct Filesystem::Impl {
   Entry EntryFor(InodeId inode, const Attributes& attributes) const;
   Result<InodeInfo> InodeOf(InodeId inode) const;
   Result<PathEntry> ResolveExisting(const InodeInfo& info, bool need_metadata);
-  // Reads ahead of a reader at entry `index`: the next LIST page, and (with `heads`) the
-  // HEADs of the buffered entries up to kPrefetchWindow ahead, in the background.
-  void PrefetchListing(DirectoryHandle& handle, uint64_t index, bool heads);
   // `listed` with its HEADed metadata (joining a HEAD in flight, or sending one, again if a
   // background one failed); nullopt when that could not be had (shown from the listing).
   std::optional<PathEntry> ListedMetadata(const ListedEntry& listed);

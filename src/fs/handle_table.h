@@ -27,8 +27,8 @@
 
 #include "fs/directory_stream.h"
 #include "fs/file_reader.h"
-#include "fs/metadata_prefetcher.h"
 #include "fs/open_file.h"
+#include "fs/readahead/listing_readahead.h"
 
 namespace s3mount {
 
@@ -45,11 +45,7 @@ struct DirectoryHandle {
   std::set<std::string> pending_listed;                  // guarded by mu
   std::optional<uint64_t> listed_count;                  // guarded by mu
   std::vector<std::pair<std::string, PathKind>> extras;  // guarded by mu
-  // readdirplus read-ahead: entries below `prefetched_until` have had their HEADs queued;
-  // `last_index` is the entry the last reply started at (a smaller one is a rewind).
-  uint64_t prefetched_until = 0;                                        // guarded by mu
-  uint64_t last_index = 0;                                              // guarded by mu
-  MetadataPrefetcher::Group prefetch = MetadataPrefetcher::NewGroup();  // cancelled at release
+  ListingReadahead readahead;  // Advance guarded by mu; cancelled at release
 };
 
 // Fixed at open, except `attached` and `reader`, which the HandleTable changes under its lock.

@@ -122,11 +122,10 @@ TEST_F(FaultInjectionTest, StalledTransferTimesOutAndIsRetried) {
   Put("s", body);
   proxy_->ResetCounters();
   proxy_->AddFault(Fault::Stall(std::chrono::seconds(8), 1000).OnMethod("GET"));
-  const auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(Get("s") == body);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8))
-      << "the stall was waited out instead of timed out";
-  EXPECT_EQ(proxy_->requests_seen("GET"), 2u);
+  // A stall waited out would have delivered the body on the first GET.
+  EXPECT_EQ(proxy_->requests_seen("GET"), 2u)
+      << "the stalled GET should have been timed out and sent again";
 }
 
 TEST_F(FaultInjectionTest, ConditionalPutIsNotRetriedAfterA500ButPlainPutIs) {

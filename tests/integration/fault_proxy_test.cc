@@ -270,14 +270,13 @@ TEST_F(FaultProxyTest, StallTripsTheLowSpeedTimeout) {
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 1L);
   });
+  // A stall waited out would have ended in the whole body (CURLE_OK).
   EXPECT_EQ(get.code, CURLE_OPERATION_TIMEDOUT) << Describe(get);
   EXPECT_EQ(get.status, 200) << "headers should arrive before the stall";
   EXPECT_EQ(get.body.size(), 0u);
-  EXPECT_LT(get.elapsed, std::chrono::seconds(5)) << Describe(get);
-  // The proxy is still sleeping in the stall: destruction must cut it short.
-  auto start = steady_clock::now();
+  // The proxy is still sleeping in the stall: destruction must cut it short (else it waits
+  // out the 20 s; DestructorCutsAStalledTransfer checks the cut itself).
   proxy_.reset();
-  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(2)) << "destructor waited";
 }
 
 // HttpClient's cancel flag (used to end SQS long polls at unmount) cuts a silent request short.
@@ -289,14 +288,12 @@ TEST_F(FaultProxyTest, HttpClientCancelFlagEndsAWaitingRequest) {
     std::this_thread::sleep_for(milliseconds(300));
     cancel = true;
   });
-  const auto start = steady_clock::now();
   auto reply =
       client.Perform(HttpRequest{.method = "GET", .url = ProxyUrl(kObjectKey), .cancel = &cancel});
-  const auto elapsed = steady_clock::now() - start;
   canceller.join();
-  ASSERT_FALSE(reply.ok());
+  // A request that went on waiting would have had its answer after the 20 s delay.
+  ASSERT_FALSE(reply.ok()) << "the cancelled request went on waiting";
   EXPECT_EQ(reply.error().code, ErrorCode::kCancelled) << reply.error().ToString();
-  EXPECT_LT(elapsed, std::chrono::seconds(3)) << "the cancelled request went on waiting";
   // The handle goes back to the pool: the next request on it must not see the old flag.
   auto next = client.Perform(HttpRequest{.method = "GET", .url = ProxyUrl(kObjectKey)});
   ASSERT_TRUE(next.ok()) << next.error().ToString();
@@ -313,13 +310,12 @@ TEST_F(FaultProxyTest, StallThenResumeDeliversEverything) {
 
 TEST_F(FaultProxyTest, DelayAddsLatency) {
   CurlClient client;
-  CurlReply fast = client.Perform("GET", ProxyUrl(kObjectKey));
   proxy_->AddFault(Fault::Delay(milliseconds(500)));
   CurlReply slow = client.Perform("GET", ProxyUrl(kObjectKey));
   ASSERT_EQ(slow.code, CURLE_OK) << Describe(slow);
   EXPECT_TRUE(slow.body == object_);
   EXPECT_GE(slow.elapsed, milliseconds(500));
-  EXPECT_LT(fast.elapsed, milliseconds(500)) << "unfaulted request was already slow";
+  EXPECT_EQ(proxy_->faults_applied(), 1u) << "the delay was not applied by the proxy";
 }
 
 TEST_F(FaultProxyTest, DestructorCutsAStalledTransfer) {
@@ -332,11 +328,11 @@ TEST_F(FaultProxyTest, DestructorCutsAStalledTransfer) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   std::this_thread::sleep_for(milliseconds(100));
-  auto start = steady_clock::now();
   proxy_.reset();
-  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(2));
   CurlReply get = transfer.get();
-  EXPECT_NE(get.code, CURLE_OK) << Describe(get);
+  // Had the destructor waited out the stall, the transfer would have completed (CURLE_OK).
+  EXPECT_NE(get.code, CURLE_OK) << "the destructor let the stalled transfer finish: "
+                                << Describe(get);
   EXPECT_EQ(get.body.size(), 100u);
 }
 

@@ -91,7 +91,7 @@ TEST_F(FileReaderTest, SmallRandomReadFetchesOnlyItsPagesAndBypassesTheCache) {
   FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
   const uint64_t at = (uint64_t{5} << 20) + 100;  // straddles two pages
   EXPECT_EQ(ReadThrough(reader, at, 4096), body_.substr(at, 4096));
-  const uint64_t page = FileReader::kRandomReadAlign;
+  const uint64_t page = readahead::kRandomReadAlign;
   const uint64_t from = at / page * page;
   EXPECT_EQ(recorder_.ranges(),
             (std::vector<std::pair<uint64_t, uint64_t>>{{from, from + 2 * page}}))

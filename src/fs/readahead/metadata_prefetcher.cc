@@ -1,5 +1,5 @@
 // MetadataPrefetcher: a queue of background HEADs on its own threads.
-#include "fs/metadata_prefetcher.h"
+#include "fs/readahead/metadata_prefetcher.h"
 
 #include <utility>
 

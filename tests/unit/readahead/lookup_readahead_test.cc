@@ -3,7 +3,7 @@
 // (`rm -r`) is still followed, and the window stays bounded. Also the Filesystem-level
 // effect: after a plain READDIR, looking every entry up in order costs one HEAD per entry and
 // shows each entry's own mode.
-#include "fs/lookup_readahead.h"
+#include "fs/readahead/lookup_readahead.h"
 
 #include <gtest/gtest.h>
 

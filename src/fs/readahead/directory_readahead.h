@@ -92,7 +92,7 @@ class DirectoryReadahead {
   const DirectoryReadaheadOptions options_;
   mutable std::mutex mu_;
   std::condition_variable idle_;           // queue_ empty and nothing in flight
-  std::map<std::string, Stream> streams_;  // guarded by mu_; bounded (kMaxStreams)
+  std::map<std::string, Stream> streams_;  // guarded by mu_; bounded (kFollowedDirectories)
   std::deque<Job> queue_;                  // guarded by mu_; waiting for a slot
   size_t in_flight_ = 0;                   // guarded by mu_
   uint64_t opens_ = 0;                     // guarded by mu_

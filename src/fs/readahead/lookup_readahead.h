@@ -27,8 +27,8 @@
 #include <string>
 
 #include "fs/listing_cache.h"
-#include "fs/metadata_prefetcher.h"
 #include "fs/path_resolver.h"
+#include "fs/readahead/metadata_prefetcher.h"
 
 namespace s3mount {
 
@@ -66,7 +66,7 @@ class LookupReadahead {
   MetadataPrefetcher& prefetcher_;
   const LookupReadaheadOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, Stream> streams_;  // guarded by mu_; bounded (kMaxStreams)
+  std::map<std::string, Stream> streams_;  // guarded by mu_; bounded (kFollowedDirectories)
   uint64_t lookups_ = 0;                   // guarded by mu_
   uint64_t queued_ = 0;                    // guarded by mu_
 };

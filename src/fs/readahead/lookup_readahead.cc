@@ -1,27 +1,22 @@
 // LookupReadahead: in-order lookup detection per directory, feeding the MetadataPrefetcher.
-#include "fs/lookup_readahead.h"
+#include "fs/readahead/lookup_readahead.h"
 
 #include <algorithm>
 #include <utility>
 #include <vector>
 
-#include "fs/reader_streams.h"
+#include "fs/readahead/readahead_limits.h"
+#include "fs/readahead/reader_streams.h"
 
 namespace s3mount {
 namespace {
 
-constexpr size_t kMaxStreams = 16;  // directories followed at once
-constexpr size_t kFirstWindow = 8;  // entries ahead when prefetching starts
-// A forward step over at most this many entries still counts as in order: a glob that skips
-// some names (`cat dir/*.txt`), or a locale's collation that sorts a few names differently.
-constexpr size_t kMaxStep = 4;
-
 // Whether `name`, at `position` of `listing`, follows `last` in listing order: it sorts
-// after it, with at most kMaxStep listed names in between (`last` itself may be gone).
+// after it, with at most kMaxInOrderStep listed names in between (`last` itself may be gone).
 bool Follows(const std::vector<ListedEntry>& listing, size_t position, const std::string& name,
              const std::string& last) {
   if (!(last < name)) return false;
-  for (size_t between = 0; between <= kMaxStep; ++between) {
+  for (size_t between = 0; between <= readahead::kMaxInOrderStep; ++between) {
     if (position <= between) return true;
     if (listing[position - between - 1].name <= last) return true;
   }
@@ -69,8 +64,8 @@ void LookupReadahead::LookingUp(const std::string& directory, const std::string&
     stream.last = name;
     ++stream.run;
     if (stream.run < std::max<size_t>(options_.trigger, 1)) return;
-    stream.window = stream.window == 0 ? std::min(kFirstWindow, options_.max_window)
-                                       : std::min(stream.window * 2, options_.max_window);
+    stream.window =
+        readahead::GrowWindow(stream.window, readahead::kLookupFirstWindow, options_.max_window);
     const size_t end = std::min(listing->size(), position + 1 + stream.window);
     for (size_t i = position + 1; i < end; ++i) {
       const ListedEntry& entry = (*listing)[i];
@@ -89,7 +84,7 @@ void LookupReadahead::LookingUp(const std::string& directory, const std::string&
 }
 
 LookupReadahead::Stream& LookupReadahead::StreamLocked(const std::string& directory) {
-  return StreamFor(streams_, directory, kMaxStreams, lookups_,
+  return StreamFor(streams_, directory, readahead::kFollowedDirectories, lookups_,
                    [](const std::string&, Stream& gone) {
                      if (gone.group) MetadataPrefetcher::Cancel(gone.group);
                    });

@@ -3,7 +3,7 @@
 // nothing, the prefetch is bounded in files, bytes and GETs in flight, large files are left
 // alone, and a changed object is never served from a prefetch of its old version. Also the
 // Filesystem-level effect: `cat dir/*` after a listing costs one GET per file, no more.
-#include "fs/directory_readahead.h"
+#include "fs/readahead/directory_readahead.h"
 
 #include <gtest/gtest.h>
 

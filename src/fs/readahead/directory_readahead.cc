@@ -1,22 +1,14 @@
 // DirectoryReadahead: in-order open detection per directory and a bounded queue of whole-file
 // prefetches into the block cache.
-#include "fs/directory_readahead.h"
+#include "fs/readahead/directory_readahead.h"
 
 #include <algorithm>
 #include <limits>
 
-#include "fs/reader_streams.h"
+#include "fs/readahead/readahead_limits.h"
+#include "fs/readahead/reader_streams.h"
 
 namespace s3mount {
-namespace {
-
-constexpr size_t kMaxStreams = 16;  // directories followed at once
-constexpr size_t kFirstWindow = 4;  // files ahead when prefetching starts
-// A forward step over at most this many entries still counts as in order: a glob that skips
-// some names (`cat dir/*.txt`), or a locale's collation that sorts a few names differently.
-constexpr size_t kMaxStep = 4;
-
-}  // namespace
 
 DirectoryReadahead::DirectoryReadahead(BlockFetcher& fetcher, ListingCache& listings,
                                        ThreadPool& pool, const KeyMapper& keys,
@@ -55,7 +47,7 @@ void DirectoryReadahead::Opened(const std::string& path, const ObjectVersion& ob
   // A listing that does not describe the version opened is out of date: no guesses from it.
   const bool current = (*listing)[position].entry.object.etag == object.etag;
   const bool in_order = current && same_listing && stream.run > 0 && position > stream.last &&
-                        position - stream.last <= kMaxStep;
+                        position - stream.last <= readahead::kMaxInOrderStep;
   if (!in_order) {
     DropQueuedLocked(directory, std::numeric_limits<size_t>::max());
     stream.listing = listing;
@@ -74,8 +66,8 @@ void DirectoryReadahead::Opened(const std::string& path, const ObjectVersion& ob
 void DirectoryReadahead::AdvanceLocked(const std::string& directory, Stream& stream,
                                        const Listing& listing, size_t position) {
   DropQueuedLocked(directory, position);  // the reader got there first: it fetches them itself
-  stream.window = stream.window == 0 ? std::min(kFirstWindow, options_.max_files)
-                                     : std::min(stream.window * 2, options_.max_files);
+  stream.window =
+      readahead::GrowWindow(stream.window, readahead::kDirectoryFirstWindow, options_.max_files);
   stream.ahead = std::max(stream.ahead, position + 1);
   const size_t end = std::min(listing->size(), position + 1 + stream.window);
   uint64_t bytes = 0;  // of the files already asked for ahead of the reader
@@ -106,7 +98,7 @@ void DirectoryReadahead::DropQueuedLocked(const std::string& directory, size_t p
 }
 
 DirectoryReadahead::Stream& DirectoryReadahead::StreamLocked(const std::string& directory) {
-  return StreamFor(streams_, directory, kMaxStreams, opens_,
+  return StreamFor(streams_, directory, readahead::kFollowedDirectories, opens_,
                    [&](const std::string& evicted, Stream&) {
                      DropQueuedLocked(evicted, std::numeric_limits<size_t>::max());
                    });

@@ -1,0 +1,37 @@
+// ListingReadahead: the readahead of one directory handle's READDIR(PLUS) reader. As the
+// reader reaches entry `index`, the LIST pages are read ahead up to a window that grows with
+// what it has consumed (kListingFirstWindow, up to kListingMaxWindow entries ahead), and, when
+// the entries need a HEAD each (readdirplus with per-object metadata), those HEADs are queued
+// on the MetadataPrefetcher for the entries already listed in that window, so the reply being
+// built waits only for its own entries' answers. A rewind (a smaller index) starts the HEADs
+// over from there. Release cancels what is still queued.
+//
+// Thread-safety: Advance is called under the directory handle's lock (DirectoryHandle::mu);
+// Cancel may be called from any thread.
+#pragma once
+
+#include <cstdint>
+
+#include "fs/directory_stream.h"
+#include "fs/path_resolver.h"
+#include "fs/readahead/metadata_prefetcher.h"
+#include "s3mount/common/thread_pool.h"
+
+namespace s3mount {
+
+class ListingReadahead {
+ public:
+  // The reader is at entry `index` of `stream`: LIST pages are read ahead on `list_pool`;
+  // with `heads`, the listed entries `resolver` does not know yet are queued on `prefetcher`.
+  void Advance(DirectoryStream& stream, uint64_t index, bool heads, ThreadPool& list_pool,
+               PathResolver& resolver, MetadataPrefetcher& prefetcher);
+  // Drops the HEADs still queued (the handle is released); those in flight finish.
+  void Cancel() const { MetadataPrefetcher::Cancel(group_); }
+
+ private:
+  uint64_t prefetched_until_ = 0;  // entries below it have had their HEADs queued
+  uint64_t last_index_ = 0;        // the entry the last reply started at (smaller: a rewind)
+  const MetadataPrefetcher::Group group_ = MetadataPrefetcher::NewGroup();
+};
+
+}  // namespace s3mount
