@@ -348,6 +348,75 @@ TEST_F(FaultProxyTest, UnreachableUpstreamIs502) {
   EXPECT_EQ(get.status, 502) << Describe(get);
 }
 
+// ---- Corrupted bodies and answers lost after the upstream applied the request -------------
+
+TEST_F(FaultProxyTest, FlipByteInvertsExactlyOneByteOfTheBody) {
+  proxy_->AddFault(Fault::FlipByte(100'000).OnMethod("GET"));
+  CurlReply get = CurlClient().Perform("GET", ProxyUrl(kObjectKey));
+  ASSERT_EQ(get.code, CURLE_OK) << Describe(get);
+  ASSERT_EQ(get.body.size(), object_.size()) << "the length must not change";
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < object_.size(); ++i) differing += get.body[i] != object_[i];
+  EXPECT_EQ(differing, 1u) << "exactly one byte should differ";
+  EXPECT_EQ(get.body[100'000], static_cast<char>(~object_[100'000])) << "byte 100000 not inverted";
+  CurlReply clean = CurlClient().Perform("GET", ProxyUrl(kObjectKey));
+  EXPECT_TRUE(clean.body == object_) << "the fault should apply once";
+}
+
+TEST_F(FaultProxyTest, ApplyThenReturnStatusStoresTheObjectAndAnswersAnError) {
+  proxy_->AddFault(Fault::ApplyThenReturnStatus(500, "InternalError").OnMethod("PUT"));
+  CurlReply put = CurlClient().Perform("PUT", ProxyUrl("applied"), "stored anyway");
+  ASSERT_EQ(put.code, CURLE_OK) << Describe(put);
+  EXPECT_EQ(put.status, 500);
+  EXPECT_NE(put.body.find("<Code>InternalError</Code>"), std::string::npos) << put.body;
+  auto stored = server().GetObject(bucket(), "applied");
+  ASSERT_TRUE(stored.ok()) << "the upstream did not apply the PUT: " << stored.error().ToString();
+  EXPECT_EQ(*stored, "stored anyway");
+}
+
+TEST_F(FaultProxyTest, ApplyThenResetStoresTheObjectAndCutsTheConnection) {
+  proxy_->AddFault(Fault::ApplyThenReset().OnMethod("PUT"));
+  CurlReply put = CurlClient().Perform("PUT", ProxyUrl("reset"), "stored, answer lost");
+  EXPECT_NE(put.code, CURLE_OK) << "the client should see no answer: " << Describe(put);
+  EXPECT_EQ(put.status, 0) << Describe(put);
+  auto stored = server().GetObject(bucket(), "reset");
+  ASSERT_TRUE(stored.ok()) << "the upstream did not apply the PUT: " << stored.error().ToString();
+  EXPECT_EQ(*stored, "stored, answer lost");
+}
+
+TEST_F(FaultProxyTest, ApplyThenStallAnswersLateOrTripsTheLowSpeedTimeout) {
+  proxy_->AddFault(Fault::ApplyThenStall(milliseconds(300)).OnMethod("PUT"));
+  CurlReply late = CurlClient().Perform("PUT", ProxyUrl("late"), "late answer");
+  ASSERT_EQ(late.code, CURLE_OK) << Describe(late);
+  EXPECT_EQ(late.status, 200) << late.body;
+  EXPECT_GE(late.elapsed, milliseconds(300)) << "the answer came without the stall";
+
+  proxy_->AddFault(Fault::ApplyThenStall(std::chrono::seconds(60)).OnMethod("PUT"));
+  CurlReply cut =
+      CurlClient().Perform("PUT", ProxyUrl("stalled"), "applied, then silence", [](CURL* h) {
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 1L);
+      });
+  EXPECT_EQ(cut.code, CURLE_OPERATION_TIMEDOUT) << Describe(cut);
+  auto stored = server().GetObject(bucket(), "stalled");
+  ASSERT_TRUE(stored.ok()) << "the upstream did not apply the PUT: " << stored.error().ToString();
+  EXPECT_EQ(*stored, "applied, then silence");
+}
+
+TEST_F(FaultProxyTest, ReplaceBodyKeepsTheStatusAndSendsTheReplacement) {
+  const std::string garbage = "<html><body>Service Unavailable</body></html>";
+  proxy_->AddFault(Fault::ReplaceBody(garbage).OnMethod("GET"));
+  CurlReply get = CurlClient().Perform("GET", ProxyUrl(kObjectKey));
+  ASSERT_EQ(get.code, CURLE_OK) << Describe(get);
+  EXPECT_EQ(get.status, 200) << "the upstream's status should be kept";
+  EXPECT_EQ(get.body, garbage);
+  proxy_->AddFault(Fault::ReplaceBody("").OnMethod("GET"));
+  CurlReply empty = CurlClient().Perform("GET", ProxyUrl(kObjectKey));
+  ASSERT_EQ(empty.code, CURLE_OK) << Describe(empty);
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_TRUE(empty.body.empty()) << empty.body.size() << " bytes instead of none";
+}
+
 // ---- Chunked responses (moto never sends them, so a scripted upstream does) -----------------
 
 // Answers every request on every connection with a fixed chunked reply, then closes.

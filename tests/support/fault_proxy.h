@@ -1,6 +1,8 @@
 // FaultProxy: a small HTTP/1.1 proxy on 127.0.0.1 in front of an upstream server (moto) that
 // injects faults from a script: canned S3 error replies, connection resets and truncations
-// mid-body, stalls, and latency. Clients point their endpoint at proxy->endpoint().
+// mid-body, stalls, latency, a flipped byte in a body, a replaced body, and requests the
+// upstream applied whose answer is then lost (an error, a reset or a stall instead).
+// Clients point their endpoint at proxy->endpoint().
 //
 // Behaviour:
 //  - Client connections are kept alive (many requests each) whatever the upstream does; each
@@ -47,6 +49,12 @@ enum class FaultKind {
   kTruncateBody,  // forward headers (full Content-Length) + after_bytes, then a clean FIN
   kDelay,         // wait `duration`, then forward normally
   kHold,          // wait at the proxy's gate() until it is opened, then forward normally
+  kFlipByte,      // forward, with the body byte at offset after_bytes inverted (if it has one)
+  kApplyThenReturnStatus,  // forward (the upstream applies it), drop its answer, reply `status`
+  kApplyThenReset,         // forward (the upstream applies it), drop its answer, RST the client
+  kApplyThenStall,  // forward (the upstream applies it), send nothing for `duration`, then the
+                    // upstream's answer
+  kReplaceBody,     // forward; the upstream's status and headers with `replacement` as body
 };
 
 struct Fault {
@@ -60,6 +68,7 @@ struct Fault {
   std::string path_substring;             // only requests whose target contains this ("" = any)
   int times = 1;                          // applies to the next `times` matching requests
   std::vector<std::pair<std::string, std::string>> headers;  // kReturnStatus: extra headers
+  std::string replacement;                                   // kReplaceBody
 
   static Fault Return503SlowDown();
   static Fault ReturnStatus(int status, std::string s3_code, std::string message = "");
@@ -68,6 +77,11 @@ struct Fault {
   static Fault TruncateBody(std::size_t after_bytes);
   static Fault Delay(std::chrono::milliseconds duration);
   static Fault Hold();
+  static Fault FlipByte(std::size_t at);
+  static Fault ApplyThenReturnStatus(int status, std::string s3_code, std::string message = "");
+  static Fault ApplyThenReset();
+  static Fault ApplyThenStall(std::chrono::milliseconds duration);
+  static Fault ReplaceBody(std::string body);
 
   // Builder-style filters: Fault::Return503SlowDown().OnMethod("PUT").Times(2).
   Fault& OnMethod(std::string m) {
@@ -82,7 +96,8 @@ struct Fault {
     times = n;
     return *this;
   }
-  // kReturnStatus: adds a header to the canned reply (Date, x-amz-bucket-region...).
+  // kReturnStatus, kApplyThenReturnStatus: adds a header to the canned reply (Date,
+  // x-amz-bucket-region...).
   Fault& WithHeader(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
