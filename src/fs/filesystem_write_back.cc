@@ -36,10 +36,12 @@ void Filesystem::Impl::QueueDelete(const std::string& path) {
       .run = [this, path, done]() -> Status {
         Status deleted = store.DeleteObject(keys.KeyFor(path));
         if (!deleted.ok()) return deleted;
-        done();
         // A LIST or HEAD that ran while the DELETE was queued cached the object; the name
-        // stays gone (a re-create of it is queued after this, and shows as pending).
+        // stays gone (a re-create of it is queued after this, and shows as pending). The
+        // caches learn it before the overlay lets go, so that no lookup or listing between
+        // the two finds the object again.
         Removed(path);
+        done();
         return OkStatus();
       },
       .give_up =

@@ -3,6 +3,7 @@
 // fake store: what broke is named in each test's comment and failure messages.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "s3mount/fs/filesystem.h"
@@ -53,6 +54,46 @@ TEST_F(FilesystemWriteBackModelTest, ClosingAFileUnlinkedWhileOpenLeavesItsOldNa
   fs().DrainWriteBack();
   EXPECT_EQ(store_.BodyOf("a/f"), "written");
   EXPECT_FALSE(store_.BodyOf("a").has_value()) << "the unlinked file must not be uploaded";
+}
+
+// Seeds 59, 241, 383 and others (under load): a listing read while an unlinked file's DELETE
+// was queued holds the name, hidden by the queued DELETE. A directory handle that took that
+// listing and read its entries after the DELETE had run showed the unlinked name again.
+TEST_F(FilesystemWriteBackModelTest, AListingReadBeforeAQueuedDeleteRanDoesNotShowTheName) {
+  store_.PutForTest("a", "kept");
+  store_.PutForTest("b", "unlinked");
+  gated_.Close(testing::Operation::kDeleteObject);
+  ASSERT_TRUE(fs().Unlink(kRootInode, "b").ok());
+  ASSERT_TRUE(gated_.WaitUntilHeld(1, std::chrono::seconds(30))) << "the DELETE of b never ran";
+  EXPECT_EQ(List(kRootInode).count("b"), 0u) << "b shows while its DELETE is queued";
+  // A second listing takes the (cached) listing, which still has b, and stops after "a".
+  auto handle = fs().OpenDir(kRootInode);
+  ASSERT_TRUE(handle.ok()) << handle.error().ToString();
+  std::set<std::string> names;
+  uint64_t offset = 0;
+  Status first = fs().ReadDir(*handle, 0, true, [&](const DirectoryEntry& entry) {
+    offset = entry.next_offset;
+    names.insert(entry.name);
+    if (entry.name != "." && entry.name != ".." && entry.entry.inode != 0)
+      fs().Forget(entry.entry.inode, 1);
+    return entry.name != "a";
+  });
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  ASSERT_TRUE(names.contains("a"));
+  clock_.Advance(std::chrono::milliseconds(1));  // the DELETE runs after that listing
+  gated_.Open();
+  fs().DrainWriteBack();
+  Status rest = fs().ReadDir(*handle, offset, true, [&](const DirectoryEntry& entry) {
+    names.insert(entry.name);
+    if (entry.name != "." && entry.name != ".." && entry.entry.inode != 0)
+      fs().Forget(entry.entry.inode, 1);
+    return true;
+  });
+  ASSERT_TRUE(rest.ok()) << rest.error().ToString();
+  fs().ReleaseDir(*handle);
+  EXPECT_FALSE(names.contains("b")) << "the listing showed b after its DELETE had run";
+  EXPECT_EQ(List(kRootInode).count("b"), 0u);
+  EXPECT_FALSE(store_.BodyOf("b").has_value());
 }
 
 }  // namespace
