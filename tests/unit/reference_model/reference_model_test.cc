@@ -19,7 +19,9 @@
 // The other client stays away from a name this mount has open, and from names below it: who
 // writes last then decides, and the semantics promise nothing more. With write-back, the
 // queue is drained before the other client changes a name near one changed here since the
-// last drain (the queued request and the other client's would race).
+// last drain: the same name, one above or below it, or one below a directory above it (the
+// queued request and the other client's would race, and an implicit directory whose last
+// entry's DELETE is queued keeps showing until it has run, as SEMANTICS.md says).
 //
 // Runs: each test runs S3MOUNT_MODEL_SEEDS seeds (default 200) from S3MOUNT_MODEL_FIRST_SEED
 // (default 1), of S3MOUNT_MODEL_OPS operations each (default 300); S3MOUNT_MODEL_SEED=N runs
