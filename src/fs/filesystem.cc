@@ -124,14 +124,22 @@ Attributes Filesystem::Impl::Overlay(InodeId inode, Attributes attributes) {
   return attributes;
 }
 
+bool Filesystem::Impl::DeletedSince(const ListedEntry& listed) const {
+  if (listed.entry.kind != PathKind::kFile) return false;
+  auto known = metadata.Lookup(listed.path, clock.Monotonic());
+  return known && known->kind == PathKind::kMissing && known->fetched_at > listed.entry.fetched_at;
+}
+
 Result<std::optional<ListedEntry>> Filesystem::Impl::DirectoryEntryAt(DirectoryHandle& handle,
                                                                       uint64_t index) {
   auto listed = handle.stream->At(index);
   S3M_RETURN_IF_ERROR(listed);
   if (listed->has_value()) {
     if (handle.pending.contains((*listed)->name)) handle.pending_listed.insert((*listed)->name);
-    // Unlinked here, its DELETE still queued (write-back): gone for this mount.
-    if (!handle.pending.contains((*listed)->name) && overlay.IsDeleteQueued((*listed)->path)) {
+    // Unlinked here, its DELETE still queued (write-back), or run since the listing was
+    // read (the cache then knows it missing, from later than the listing): gone.
+    if (!handle.pending.contains((*listed)->name) &&
+        (overlay.IsDeleteQueued((*listed)->path) || DeletedSince(**listed))) {
       (*listed)->entry.kind = PathKind::kMissing;
     }
     return listed;

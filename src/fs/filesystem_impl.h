@@ -85,6 +85,9 @@ struct Filesystem::Impl {
   // Entry `index` of a directory handle: the listing, then pending entries it lacks; an
   // entry of kind kMissing is one to skip; nullopt past the end.
   Result<std::optional<ListedEntry>> DirectoryEntryAt(DirectoryHandle& handle, uint64_t index);
+  // Whether a listed file is known missing from a fact newer than the listing (its DELETE,
+  // queued when the listing was read, has run since).
+  bool DeletedSince(const ListedEntry& listed) const;
   // Records a new object or marker at `path` (kFile or kDirectory) in the caches.
   void Created(const std::string& path, PathKind kind, const ObjectInfo& object);
   // Records that `path` is gone.

@@ -36,10 +36,12 @@ void Filesystem::Impl::QueueDelete(const std::string& path) {
       .run = [this, path, done]() -> Status {
         Status deleted = store.DeleteObject(keys.KeyFor(path));
         if (!deleted.ok()) return deleted;
-        done();
         // A LIST or HEAD that ran while the DELETE was queued cached the object; the name
-        // stays gone (a re-create of it is queued after this, and shows as pending).
+        // stays gone (a re-create of it is queued after this, and shows as pending). The
+        // caches learn it before the overlay lets go, so that no lookup or listing between
+        // the two finds the object again.
         Removed(path);
+        done();
         return OkStatus();
       },
       .give_up =
@@ -62,12 +64,12 @@ void Filesystem::Impl::WaitForWriteBack(InodeId parent, std::string_view name) {
 }
 
 void Filesystem::Impl::HoldInode(InodeId inode) {
-  auto info = inodes.Get(inode);
-  if (!info || !handles.NeedsHold(inode)) return;
-  auto held = inodes.Acquire(info->parent, info->name, info->type);
-  if (!held.ok()) return;
-  // The name leads elsewhere now, or the record no longer needs it: nothing to keep.
-  if (held->id != inode || !handles.MarkHeld(inode)) inodes.Forget(held->id, 1);
+  if (!handles.NeedsHold(inode)) return;
+  // A reference on the inode itself: its name may lead elsewhere now (unlinked while open,
+  // then taken by a directory), and acquiring the name would take it from what is there.
+  if (!inodes.Reference(inode)) return;
+  // The record no longer needs it: nothing to keep.
+  if (!handles.MarkHeld(inode)) inodes.Forget(inode, 1);
 }
 
 void Filesystem::Impl::Retired(InodeId inode, const HandleTable::Retired& retired) {

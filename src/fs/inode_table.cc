@@ -48,6 +48,19 @@ Result<InodeInfo> InodeTable::Acquire(InodeId parent, const std::string& name, F
   return info;
 }
 
+bool InodeTable::Reference(InodeId inode) {
+  std::lock_guard lock(mu_);
+  auto it = inodes_.find(inode);
+  if (it == inodes_.end()) return false;
+  Record& record = it->second;
+  if (record.remembered) {
+    remembered_.erase(record.remembered_at);
+    record.remembered = false;
+  }
+  ++record.lookups;
+  return true;
+}
+
 void InodeTable::Forget(InodeId inode, uint64_t count) {
   std::lock_guard lock(mu_);
   auto it = inodes_.find(inode);

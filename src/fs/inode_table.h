@@ -51,6 +51,9 @@ class InodeTable {
   // The inode for `name` under `parent` with this type, created if needed, with one more
   // lookup reference. Fails (kStale) if `parent` is unknown.
   Result<InodeInfo> Acquire(InodeId parent, const std::string& name, FileType type);
+  // One more lookup reference on `inode` itself, whatever its name leads to now (a file
+  // unlinked while open, its name since taken by a directory); false if it is not known.
+  bool Reference(InodeId inode);
   // Drops `count` references; aborts on underflow, which is a bug. An inode left without
   // references is remembered if its name still leads to it, dropped otherwise.
   void Forget(InodeId inode, uint64_t count);

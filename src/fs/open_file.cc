@@ -205,17 +205,20 @@ ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now,
                     .user_metadata = std::move(metadata)};
 }
 
-void OpenFile::NewBaseLocked(const std::string& etag) {
-  base_ = ObjectVersion{key_, etag, size_};
+std::optional<ObjectInfo> OpenFile::NewBaseLocked(ObjectInfo stored) {
+  base_ = ObjectVersion{key_, stored.etag, size_};
   base_limit_ = size_;
   staging_.reset();
   stream_.reset();
   reader_.reset();
   times_set_ = false;
+  // In one step with the flags: the file never looks clean before it is reported.
   std::lock_guard view(view_mu_);
   in_store_ = true;
   content_dirty_ = false;
   metadata_dirty_ = false;
+  unreported_ = std::move(stored);
+  return unreported_;
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
@@ -230,11 +233,7 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
       return finished.error();
     }
     stored = std::move(finished->response);
-    NewBaseLocked(stored.etag);
-    ObjectInfo object = StoredLocked(stored, now, std::move(finished->metadata));
-    std::lock_guard view(view_mu_);
-    unreported_ = std::move(object);
-    return unreported_;
+    return NewBaseLocked(StoredLocked(stored, now, std::move(finished->metadata)));
   }
   if (content_dirty_ || !base_) {
     Source source(*this);
@@ -261,11 +260,7 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     S3M_RETURN_IF_ERROR(copied);
     stored.etag = copied->etag;
   }
-  NewBaseLocked(stored.etag);
-  ObjectInfo object = StoredLocked(stored, now, metadata);
-  std::lock_guard view(view_mu_);
-  unreported_ = std::move(object);
-  return unreported_;
+  return NewBaseLocked(StoredLocked(stored, now, metadata));
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCallback& stored) {
@@ -274,9 +269,13 @@ Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCall
   std::optional<ObjectInfo> result;
   {
     std::lock_guard view(view_mu_);
-    result = std::exchange(unreported_, std::nullopt);
+    result = unreported_;
   }
+  // Recorded before the file stops counting as dirty: until then, lookups and listings take
+  // a file not reported yet from here, not from the caches that are being told.
   if (result && stored) stored(path_, *result);
+  std::lock_guard view(view_mu_);
+  unreported_.reset();
   return result;
 }
 

@@ -125,7 +125,8 @@ class OpenFile {
   Status ReadLocked(uint64_t offset, size_t size, char* out);
   UserMetadata UploadMetadataLocked() const;
   ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now, UserMetadata metadata) const;
-  void NewBaseLocked(const std::string& etag);
+  // `stored` is the new base version, unreported until Flush hands it to its caller.
+  std::optional<ObjectInfo> NewBaseLocked(ObjectInfo stored);
   // An upload no Flush has reported yet (a stream completed by a read or a rename) still has
   // to reach the Filesystem's caches: the file is dirty until then.
   bool DirtyLocked() const {

@@ -73,6 +73,17 @@ Result<PathEntry> PathResolver::HeadListed(const std::string& path, PathKind kin
   const MonoTime started = clock_.Monotonic();
   auto entry =
       kind == PathKind::kDirectory ? HeadDirectory(path, started) : HeadFile(path, started);
+  // Without its marker, a directory is there only while something is below it: the listing
+  // that named it may be older than `started`, so S3 is asked (the answer is cached as of
+  // `started`, and must not carry the listing's word past a later change).
+  if (entry.ok() && entry->kind == PathKind::kDirectory && !entry->marker_present) {
+    auto below = store_.ListObjects({.prefix = keys_.KeyFor(path) + "/", .max_keys = 1});
+    if (!below.ok()) {
+      entry = std::move(below).error();
+    } else if (below->objects.empty() && below->common_prefixes.empty()) {
+      entry->kind = PathKind::kMissing;
+    }
+  }
   // A file that vanished since the listing is left for the caller (and Resolve) to judge.
   if (entry.ok() && entry->kind != PathKind::kMissing) cache_.Insert(path, *entry);
   std::lock_guard lock(flight_mu_);

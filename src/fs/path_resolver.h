@@ -39,8 +39,9 @@ class PathResolver {
   // Whether a cached entry says enough to answer without asking S3 again.
   bool Sufficient(const PathEntry& entry, bool need_metadata = false) const;
   // The metadata of a path a listing showed as `kind` (kFile: HEAD of the key; kDirectory:
-  // HEAD of its marker), cached when found. Answered from the cache when it is sufficient;
-  // joins a HEAD already in flight for the path (single-flight). kMissing: the key is gone.
+  // HEAD of its marker, and without one a one-key LIST below it, since the listing may be
+  // older than the HEAD), cached when found. Answered from the cache when it is sufficient;
+  // joins a HEAD already in flight for the path (single-flight). kMissing: it is gone.
   Result<PathEntry> HeadListed(const std::string& path, PathKind kind);
   // Whether HeadListed would answer from the cache or an in-flight HEAD (no new request).
   bool KnownOrInFlight(const std::string& path);

@@ -473,9 +473,16 @@ std::optional<std::string> Runner::RunRemote(const Op& op) {
     auto open_path = model_.PathOf(slot.node.get());
     if (open_path && (path == *open_path || IsBelow(path, *open_path))) return std::nullopt;
   }
-  // With write-back, what is queued near the key reaches S3 first.
+  // With write-back, what is queued near the key reaches S3 first: on it, above or below it,
+  // or below a directory above it (an implicit directory whose last entry's DELETE is queued
+  // keeps showing until it has run: SEMANTICS.md, "Write-back"; the other client's change
+  // may remove the other entries).
   for (const std::string& touched : touched_) {
-    if (path == touched || IsBelow(path, touched) || IsBelow(touched, path)) {
+    bool near = path == touched || IsBelow(path, touched) || IsBelow(touched, path);
+    for (std::string above = ParentPath(path); !near && !above.empty(); above = ParentPath(above)) {
+      near = IsBelow(touched, above);
+    }
+    if (near) {
       fs_->DrainWriteBack();
       touched_.clear();
       break;
