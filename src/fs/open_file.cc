@@ -256,7 +256,10 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     }
     stored = std::move(finished->response);
     NewBaseLocked(stored.etag);
-    return std::optional(StoredLocked(stored, now, std::move(finished->metadata)));
+    ObjectInfo object = StoredLocked(stored, now, std::move(finished->metadata));
+    std::lock_guard view(view_mu_);
+    unreported_ = std::move(object);
+    return unreported_;
   }
   if (content_dirty_ || !base_) {
     Source source(*this);
@@ -284,14 +287,22 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
     stored.etag = copied->etag;
   }
   NewBaseLocked(stored.etag);
-  return std::optional(StoredLocked(stored, now, metadata));
+  ObjectInfo object = StoredLocked(stored, now, metadata);
+  std::lock_guard view(view_mu_);
+  unreported_ = std::move(object);
+  return unreported_;
 }
 
 Result<std::optional<ObjectInfo>> OpenFile::Flush(WallTime now, const StoredCallback& stored) {
   std::lock_guard lock(mu_);
-  auto flushed = FlushLocked(now);
-  if (flushed.ok() && flushed->has_value() && stored) stored(path_, **flushed);
-  return flushed;
+  S3M_RETURN_IF_ERROR(FlushLocked(now));
+  std::optional<ObjectInfo> result;
+  {
+    std::lock_guard view(view_mu_);
+    result = std::exchange(unreported_, std::nullopt);
+  }
+  if (result && stored) stored(path_, *result);
+  return result;
 }
 
 bool OpenFile::dirty() const {
@@ -398,6 +409,7 @@ Status OpenFile::Detach() {
   base_limit_ = 0;
   reader_.reset();
   std::lock_guard view(view_mu_);
+  unreported_.reset();  // the object is about to go: the caches must not get it back
   detached_ = true;
   return OkStatus();
 }

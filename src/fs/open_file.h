@@ -132,7 +132,11 @@ class OpenFile {
   UserMetadata UploadMetadataLocked() const;
   ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now, UserMetadata metadata) const;
   void NewBaseLocked(const std::string& etag);
-  bool DirtyLocked() const { return !detached_ && (content_dirty_ || metadata_dirty_); }
+  // An upload no Flush has reported yet (a stream completed by a read or a rename) still has
+  // to reach the Filesystem's caches: the file is dirty until then.
+  bool DirtyLocked() const {
+    return !detached_ && (content_dirty_ || metadata_dirty_ || unreported_.has_value());
+  }
   // Records a content change of `new_size` bytes at `now` (mu_ held; takes view_mu_).
   void ContentChangedLocked(uint64_t new_size, WallTime now);
 
@@ -154,6 +158,8 @@ class OpenFile {
   bool times_set_ = false;             // utimens set mtime since the last upload; guarded by mu_
   bool detached_ = false;              // viewed
   bool in_store_ = false;              // viewed
+  // What the last upload stored, until Flush returns it to the caller.
+  std::optional<ObjectInfo> unreported_;     // viewed
   std::unique_ptr<StreamingUpload> stream_;  // guarded by mu_
   std::unique_ptr<StagingFile> staging_;     // guarded by mu_
   bool mirrored_ = false;  // guarded by mu_: staging_ holds every byte stream_ was given
