@@ -57,10 +57,18 @@ Status OpenFile::EnsureStagingLocked() {
   return OkStatus();
 }
 
-// Out of streaming mode: a stream that uploaded nothing moves to the staging file; one that
-// did is completed, and what it wrote becomes the base version.
-Status OpenFile::LeaveStreamingLocked(WallTime now) {
+// Out of streaming mode, publishing nothing: with the stream's local copy, the staging file
+// already holds every byte and the multipart upload is abandoned (aborted); a stream that
+// uploaded nothing moves its tail to the staging file. A stream that sent parts without a
+// local copy cannot leave: those bytes exist only in an upload S3 will not show before it is
+// completed, and completing it would publish the file before its close.
+Status OpenFile::LeaveStreamingLocked() {
   if (!stream_) return OkStatus();
+  if (mirrored_) {
+    stream_.reset();
+    mirrored_ = false;
+    return OkStatus();
+  }
   if (!stream_->started()) {
     S3M_RETURN_IF_ERROR(EnsureStagingLocked());
     const std::string tail = stream_->TakeTail();
@@ -68,9 +76,21 @@ Status OpenFile::LeaveStreamingLocked(WallTime now) {
     stream_.reset();
     return OkStatus();
   }
-  auto stored = FlushLocked(now);
-  S3M_RETURN_IF_ERROR(stored);
-  return OkStatus();
+  return MakeError(ErrorCode::kNoSpace,
+                   "'" + path_ +
+                       "' was streamed to S3 without a local copy (the staging area was full): "
+                       "until it is closed, only writes at its end are possible");
+}
+
+void OpenFile::MirrorLocked(uint64_t offset, std::string_view data) {
+  Status copied = staging_->Write(offset, data);
+  if (copied.ok()) return;
+  spdlog::info(
+      "'{}' is streamed without a local copy from now on ({}): until it is closed, only "
+      "writes at its end are possible",
+      path_, copied.error().ToString());
+  staging_.reset();
+  mirrored_ = false;
 }
 
 Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime now) {
@@ -84,17 +104,20 @@ Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime 
         std::make_unique<StreamingUpload>(services_.store, services_.upload_pool, services_.memory,
                                           services_.uploader, key_, services_.part_size);
     stream_->SetInitialMetadata(content_type_, UploadMetadataLocked());
+    // The local copy that lets the file leave streaming without publishing it.
+    mirrored_ = EnsureStagingLocked().ok();
   }
   if (stream_) {
     const bool in_tail = offset >= stream_->tail_offset() && offset <= stream_->size();
     Status written = in_tail ? stream_->WriteTail(offset, data)
                              : MakeError(ErrorCode::kNoSpace, "not sequential");
     if (written.ok()) {
+      if (mirrored_) MirrorLocked(offset, data);
       ContentChangedLocked(stream_->size(), now);
       return data.size();
     }
     if (written.error().code != ErrorCode::kNoSpace) return written.error();
-    S3M_RETURN_IF_ERROR(LeaveStreamingLocked(now));
+    S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   }
   S3M_RETURN_IF_ERROR(EnsureStagingLocked());
   S3M_RETURN_IF_ERROR(staging_->Write(offset, data));
@@ -152,7 +175,7 @@ Result<std::vector<DataSlice>> OpenFile::Read(uint64_t offset, size_t size) {
         stream_->tail().substr(offset - stream_->tail_offset(), size));
     return std::vector<DataSlice>{{std::move(bytes), 0, size}};
   }
-  S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
+  if (!stream_ || !mirrored_) S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   const bool staged = staging_ && staging_->written().Overlaps(offset, offset + size);
   if (!staged && base_ && offset + size <= base_limit_) {
     // Only S3's bytes: through the block cache, with readahead.
@@ -176,8 +199,9 @@ Status OpenFile::TruncateLocked(uint64_t size, WallTime now) {
   if (size > kMaxObjectSize) return MakeError(ErrorCode::kEntityTooLarge, "over 5 TiB");
   if (stream_ && size == 0) {
     stream_.reset();  // abandoned: its multipart upload is aborted
+    mirrored_ = false;
   } else if (stream_ && size != stream_->size()) {
-    S3M_RETURN_IF_ERROR(LeaveStreamingLocked(now));
+    S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   }
   if (staging_) S3M_RETURN_IF_ERROR(staging_->TruncateTo(size));
   base_limit_ = std::min(base_limit_, size);
@@ -210,6 +234,7 @@ std::optional<ObjectInfo> OpenFile::NewBaseLocked(ObjectInfo stored) {
   base_limit_ = size_;
   staging_.reset();
   stream_.reset();
+  mirrored_ = false;
   reader_.reset();
   times_set_ = false;
   // In one step with the flags: the file never looks clean before it is reported.
@@ -350,9 +375,9 @@ void OpenFile::Rename(std::string path, std::string key, const std::string& etag
 
 Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
   std::lock_guard lock(mu_);
-  if (in_store_ || detached_ || (stream_ && stream_->started())) return false;
-  // The stream was made for the old key: its bytes (all still in memory) go to staging.
-  S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
+  if (in_store_ || detached_ || (stream_ && stream_->started() && !mirrored_)) return false;
+  // The stream was made for the old key: it is abandoned, its bytes are in the staging file.
+  S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   key_ = std::move(key);
   std::lock_guard view(view_mu_);
   path_ = std::move(path);
@@ -362,7 +387,7 @@ Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
 Status OpenFile::Detach() {
   std::lock_guard lock(mu_);
   if (detached_) return OkStatus();
-  S3M_RETURN_IF_ERROR(LeaveStreamingLocked(attributes_.mtime));
+  S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   if (base_ && base_limit_ > 0) {
     // Everything only S3 holds comes here before the object goes.
     S3M_RETURN_IF_ERROR(EnsureStagingLocked());
@@ -395,7 +420,7 @@ bool OpenFile::detached() const {
 
 std::string OpenFile::Salvage() {
   std::lock_guard lock(mu_);
-  if (stream_) {
+  if (stream_ && !mirrored_) {
     if (!staging_ && !EnsureStagingLocked().ok()) return "nothing could be kept: no staging file";
     std::string where = stream_->Salvage(*staging_);
     staging_->Keep();

@@ -1,6 +1,9 @@
 // OpenFile: the state of one file while it has open handles (all handles of an inode share
 // it): its size and attributes as the application sees them, and where each byte is now:
-//   - in the StreamingUpload, for a new or truncated file written sequentially from 0;
+//   - in the StreamingUpload, for a new or truncated file written sequentially from 0, with a
+//     local copy of every byte in the staging file while the staging area has room (so the
+//     file can leave streaming, for a write out of order, a read back, a truncate, a rename
+//     or an unlink, without its upload being completed: nothing is published before close);
 //   - in the staging file, for bytes written out of order (RangeSet of written ranges);
 //   - in S3, the `base` version, for bytes below `base_limit` not written locally;
 //   - zeros, for the rest (holes and growing truncates).
@@ -119,7 +122,10 @@ class OpenFile {
   class Source;
   Status EnsureStagingLocked();
   Status TruncateLocked(uint64_t size, WallTime now);
-  Status LeaveStreamingLocked(WallTime now);
+  // Out of streaming mode without publishing anything (see open_file.cc).
+  Status LeaveStreamingLocked();
+  // Copies a streamed write into the staging file; drops the copy when it cannot be kept.
+  void MirrorLocked(uint64_t offset, std::string_view data);
   Result<std::optional<ObjectInfo>> FlushLocked(WallTime now);
   Status ReadBaseLocked(uint64_t offset, size_t size, char* out);
   Status ReadLocked(uint64_t offset, size_t size, char* out);
@@ -157,7 +163,8 @@ class OpenFile {
   std::optional<ObjectInfo> unreported_;     // viewed
   std::unique_ptr<StreamingUpload> stream_;  // guarded by mu_
   std::unique_ptr<StagingFile> staging_;     // guarded by mu_
-  std::unique_ptr<FileReader> reader_;       // guarded by mu_: reads of base_
+  bool mirrored_ = false;  // guarded by mu_: staging_ holds every byte stream_ was given
+  std::unique_ptr<FileReader> reader_;  // guarded by mu_: reads of base_
 };
 
 }  // namespace s3mount

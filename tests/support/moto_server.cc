@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -225,6 +226,21 @@ Result<std::string> MotoServer::GetObject(std::string_view bucket, std::string_v
                          " failed: " + run->Describe());
   }
   return std::move(run->stdout_text);
+}
+
+Result<std::vector<std::string>> MotoServer::MultipartUploads(std::string_view bucket) const {
+  auto run = RunAdmin({"list-uploads", std::string(bucket)});
+  if (!run.ok()) return std::move(run).error();
+  if (!run->ok()) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "list-uploads " + std::string(bucket) + " failed: " + run->Describe());
+  }
+  std::vector<std::string> keys;
+  std::istringstream lines(run->stdout_text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) keys.push_back(line);
+  }
+  return keys;
 }
 
 Status MotoServer::Reset() {

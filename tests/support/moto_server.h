@@ -63,6 +63,8 @@ class MotoServer {
   // Writes / reads an object through boto3 (a second, independent S3 client).
   Status PutObject(std::string_view bucket, std::string_view key, std::string_view data) const;
   Result<std::string> GetObject(std::string_view bucket, std::string_view key) const;
+  // The keys of the multipart uploads in progress in `bucket` (through boto3).
+  Result<std::vector<std::string>> MultipartUploads(std::string_view bucket) const;
   // Forgets every bucket, object and IAM entity (POST /moto-api/reset). When enforcing, the
   // auth countdown is restarted and a new IAM user is provisioned: the keys change.
   Status Reset();

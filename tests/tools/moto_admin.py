@@ -13,6 +13,8 @@ Subcommands (all take --endpoint):
                                   access key; prints {"AccessKeyId":..,"SecretAccessKey":..}
   put-object BUCKET KEY           upload stdin (or --file PATH) as the object's body
   get-object BUCKET KEY           write the object's body to stdout (or --out PATH)
+  list-uploads BUCKET             print the key of each multipart upload in progress, one per
+                                  line (every page)
 
 Exit status: 0 on success, 2 on an AWS error (stderr: "error: <Code>: <message>"),
 1 on anything else. Secrets are never printed except create-iam-user's own output.
@@ -94,6 +96,19 @@ def get_object(args):
         sys.stdout.buffer.flush()
 
 
+def list_uploads(args):
+    s3 = make_client(args, "s3")
+    request = {"Bucket": args.bucket}
+    while True:
+        reply = s3.list_multipart_uploads(**request)
+        for upload in reply.get("Uploads", []):
+            print(upload["Key"])
+        if not reply.get("IsTruncated"):
+            return
+        request["KeyMarker"] = reply["NextKeyMarker"]
+        request["UploadIdMarker"] = reply["NextUploadIdMarker"]
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True, help="http://127.0.0.1:PORT")
@@ -118,6 +133,10 @@ def parse_args(argv):
     p.add_argument("key")
     p.add_argument("--out")
     p.set_defaults(func=get_object)
+
+    p = sub.add_parser("list-uploads")
+    p.add_argument("bucket")
+    p.set_defaults(func=list_uploads)
     return parser.parse_args(argv)
 
 
