@@ -133,7 +133,7 @@ class OpenFile {
   ObjectInfo StoredLocked(const PutObjectResponse& put, WallTime now, UserMetadata metadata) const;
   // `stored` is the new base version, unreported until Flush hands it to its caller.
   std::optional<ObjectInfo> NewBaseLocked(ObjectInfo stored);
-  // An upload no Flush has reported yet (a stream completed by a read or a rename) still has
+  // An upload Flush has not handed to its caller yet still has
   // to reach the Filesystem's caches: the file is dirty until then.
   bool DirtyLocked() const {
     return !detached_ && (content_dirty_ || metadata_dirty_ || unreported_.has_value());
