@@ -60,14 +60,17 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
     // Its own workers: an upload waits for its parts on upload_pool, so running uploads on
     // that pool could fill it with waiters.
     writeback = std::make_unique<WriteBackQueue>(
-        clock, WriteBackOptions{.threads = options.write_back_threads,
-                                .max_queued = options.write_back_max_queued,
-                                .attempts = options.write_back_attempts,
-                                .first_backoff = options.write_back_backoff,
-                                .over_budget = [this] {
-                                  return memory.used() > memory.capacity() / 4 * 3 ||
-                                         (staging && staging->used() > staging->capacity() / 4 * 3);
-                                }});
+        clock,
+        WriteBackOptions{.threads = options.write_back_threads,
+                         .max_queued = options.write_back_max_queued,
+                         .attempts = options.write_back_attempts,
+                         .first_backoff = options.write_back_backoff,
+                         .over_budget =
+                             [this] {
+                               return memory.used() > memory.capacity() / 4 * 3 ||
+                                      (staging && staging->used() > staging->capacity() / 4 * 3);
+                             },
+                         .between = options.write_back_between});
   }
 }
 

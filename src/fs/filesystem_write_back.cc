@@ -13,11 +13,15 @@ void Filesystem::Impl::QueueUpload(InodeId inode, const std::shared_ptr<OpenFile
   // The inode's path (after renames); the file's for an inode the kernel forgot.
   auto info = inodes.Get(inode);
   const std::string path = info ? info->path : file->path();
+  // Coalesced only with a queued upload of this same OpenFile: a queued one of an OpenFile
+  // retired since (its upload ran, the file was reopened) has nothing left to upload, and
+  // taking it for this one would drop the new version. (The queued operation holds its
+  // OpenFile, so the address is not reused while it is queued.)
   writeback->Enqueue(
       WriteBackOperation{
           .path = path,
           .what = "upload",
-          .coalesce_tag = "upload:" + std::to_string(inode),
+          .coalesce_tag = fmt::format("upload:{}:{}", inode, fmt::ptr(file.get())),
           .run = [this, inode, file]() -> Status {
             S3M_RETURN_IF_ERROR(FlushFile(inode, *file));
             RetireIfIdle(inode, file);

@@ -85,6 +85,7 @@ void WriteBackQueue::RunKey(const std::string& path) {
       }
     }
     changed_.notify_all();
+    if (options_.between) options_.between(path);
     if (last) return;
   }
 }

@@ -15,7 +15,8 @@
 //
 // Thread-safety: every method may be called from many threads, except from an operation
 // (an operation that waits on its own queue could deadlock).
-// LOCK ORDERING: mu_ is a leaf: operations, `give_up` and `over_budget` run without it.
+// LOCK ORDERING: mu_ is a leaf: operations, `give_up`, `over_budget` and `between` run
+// without it.
 #pragma once
 
 #include <chrono>
@@ -42,6 +43,9 @@ struct WriteBackOptions {
   // Optional: true while local buffers are too full to take more (Enqueue then waits, as
   // long as something is queued that will free them).
   std::function<bool()> over_budget;
+  // Optional, for tests: called on the worker (without mu_) after each operation of `path`
+  // ran, before the next one of that path starts.
+  std::function<void(const std::string& path)> between;
 };
 
 struct WriteBackOperation {

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -35,8 +37,12 @@ class FilesystemWriteBackTest : public testing::FilesystemFixture {
     options.write_back_threads = threads;
     options.write_back_attempts = 3;
     options.write_back_backoff = 1ms;
+    options.write_back_between = between_;
     FilesystemFixture::Mount(std::move(options));
   }
+
+  // Called on a worker between two queued operations of a path (set before Mount).
+  std::function<void(const std::string& path)> between_;
 
   // Names a readdir of the mount root returns ("." and ".." left out).
   std::vector<std::string> RootNames() {
@@ -113,6 +119,54 @@ TEST_F(FilesystemWriteBackTest, FsyncReportsAnUploadThatKeepsFailing) {
   EXPECT_TRUE(fs().Fsync(created->file.handle).ok()) << "nothing was dropped: a retry works";
   EXPECT_EQ(store_.BodyOf("f"), "data");
   fs().Release(created->file.handle);
+}
+
+TEST_F(FilesystemWriteBackTest, AReopenBetweenTheRetiringUploadAndTheNextOneIsUploaded) {
+  // The close of version 2 queues two uploads of its OpenFile (flush, release); the first
+  // is running, so the second cannot be coalesced into it. The first uploads and retires the
+  // OpenFile; before the second starts, the application reopens the file (a new OpenFile),
+  // writes version 3 and closes it. Its uploads must not be taken for the queued one of the
+  // retired OpenFile (which has nothing left to upload).
+  struct Pause {
+    std::promise<void> paused;
+    std::promise<void> resume;
+    std::shared_future<void> resumed = resume.get_future().share();
+    std::atomic<bool> armed = false;
+  };
+  auto pause = std::make_shared<Pause>();
+  between_ = [pause](const std::string& path) {
+    if (path != "f" || !pause->armed.exchange(false)) return;
+    pause->paused.set_value();
+    pause->resumed.wait();
+  };
+  // The worker goes on however the test ends.
+  std::shared_ptr<void> release(nullptr, [pause](void*) { pause->resume.set_value(); });
+  Mount();
+  ASSERT_TRUE(WriteAndClose("f", "version 1").ok());
+  fs().DrainWriteBack();
+  const InodeId inode = Inode("f");
+  const uint64_t second = OpenForWrite(inode, true);
+  ASSERT_NE(second, 0u);
+  ASSERT_TRUE(fs().Write(second, 0, "version 2").ok());
+  gated_.Close();
+  ASSERT_TRUE(fs().Flush(second).ok());
+  ASSERT_TRUE(gated_.WaitUntilHeld(1, 10s)) << "the upload queued by the flush did not start";
+  fs().Release(second);  // queued behind the running upload
+  pause->armed = true;
+  gated_.Open();
+  // Version 2 is in S3, its OpenFile retired (a deadlock detector, not a timing check).
+  ASSERT_EQ(pause->paused.get_future().wait_for(10s), std::future_status::ready)
+      << "the worker did not finish the upload of version 2";
+  ASSERT_EQ(store_.BodyOf("f"), "version 2");
+  const uint64_t third = OpenForWrite(inode, true);
+  ASSERT_NE(third, 0u);
+  ASSERT_TRUE(fs().Write(third, 0, "version three").ok());
+  Close(third);
+  release.reset();
+  fs().DrainWriteBack();
+  EXPECT_EQ(store_.BodyOf("f"), "version three")
+      << "the upload of the reopened file was dropped as a duplicate of the retired one's";
+  EXPECT_EQ(fs().Lookup(kRootInode, "f")->attributes.size, 13u);
 }
 
 TEST_F(FilesystemWriteBackTest, UnlinkThenRecreateSendsTheDeleteBeforeThePut) {

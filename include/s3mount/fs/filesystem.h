@@ -77,6 +77,9 @@ struct FilesystemOptions {
   size_t write_back_threads = 16;
   int write_back_attempts = 4;
   std::chrono::nanoseconds write_back_backoff = std::chrono::seconds(1);
+  // For tests (null otherwise): called on a write-back worker after each queued operation of
+  // `path` ran, before the next one of that path starts.
+  std::function<void(const std::string& path)> write_back_between;
 };
 
 // Who asks for a change: new files and directories get this owner, and `umask` is cleared
