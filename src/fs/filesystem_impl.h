@@ -122,9 +122,10 @@ struct Filesystem::Impl {
   Result<Entry> MakeObject(InodeId parent, std::string_view name, FileType type,
                            uint32_t permissions, const Caller& caller, std::string_view body,
                            bool exclusive);
-  // The rename of a file created here and not uploaded yet (RenamePending done): it is
-  // pending under `to` now, and nothing is sent.
-  void MovePending(InodeId inode, const std::string& from, const std::string& to);
+  // The rename of a file created here and not uploaded yet (RenamePending done): its first
+  // upload, under `to`; on failure it is pending under `from` again.
+  Status UploadRenamed(InodeId inode, OpenFile& file, const std::string& from,
+                       const std::string& to);
   Status RenameFile(InodeId parent, const std::string& from, const std::string& to,
                     const PathEntry& source);
   Status ClearRenameTarget(bool directory, const std::string& to, InodeId new_parent,

@@ -24,14 +24,10 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
   if (auto known = inodes.Find(parent, name)) {
     auto file = handles.OpenFileOf(known->id);
     if (file && !file->in_store()) {
-      // Created here and not uploaded yet: it stays pending under its new name (nothing is
-      // published before its close or fsync, which uploads it there; nothing copied).
+      // Created here and not uploaded yet: it is uploaded under its new name, nothing copied.
       auto renamed = file->RenamePending(to, keys.KeyFor(to));
       S3M_RETURN_IF_ERROR(renamed);
-      if (*renamed) {
-        MovePending(known->id, from, to);
-        return OkStatus();
-      }
+      if (*renamed) return UploadRenamed(known->id, *file, from, to);
     }
     if (file && file->dirty()) {
       S3M_RETURN_IF_ERROR(FlushFile(known->id, *file));
@@ -62,9 +58,20 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
   return OkStatus();
 }
 
-void Filesystem::Impl::MovePending(InodeId inode, const std::string& from, const std::string& to) {
+Status Filesystem::Impl::UploadRenamed(InodeId inode, OpenFile& file, const std::string& from,
+                                       const std::string& to) {
   overlay.MoveCreate(inode, to);
+  Status flushed = FlushFile(inode, file);
+  if (!flushed.ok()) {
+    // The rename fails as a whole: the file stays pending under its old name.
+    auto back = file.RenamePending(from, keys.KeyFor(from));
+    if (!back.ok())
+      spdlog::error("'{}' stays pending as '{}': {}", from, to, back.error().ToString());
+    if (back.ok() && *back) overlay.MoveCreate(inode, from);
+    return flushed;
+  }
   Removed(from);
+  return OkStatus();
 }
 
 Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::string& to) {

@@ -200,40 +200,36 @@ TEST_F(FilesystemCreateTest, UnlinkAfterAStreamingUploadBeganDeletesWhatItStored
   EXPECT_EQ(store_.ObjectCount(), 0u);
 }
 
-TEST_F(FilesystemCreateTest, RenameWhileOpenMovesThePendingFileAndItsCloseUploadsItThere) {
+TEST_F(FilesystemCreateTest, RenameWhileOpenUploadsUnderTheNewNameWithoutACopy) {
   store_.PutForTest("final", "old content");
   auto created = CreateFile(kRootInode, "draft");
   ASSERT_TRUE(fs().Write(created.file.handle, 0, "v1").ok());
   store_.ResetCounts();
   ASSERT_TRUE(fs().Rename(kRootInode, "draft", kRootInode, "final", RenameMode::kReplace).ok());
-  EXPECT_EQ(store_.counts().put_object, 0) << "nothing is published before the close";
+  EXPECT_EQ(store_.counts().put_object, 1) << "uploaded under the new name";
   EXPECT_EQ(store_.counts().copy_object, 0) << "there is no source object to copy";
   EXPECT_EQ(store_.counts().delete_object, 0);
-  EXPECT_EQ(store_.BodyOf("final"), "old content") << "S3 changes only at the close";
+  EXPECT_EQ(store_.BodyOf("final"), "v1");
+  EXPECT_FALSE(store_.BodyOf("draft").has_value());
   EXPECT_EQ(fs().Lookup(kRootInode, "draft")->inode, 0u);
-  auto shown = fs().Lookup(kRootInode, "final");
-  ASSERT_TRUE(shown.ok());
-  EXPECT_EQ(shown->inode, created.entry.inode);
-  EXPECT_EQ(shown->attributes.size, 2u) << "the mount shows the pending file, not S3's";
+  EXPECT_EQ(fs().Lookup(kRootInode, "final")->inode, created.entry.inode);
   ASSERT_TRUE(fs().Write(created.file.handle, 2, "+v2").ok());
   Close(created.file.handle);
   EXPECT_EQ(store_.BodyOf("final"), "v1+v2");
   EXPECT_EQ(store_.Keys(), std::vector<std::string>{"final"});
-  EXPECT_EQ(store_.counts().put_object, 1) << "one upload, at the close";
 }
 
-TEST_F(FilesystemCreateTest, APendingFileRenamedTwiceIsUploadedOnlyUnderItsLastName) {
+TEST_F(FilesystemCreateTest, AFailedRenameLeavesThePendingFileUnderItsOldName) {
   auto created = CreateFile(kRootInode, "a");
   ASSERT_TRUE(fs().Write(created.file.handle, 0, "data").ok());
-  ASSERT_TRUE(fs().Rename(kRootInode, "a", kRootInode, "b", RenameMode::kReplace).ok());
-  ASSERT_TRUE(fs().Rename(kRootInode, "b", kRootInode, "c", RenameMode::kReplace).ok());
-  EXPECT_EQ(fs().Lookup(kRootInode, "a")->inode, 0u);
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kAccessDenied, "denied"));
+  Status renamed = fs().Rename(kRootInode, "a", kRootInode, "b", RenameMode::kReplace);
+  ASSERT_FALSE(renamed.ok());
+  EXPECT_EQ(fs().Lookup(kRootInode, "a")->inode, created.entry.inode);
   EXPECT_EQ(fs().Lookup(kRootInode, "b")->inode, 0u);
-  EXPECT_EQ(fs().Lookup(kRootInode, "c")->inode, created.entry.inode);
-  EXPECT_TRUE(store_.Keys().empty()) << "nothing is published before the close";
   Close(created.file.handle);
-  EXPECT_EQ(store_.Keys(), std::vector<std::string>{"c"});
-  EXPECT_EQ(store_.BodyOf("c"), "data");
+  EXPECT_EQ(store_.Keys(), std::vector<std::string>{"a"});
+  EXPECT_EQ(store_.BodyOf("a"), "data");
 }
 
 TEST_F(FilesystemCreateTest, RenameOfItsDirectoryMovesItAndRmdirSaysNotEmpty) {
