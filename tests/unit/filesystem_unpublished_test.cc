@@ -9,6 +9,7 @@
 #include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 
 #include "s3mount/fs/filesystem.h"
 #include "tests/support/filesystem_fixture.h"
@@ -91,7 +92,11 @@ TEST_F(FilesystemUnpublishedTest, AWriterShortOfMemorySpillsWithoutPublishing) {
   std::string a = Pattern(6 * kMiB, 'a');
   const std::string b = Pattern(8 * kMiB, 'q');
   const uint64_t first = CreateAndStream("a", a);  // part 1 of "a" is uploaded
-  ASSERT_EQ(store_.counts().upload_part, 1);
+  // The part goes up on the upload pool: wait for it (a slow machine takes its time).
+  for (int i = 0; i < 3000 && store_.counts().upload_part < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(store_.counts().upload_part, 1) << "part 1 of a never reached the store";
   // "b" takes all the memory: its first part is held in flight, its tail holds the rest.
   gated_.Close(Operation::kUploadPart);
   const uint64_t second = CreateAndStream("b", b);
