@@ -364,8 +364,11 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     handle->readahead.Advance(*handle->stream, index, heads_needed, impl_->metadata_pool,
                               impl_->resolver, impl_->prefetcher);
     // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
-    // says what it is (Overlay below).
-    const bool head_it = heads_needed && !handle->pending.contains((*listed)->name);
+    // says what it is. Asked now, not at opendir: its upload may have run since (a
+    // write-back upload), and then it is described like any other object.
+    std::optional<PathEntry> pending;
+    if (handle->pending.contains((*listed)->name)) pending = impl_->PendingFile((*listed)->path);
+    const bool head_it = heads_needed && !pending;
     out.name = (*listed)->name;
     PathEntry entry = (*listed)->entry;
     bool described = true;  // the attributes are all there is to know
@@ -373,7 +376,9 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
       return OkStatus();
     }
     ++replied;
-    if (head_it) {
+    if (pending) {
+      entry = *std::move(pending);
+    } else if (head_it) {
       auto headed = impl_->ListedMetadata(**listed);
       if (headed.has_value()) entry = std::move(*headed);
       described = headed.has_value();

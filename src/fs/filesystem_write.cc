@@ -62,27 +62,37 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   if (info->type == FileType::kDirectory) {
     return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");
   }
-  std::shared_ptr<OpenFile> file = impl_->handles.OpenFileOf(inode);
+  std::shared_ptr<OpenFile> file;
   std::optional<PathEntry> entry;
-  if (!file) {
-    // A writer re-uploads the object: it needs the user metadata (xattrs, modes) to keep it.
-    auto resolved = impl_->ResolveExisting(*info, flags.write);
-    S3M_RETURN_IF_ERROR(resolved);
-    entry = std::move(resolved).value();
-  }
   auto handle = std::make_shared<FileHandle>();
   handle->inode = inode;
   handle->path = info->path;
   handle->writable = flags.write;
   bool keep_cache = false;
-  if (file || flags.write) {
-    handle->attached = true;
-    file = impl_->handles.AttachHandle(inode, [&] {
+  for (;;) {
+    file = impl_->handles.OpenFileOf(inode);
+    entry.reset();
+    if (!file) {
+      // A writer re-uploads the object: it needs the user metadata (xattrs, modes) to keep it.
+      auto resolved = impl_->ResolveExisting(*info, flags.write);
+      S3M_RETURN_IF_ERROR(resolved);
+      entry = std::move(resolved).value();
+    }
+    if (!file && !flags.write) break;
+    // The OpenFile seen may be retired before it is attached to (its write-back upload ran
+    // and no handle held it): then its record is gone, and the open looks again (the caches
+    // know the upload by then).
+    std::shared_ptr<OpenFile> attached = impl_->handles.AttachHandle(inode, file.get(), [&] {
       return file ? file
                   : std::make_shared<OpenFile>(impl_->services(),
                                                impl_->InitFor(info->path, *entry));
     });
-  } else {
+    if (!attached) continue;
+    file = std::move(attached);
+    handle->attached = true;
+    break;
+  }
+  if (!handle->attached) {
     ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
     keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
     impl_->directory_readahead.Opened(info->path, object, impl_->clock.Monotonic(), keep_cache);

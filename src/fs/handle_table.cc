@@ -79,8 +79,13 @@ std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> HandleTable::OpenFile
   return open;
 }
 
-std::shared_ptr<OpenFile> HandleTable::AttachHandle(InodeId inode, const FileFactory& make) {
+std::shared_ptr<OpenFile> HandleTable::AttachHandle(InodeId inode, const OpenFile* seen,
+                                                    const FileFactory& make) {
   std::lock_guard lock(mu_);
+  auto existing = open_files_.find(inode);
+  const OpenFile* current = existing == open_files_.end() ? nullptr : existing->second.file.get();
+  // Found none: a file another open made meanwhile is as current as one made here.
+  if (seen != nullptr && current != seen) return nullptr;
   Record& record = open_files_[inode];
   if (!record.file) record.file = make();
   ++record.handles;

@@ -82,8 +82,12 @@ class HandleTable {
   // Whether the inode has an OpenFile or any handle.
   bool HasHandles(InodeId inode) const;
   std::vector<std::pair<InodeId, std::shared_ptr<OpenFile>>> OpenFiles() const;
-  // Counts one more handle of the inode's OpenFile, made by `make` if it has none.
-  std::shared_ptr<OpenFile> AttachHandle(InodeId inode, const FileFactory& make);
+  // Counts one more handle of the inode's OpenFile, made by `make` if it has none. `seen` is
+  // the OpenFile the caller found (OpenFileOf), or null if it found none: when the inode's
+  // OpenFile is no longer that one (retired since, by a write-back upload), nothing is
+  // attached and the result is null: the caller looks again.
+  std::shared_ptr<OpenFile> AttachHandle(InodeId inode, const OpenFile* seen,
+                                         const FileFactory& make);
   // A file just created: `file` with one handle. False, and nothing changes, when the inode
   // has an OpenFile already (still open under a name S3 lost).
   bool AttachNewFile(InodeId inode, std::shared_ptr<OpenFile> file);

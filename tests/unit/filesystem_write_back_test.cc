@@ -53,6 +53,39 @@ class FilesystemWriteBackTest : public testing::FilesystemFixture {
   }
 };
 
+// Found by the reference-model test with write-back (seed 81: "readdirplus: a has mode 0644,
+// expected 0600", one run in six): a file created here was still waiting for its upload when
+// its directory was opened; the upload ran before the readdirplus reached the file, and the
+// entry was then described from the LIST alone (the mount's default mode, no uid or mtime)
+// instead of from its open file or a HEAD.
+TEST_F(FilesystemWriteBackTest, ReaddirplusDescribesAFileUploadedBetweenOpendirAndReaddir) {
+  Mount();
+  gated_.Close();
+  auto created = fs().Create(kRootInode, "a", 0600, false, {.write = true}, kUser);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(fs().Write(created->file.handle, 0, "hello").ok());
+  ASSERT_TRUE(fs().Flush(created->file.handle).ok());
+  fs().Release(created->file.handle);  // the upload waits at the gate
+  auto directory = fs().OpenDir(kRootInode);
+  ASSERT_TRUE(directory.ok()) << directory.error().ToString();
+  gated_.Open();
+  fs().DrainWriteBack();                     // uploaded: the open file is retired
+  clock_.Advance(std::chrono::seconds(61));  // what the upload told the caches has expired
+  std::map<std::string, Entry> listed;
+  Status read = fs().ReadDir(*directory, 0, true, [&](const DirectoryEntry& entry) {
+    if (entry.name != "." && entry.name != "..") listed.emplace(entry.name, entry.entry);
+    return true;
+  });
+  fs().ReleaseDir(*directory);
+  ASSERT_TRUE(read.ok()) << read.error().ToString();
+  ASSERT_TRUE(listed.contains("a"));
+  EXPECT_EQ(listed["a"].attributes.permissions, 0600u)
+      << "the listing's guess (the default mode) was given for a file with its own mode";
+  EXPECT_EQ(listed["a"].attributes.uid, kUser.uid);
+  EXPECT_EQ(listed["a"].attributes.size, 5u);
+  for (const auto& [name, entry] : listed) fs().Forget(entry.inode, 1);
+}
+
 TEST_F(FilesystemWriteBackTest, CloseReturnsBeforeThePutAndTheFileStaysVisibleAndReadable) {
   // One worker, held by a blocked upload: the file's own upload stays queued (a running
   // upload holds the file's lock, and local reads of that file wait for it).
