@@ -127,6 +127,17 @@ Attributes Filesystem::Impl::Overlay(InodeId inode, Attributes attributes) {
   return attributes;
 }
 
+Attributes Filesystem::Impl::OverlayResolved(InodeId inode, const std::string& path,
+                                             Attributes attributes, uint64_t retirements) {
+  if (auto file = handles.OpenFileOf(inode)) return file->attributes();
+  if (attributes.type != FileType::kRegular || handles.retirements() == retirements) {
+    return attributes;
+  }
+  auto cached = metadata.Lookup(path, clock.Monotonic());
+  if (!cached || cached->kind != PathKind::kFile) return attributes;
+  return AttributesFor(*cached);
+}
+
 bool Filesystem::Impl::DeletedSince(const ListedEntry& listed) const {
   if (listed.entry.kind != PathKind::kFile) return false;
   auto known = metadata.Lookup(listed.path, clock.Monotonic());
@@ -251,6 +262,7 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   const std::string path = impl_->ChildPath(*parent_info, name);
   impl_->lookup_readahead.LookingUp(Impl::ParentOf(path), Impl::NameOf(path),
                                     impl_->clock.Monotonic());
+  const uint64_t retirements = impl_->handles.retirements();
   auto entry = impl_->ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(entry);
   if (entry->kind == PathKind::kMissing ||
@@ -260,7 +272,7 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   const Attributes attributes = impl_->AttributesFor(*entry);
   auto info = impl_->inodes.Acquire(parent, std::string(name), attributes.type);
   S3M_RETURN_IF_ERROR(info);
-  return impl_->EntryFor(info->id, impl_->Overlay(info->id, attributes));
+  return impl_->EntryFor(info->id, impl_->OverlayResolved(info->id, path, attributes, retirements));
 }
 
 void Filesystem::Forget(InodeId inode, uint64_t count) { impl_->inodes.Forget(inode, count); }
@@ -366,6 +378,7 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
     // says what it is. Asked now, not at opendir: its upload may have run since (a
     // write-back upload), and then it is described like any other object.
+    const uint64_t retirements = impl_->handles.retirements();
     std::optional<PathEntry> pending;
     if (handle->pending.contains((*listed)->name)) pending = impl_->PendingFile((*listed)->path);
     const bool head_it = heads_needed && !pending;
@@ -394,7 +407,8 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     }
     auto info = impl_->inodes.Acquire(handle->inode, out.name, attributes.type);
     S3M_RETURN_IF_ERROR(info);
-    out.entry = impl_->EntryFor(info->id, impl_->Overlay(info->id, attributes));
+    out.entry = impl_->EntryFor(
+        info->id, impl_->OverlayResolved(info->id, (*listed)->path, attributes, retirements));
     // Without its metadata the kernel must not keep the listing's guess: it asks again.
     if (!described) out.entry.attr_timeout = std::chrono::nanoseconds(0);
     if (!add(out)) {

@@ -60,6 +60,11 @@ struct Filesystem::Impl {
   Result<Entry> DotEntry(InodeId inode) const;
   // `attributes` as an open file's local state says, if the inode has one.
   Attributes Overlay(InodeId inode, Attributes attributes);
+  // Overlay for `attributes` of `path` resolved when handles.retirements() was `retirements`:
+  // when an open file of it was retired since (its upload ran after they were resolved, and
+  // told the caches), the metadata cache's newer answer.
+  Attributes OverlayResolved(InodeId inode, const std::string& path, Attributes attributes,
+                             uint64_t retirements);
   std::string ChildPath(const InodeInfo& parent, std::string_view name) const;
 
   // filesystem_write.cc

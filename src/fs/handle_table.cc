@@ -158,7 +158,13 @@ HandleTable::Retired HandleTable::RetireIdle(InodeId inode, const OpenFile* file
   if (clean_only && it->second.file->dirty()) return {.outcome = Retire::kDirty};
   Retired retired{.outcome = Retire::kErased, .inode_held = it->second.inode_held};
   open_files_.erase(it);
+  ++retirements_;
   return retired;
+}
+
+uint64_t HandleTable::retirements() const {
+  std::lock_guard lock(mu_);
+  return retirements_;
 }
 
 }  // namespace s3mount

@@ -115,6 +115,9 @@ class HandleTable {
     bool inode_held = false;  // kErased: the record held a lookup reference, to give back
   };
   Retired RetireIdle(InodeId inode, const OpenFile* file, bool clean_only);
+  // How many records RetireIdle has erased so far: an answer resolved before a retirement may
+  // predate the upload that retired the record (the caches know the upload by then).
+  uint64_t retirements() const;  // NOLINT(readability-identifier-naming): accessor
 
  private:
   struct Record {
@@ -128,6 +131,7 @@ class HandleTable {
   std::map<uint64_t, std::shared_ptr<DirectoryHandle>> directories_;  // guarded by mu_
   std::map<uint64_t, std::shared_ptr<FileHandle>> files_;             // guarded by mu_
   std::map<InodeId, Record> open_files_;                              // guarded by mu_
+  uint64_t retirements_ = 0;                                          // guarded by mu_
 };
 
 }  // namespace s3mount
