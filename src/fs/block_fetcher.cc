@@ -136,8 +136,10 @@ void BlockFetcher::Complete(const ObjectVersion& object, uint64_t index,
 void BlockFetcher::Fetch(const ObjectVersion& object, uint64_t first, uint64_t last) {
   const uint64_t start = first * block_size_;
   const uint64_t end = std::min<uint64_t>((last + 1) * block_size_, object.size);  // exclusive
-  if (start == 0 && end == object.size) {
-    FetchWhole(object, last);
+  if ((start == 0 && end == object.size) || object.size <= kWholeObjectLimit) {
+    // A small object is always fetched whole and verified, whichever blocks are missing: a
+    // ranged GET of it after its verified GET failed would serve what the check refused.
+    FetchWhole(object, first, last);
     return;
   }
   BlockSlicer slicer(first, object.size, block_size_, [&](uint64_t index, BlockCache::Block block) {
@@ -175,10 +177,10 @@ Result<std::vector<BlockCache::Block>> BlockFetcher::GetWholeVerified(const Obje
   return error;
 }
 
-void BlockFetcher::FetchWhole(const ObjectVersion& object, uint64_t last) {
+void BlockFetcher::FetchWhole(const ObjectVersion& object, uint64_t first, uint64_t last) {
   spdlog::trace("fetch: '{}' whole ({} bytes), verified", object.key, object.size);
   auto blocks = GetWholeVerified(object);
-  for (uint64_t index = 0; index <= last; ++index) {
+  for (uint64_t index = first; index <= last; ++index) {
     if (blocks.ok()) {
       Complete(object, index, (*blocks)[index]);
     } else {

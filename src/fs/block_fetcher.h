@@ -4,7 +4,8 @@
 // and wakes whoever waits for it. A block already cached or on its way is never asked for
 // twice, whoever wants it.
 //
-// A run that covers the whole object is one GET without Range, with x-amz-checksum-mode, whose
+// A run that covers the whole object, and any run of an object of at most kWholeObjectLimit
+// bytes, is one GET without Range, with x-amz-checksum-mode, whose
 // body is checked (VerifyingSink: the object's full CRC32C, else its single-part MD5 ETag)
 // before any of its blocks is cached or handed out; a mismatch is logged and fetched afresh,
 // and after kVerifiedReadAttempts the blocks fail with kChecksumMismatch (EIO). Ranged GETs of
@@ -24,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "fs/readahead/readahead_limits.h"
 #include "s3mount/cache/block_cache.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
@@ -41,6 +43,8 @@ class BlockFetcher {
  public:
   // GETs of a whole object whose body fails its check, before giving up with EIO.
   static constexpr int kVerifiedReadAttempts = 3;
+  // Objects up to this size are always fetched whole (and verified), never by ranges.
+  static constexpr uint64_t kWholeObjectLimit = readahead::kFileFirstRequest;
 
   BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool, size_t block_size);
 
@@ -87,8 +91,8 @@ class BlockFetcher {
   std::vector<std::pair<uint64_t, uint64_t>> Claim(const ObjectVersion& object, uint64_t first,
                                                    uint64_t last, uint64_t max_blocks);
   void Fetch(const ObjectVersion& object, uint64_t first, uint64_t last);
-  // Blocks 0..last (the whole object) from GetWholeVerified.
-  void FetchWhole(const ObjectVersion& object, uint64_t last);
+  // Blocks first..last from GetWholeVerified (the whole object).
+  void FetchWhole(const ObjectVersion& object, uint64_t first, uint64_t last);
   // The whole object's blocks, its body checked against its checksum or ETag.
   Result<std::vector<BlockCache::Block>> GetWholeVerified(const ObjectVersion& object);
   void Complete(const ObjectVersion& object, uint64_t index, Result<BlockCache::Block> result);

@@ -11,7 +11,8 @@ FileReader::FileReader(BlockFetcher& fetcher, ObjectVersion object, size_t max_r
       object_(std::move(object)),
       max_request_(max_request),
       readahead_(fetcher, object_.size, max_readahead, max_request, first_request),
-      check_(fetcher, object_, std::max<uint64_t>(first_request, fetcher.block_size())) {}
+      check_(fetcher, object_, std::max<uint64_t>(first_request, BlockFetcher::kWholeObjectLimit)) {
+}
 
 Result<std::vector<DataSlice>> FileReader::ReadRandom(uint64_t offset, uint64_t end) {
   const uint64_t from = offset / readahead::kRandomReadAlign * readahead::kRandomReadAlign;

@@ -30,9 +30,20 @@ void WholeReadCheck::Record(uint64_t index, const BlockCache::Block& block) {
 Status WholeReadCheck::BeforeFinalRead() {
   if (!enabled_) return OkStatus();
   std::vector<uint64_t> missing;
+  bool failed = false;
   {
     std::lock_guard lock(mu_);
     if (verified_) return OkStatus();
+    failed = failed_;
+  }
+  if (failed) {
+    // The kernel asks again for pages whose read failed: it gets the same answer, and what
+    // was fetched meanwhile is dropped too.
+    fetcher_.Forget(object_);
+    return MismatchError();
+  }
+  {
+    std::lock_guard lock(mu_);
     if (crcs_.empty()) crcs_.resize(fetcher_.BlockCount(object_));
     for (uint64_t index = 0; index < crcs_.size(); ++index) {
       if (!crcs_[index].has_value()) missing.push_back(index);
@@ -61,11 +72,15 @@ Status WholeReadCheck::BeforeFinalRead() {
       verified_ = true;
       return OkStatus();
     }
-    crcs_.assign(crcs_.size(), std::nullopt);  // a re-read starts afresh
+    failed_ = true;  // this reader's final reads fail from now on
   }
   fetcher_.Forget(object_);
   spdlog::warn("read: '{}': the bytes read have CRC32C {}, the object has {}; not serving its end",
                object_.key, Crc32cBase64(combined), Crc32cBase64(**stored));
+  return MismatchError();
+}
+
+Error WholeReadCheck::MismatchError() const {
   return MakeError(ErrorCode::kChecksumMismatch,
                    "'" + object_.key + "' read whole does not match its CRC32C");
 }

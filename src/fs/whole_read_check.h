@@ -4,8 +4,10 @@
 // served) is recorded; the read that reaches the object's last byte is held back until the
 // recorded CRCs, combined, equal the object's full CRC32C as S3 stores it (one HEAD with
 // x-amz-checksum-mode). A mismatch drops the object's cached blocks, is logged naming the key
-// and fails that final read with kChecksumMismatch (EIO): a sequential copy of the file can
-// then never complete with wrong bytes, though bytes before the end were already served.
+// and fails that final read, and every later one through this reader (the kernel asks again
+// for pages whose read failed), with kChecksumMismatch (EIO): a sequential copy of the file
+// can then never complete with wrong bytes, though bytes before the end were already served.
+// A new open starts afresh.
 // No check happens (and the final read is served) when the reader skipped more than
 // kMaxMissingBlocks blocks (a random reader: fetching them would cost a whole read), when the
 // object has no full CRC32C (uploaded without one, or a composite multipart checksum), or
@@ -39,12 +41,15 @@ class WholeReadCheck {
   Status BeforeFinalRead();
 
  private:
+  Error MismatchError() const;
+
   BlockFetcher& fetcher_;
   const ObjectVersion& object_;
   const bool enabled_;
   std::mutex mu_;
   std::vector<std::optional<uint32_t>> crcs_;  // guarded by mu_; per block
   bool verified_ = false;                      // guarded by mu_
+  bool failed_ = false;                        // guarded by mu_: a check failed
 };
 
 }  // namespace s3mount

@@ -191,7 +191,7 @@ TEST_F(VerifiedReadTest, CorruptedCachedBlockIsDroppedAndFetchedAgain) {
 }
 
 TEST_F(VerifiedReadTest, LargeSequentialReadIsCheckedBeforeItsEndIsServed) {
-  const ObjectVersion object = Put("large", 20 * kBlock + 123);
+  const ObjectVersion object = Put("large", 70 * kBlock + 123);
   FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
   auto got = ReadSequentially(reader, object.size);
   ASSERT_TRUE(got.ok()) << got.error().ToString();
@@ -200,7 +200,7 @@ TEST_F(VerifiedReadTest, LargeSequentialReadIsCheckedBeforeItsEndIsServed) {
 }
 
 TEST_F(VerifiedReadTest, LargeSequentialReadOfCorruptedBytesFailsAtTheEndAndForgetsThem) {
-  const ObjectVersion object = Put("large-bad", 20 * kBlock + 123);
+  const ObjectVersion object = Put("large-bad", 70 * kBlock + 123);
   corrupting_.CorruptNextGets(1000, 5 * kBlock + 17);  // inside a ranged GET's body
   {
     FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
@@ -213,7 +213,7 @@ TEST_F(VerifiedReadTest, LargeSequentialReadOfCorruptedBytesFailsAtTheEndAndForg
 }
 
 TEST_F(VerifiedReadTest, RandomTailReadOfALargeObjectFetchesNothingMore) {
-  const ObjectVersion object = Put("footer", 20 * kBlock);
+  const ObjectVersion object = Put("footer", 70 * kBlock);
   FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
   auto got = ReadAll(reader, object.size - 8, 8);  // a parquet reader's first read
   ASSERT_TRUE(got.ok()) << got.error().ToString();
