@@ -16,7 +16,9 @@ work=$(mktemp -d)
 mnt="$work/mnt"
 mkdir "$mnt"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m moto.server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+# moto's CRC32C checksums need a `crc32c` module: tests/tools/moto_crc32c provides one.
+PYTHONPATH="$(dirname "$0")/../tests/tools/moto_crc32c${PYTHONPATH:+:$PYTHONPATH}" \
+  python3 -m moto.server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
 cleanup() {
   if mountpoint -q "$mnt"; then fusermount3 -u "$mnt" || fusermount3 -u -z "$mnt" || true; fi

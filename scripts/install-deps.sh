@@ -8,6 +8,7 @@ packages=(
   libfuse3-dev fuse3
   libcurl4-openssl-dev libssl-dev libxml2-dev
   libspdlog-dev nlohmann-json3-dev libhiredis-dev
+  libisal-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
   ccache curl ca-certificates openssl

@@ -59,8 +59,13 @@ class Server:
             node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
             self.description = f"s3rver {S3RVER_VERSION} (node {node.strip()}, data on tmpfs)"
         else:
+            # moto's CRC32C needs a `crc32c` module: tests/tools/moto_crc32c provides one.
+            shim = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "tools", "moto_crc32c")
+            path = os.pathsep.join(p for p in [shim, os.environ.get("PYTHONPATH", "")] if p)
             self.proc = registry.spawn(["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                                        str(self.port)], log_path=log_path)
+                                        str(self.port)], log_path=log_path,
+                                       env=dict(os.environ, PYTHONPATH=path))
             ready = self.endpoint + "/moto-api/"
             version = subprocess.run(["python3", "-c", "import moto; print(moto.__version__)"],
                                      capture_output=True, text=True).stdout.strip()

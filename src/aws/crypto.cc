@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -164,5 +165,25 @@ Sha256Digest Sha256Hasher::Finish() {
 }
 
 std::string Sha256Hasher::FinishHex() { return HexEncode(Finish()); }
+
+void Md5Hasher::CtxDeleter::operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Md5Hasher::Md5Hasher() : ctx_(EVP_MD_CTX_new()) {
+  CheckOpenSsl(ctx_ != nullptr, "EVP_MD_CTX_new");
+  CheckOpenSsl(EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr) == 1, "EVP_DigestInit_ex");
+}
+
+void Md5Hasher::Update(std::string_view data) {
+  CheckOpenSsl(EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) == 1, "EVP_DigestUpdate");
+}
+
+std::string Md5Hasher::FinishHex() {
+  std::array<unsigned char, 16> digest{};
+  unsigned int length = 0;
+  CheckOpenSsl(
+      EVP_DigestFinal_ex(ctx_.get(), digest.data(), &length) == 1 && length == digest.size(),
+      "EVP_DigestFinal_ex");
+  return HexEncode(digest);
+}
 
 }  // namespace s3mount

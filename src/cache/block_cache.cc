@@ -1,11 +1,16 @@
 // BlockCache: the LRU map of data blocks with a byte budget, and the in-flight table that
-// lets concurrent readers of a missing block share one fetch.
+// lets concurrent readers of a missing block share one fetch, and the CRC32Cs of cached blocks.
 #include "s3mount/cache/block_cache.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <exception>
 #include <iterator>
 #include <string_view>
 #include <utility>
+
+#include "s3mount/aws/crc32c.h"
 
 namespace s3mount {
 
@@ -22,22 +27,67 @@ size_t BlockKeyHash::operator()(const BlockKey& block_key) const noexcept {
 
 BlockCache::BlockCache(BlockCacheOptions options) : options_(options) {}
 
-BlockCache::Block BlockCache::Lookup(const BlockKey& block_key) {
+std::vector<uint32_t> BlockCache::ChunkChecksums(const std::string& bytes) {
+  std::vector<uint32_t> crcs;
+  crcs.reserve((bytes.size() + kChecksumChunk - 1) / kChecksumChunk);
+  for (size_t at = 0; at < bytes.size(); at += kChecksumChunk) {
+    crcs.push_back(Crc32c(std::string_view(bytes).substr(at, kChecksumChunk)));
+  }
+  return crcs;
+}
+
+BlockCache::Block BlockCache::Lookup(const BlockKey& block_key, size_t from, size_t to) {
+  Block block;
+  std::vector<uint32_t> crcs;
+  size_t first_chunk = 0;
+  {
+    std::lock_guard lock(mu_);
+    Node* node = FindLocked(block_key);
+    if (node == nullptr) return nullptr;
+    block = node->block;
+    to = std::min(to, block->size());
+    if (from >= to) return block;  // nothing of it will be served
+    first_chunk = from / kChecksumChunk;
+    const size_t end_chunk = (to + kChecksumChunk - 1) / kChecksumChunk;
+    crcs.assign(node->crcs.begin() + static_cast<std::ptrdiff_t>(first_chunk),
+                node->crcs.begin() + static_cast<std::ptrdiff_t>(end_chunk));
+  }
+  // Checked without the lock: other readers go on meanwhile.
+  const std::string_view bytes(*block);
+  bool intact = true;
+  for (size_t i = 0; i < crcs.size() && intact; ++i) {
+    intact = Crc32c(bytes.substr((first_chunk + i) * kChecksumChunk, kChecksumChunk)) == crcs[i];
+  }
+  if (intact) return block;
+  spdlog::warn("cache: block {} of '{}' failed its CRC32C check; dropped, fetching it again",
+               block_key.index, block_key.key);
   std::lock_guard lock(mu_);
-  return LookupLocked(block_key);
+  if (auto it = blocks_.find(block_key); it != blocks_.end() && it->second.block == block) {
+    EraseLocked(it);
+  }
+  ++stats_.corrupted;
+  return nullptr;
+}
+
+bool BlockCache::Contains(const BlockKey& block_key) {
+  std::lock_guard lock(mu_);
+  return FindLocked(block_key) != nullptr;
 }
 
 void BlockCache::Insert(const BlockKey& block_key, Block block) {
+  std::vector<uint32_t> crcs;
+  if (block != nullptr) crcs = ChunkChecksums(*block);  // before taking the lock
   std::lock_guard lock(mu_);
-  InsertLocked(block_key, std::move(block));
+  InsertLocked(block_key, std::move(block), std::move(crcs));
 }
 
 Result<BlockCache::Block> BlockCache::GetOrFetch(const BlockKey& block_key,
                                                  const FetchFunction& fetch) {
   std::shared_ptr<InFlight> flight;
-  {
+  for (;;) {
+    if (Block block = Lookup(block_key)) return block;
     std::unique_lock lock(mu_);
-    if (Block block = LookupLocked(block_key)) return block;
+    if (blocks_.contains(block_key)) continue;  // inserted meanwhile: check it and serve it
     auto [it, first] = in_flight_.try_emplace(block_key);
     if (!first) {
       flight = it->second;  // keeps it alive after the fetcher drops it from in_flight_
@@ -48,15 +98,28 @@ Result<BlockCache::Block> BlockCache::GetOrFetch(const BlockKey& block_key,
     it->second = std::make_shared<InFlight>();
     flight = it->second;
     ++stats_.fetches;
+    break;
   }
   Result<Block> result = RunFetch(fetch);
+  std::vector<uint32_t> crcs;
+  if (result.ok()) crcs = ChunkChecksums(**result);
   std::lock_guard lock(mu_);
-  if (result.ok() && !flight->erased) InsertLocked(block_key, *result);
+  if (result.ok() && !flight->erased) InsertLocked(block_key, *result, std::move(crcs));
   in_flight_.erase(block_key);  // a failure is not remembered: the next call retries
   flight->result = result;
   flight->done = true;
   flight->done_cv.notify_all();
   return result;
+}
+
+bool BlockCache::CorruptForTesting(const BlockKey& block_key, size_t offset) {
+  std::lock_guard lock(mu_);
+  auto it = blocks_.find(block_key);
+  if (it == blocks_.end() || offset >= it->second.block->size()) return false;
+  auto copy = std::make_shared<std::string>(*it->second.block);
+  (*copy)[offset] = static_cast<char>(~(*copy)[offset]);
+  it->second.block = std::move(copy);
+  return true;
 }
 
 void BlockCache::EraseObject(const std::string& key) {
@@ -87,7 +150,7 @@ BlockCache::Stats BlockCache::stats() const {
   return stats_;
 }
 
-BlockCache::Block BlockCache::LookupLocked(const BlockKey& block_key) {
+BlockCache::Node* BlockCache::FindLocked(const BlockKey& block_key) {
   auto it = blocks_.find(block_key);
   if (it == blocks_.end()) {
     ++stats_.misses;
@@ -95,15 +158,15 @@ BlockCache::Block BlockCache::LookupLocked(const BlockKey& block_key) {
   }
   ++stats_.hits;
   lru_.splice(lru_.begin(), lru_, it->second.lru_position);
-  return it->second.block;
+  return &it->second;
 }
 
-void BlockCache::InsertLocked(const BlockKey& block_key, Block block) {
+void BlockCache::InsertLocked(const BlockKey& block_key, Block block, std::vector<uint32_t> crcs) {
   if (block == nullptr) return;
   if (auto it = blocks_.find(block_key); it != blocks_.end()) EraseLocked(it);
   const size_t charge = block->size();
   if (charge > options_.capacity_bytes) return;
-  auto inserted = blocks_.emplace(block_key, Node{std::move(block), {}}).first;
+  auto inserted = blocks_.emplace(block_key, Node{std::move(block), std::move(crcs), {}}).first;
   lru_.push_front(&inserted->first);
   inserted->second.lru_position = lru_.begin();
   used_bytes_ += charge;

@@ -21,6 +21,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "TruncatedBody";
     case ErrorCode::kInvalidResponse:
       return "InvalidResponse";
+    case ErrorCode::kChecksumMismatch:
+      return "ChecksumMismatch";
     case ErrorCode::kNotFound:
       return "NotFound";
     case ErrorCode::kNoSuchBucket:
@@ -107,6 +109,7 @@ bool IsTransient(ErrorCode code) {
     case ErrorCode::kCredentials:
     case ErrorCode::kCancelled:
     case ErrorCode::kInvalidResponse:
+    case ErrorCode::kChecksumMismatch:  // retried by who holds the bytes: a fresh GET
     case ErrorCode::kNotFound:
     case ErrorCode::kNoSuchBucket:
     case ErrorCode::kNoSuchUpload:

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <span>
 
+#include "s3mount/aws/crc32c.h"
 #include "s3mount/s3/object_sinks.h"
+#include "s3mount/s3/verifying_sink.h"
 
 namespace s3mount {
 namespace {
@@ -62,6 +64,13 @@ BlockKey KeyOf(const ObjectVersion& object, uint64_t index) {
   return BlockKey{object.key, object.etag, index};
 }
 
+Error StaleIfGone(Error error) {
+  if (error.code == ErrorCode::kPreconditionFailed || error.code == ErrorCode::kNotFound) {
+    error.code = ErrorCode::kStale;  // the version this reader opened is gone
+  }
+  return error;
+}
+
 }  // namespace
 
 BlockFetcher::BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool,
@@ -90,7 +99,7 @@ std::vector<std::pair<uint64_t, uint64_t>> BlockFetcher::Claim(const ObjectVersi
   std::lock_guard lock(mu_);
   PendingMap& pending = in_flight_[InFlightKey(object)];
   for (uint64_t index = first; index <= last; ++index) {
-    if (pending.contains(index) || cache_.Lookup(KeyOf(object, index)) != nullptr) continue;
+    if (pending.contains(index) || cache_.Contains(KeyOf(object, index))) continue;
     pending.emplace(index, std::make_shared<Pending>());
     if (!runs.empty() && runs.back().second + 1 == index &&
         runs.back().second - runs.back().first + 1 < max_blocks) {
@@ -127,6 +136,12 @@ void BlockFetcher::Complete(const ObjectVersion& object, uint64_t index,
 void BlockFetcher::Fetch(const ObjectVersion& object, uint64_t first, uint64_t last) {
   const uint64_t start = first * block_size_;
   const uint64_t end = std::min<uint64_t>((last + 1) * block_size_, object.size);  // exclusive
+  if ((start == 0 && end == object.size) || object.size <= kWholeObjectLimit) {
+    // A small object is always fetched whole and verified, whichever blocks are missing: a
+    // ranged GET of it after its verified GET failed would serve what the check refused.
+    FetchWhole(object, first, last);
+    return;
+  }
   BlockSlicer slicer(first, object.size, block_size_, [&](uint64_t index, BlockCache::Block block) {
     Complete(object, index, std::move(block));
   });
@@ -134,11 +149,44 @@ void BlockFetcher::Fetch(const ObjectVersion& object, uint64_t first, uint64_t l
   auto got = store_.GetObject(
       {.key = object.key, .range = ByteRange{start, end - 1}, .if_match = object.etag}, slicer);
   Error error = got.ok() ? MakeError(ErrorCode::kInvalidResponse, "object is shorter than its size")
-                         : std::move(got).error();
-  if (error.code == ErrorCode::kPreconditionFailed || error.code == ErrorCode::kNotFound) {
-    error.code = ErrorCode::kStale;  // the version this reader opened is gone
-  }
+                         : StaleIfGone(std::move(got).error());
   for (uint64_t index = slicer.next(); index <= last; ++index) Complete(object, index, error);
+}
+
+Result<std::vector<BlockCache::Block>> BlockFetcher::GetWholeVerified(const ObjectVersion& object) {
+  Error error = MakeError(ErrorCode::kUnknown, "no attempt");
+  for (int attempt = 1; attempt <= kVerifiedReadAttempts; ++attempt) {
+    std::vector<BlockCache::Block> blocks;
+    BlockSlicer slicer(0, object.size, block_size_, [&](uint64_t, BlockCache::Block block) {
+      blocks.push_back(std::move(block));  // held back until the body checks out
+    });
+    VerifyingSink verifying(slicer);
+    auto got = store_.GetObject({.key = object.key, .if_match = object.etag, .checksum_mode = true},
+                                verifying);
+    if (!got.ok()) return StaleIfGone(std::move(got).error());
+    if (blocks.size() != BlockCount(object)) {
+      return MakeError(ErrorCode::kInvalidResponse, "object is shorter than its size");
+    }
+    Status verified = verifying.Verify();
+    if (verified.ok()) return blocks;
+    error = std::move(verified).error();
+    spdlog::warn("read: '{}': {} (attempt {} of {}){}", object.key, error.message, attempt,
+                 kVerifiedReadAttempts,
+                 attempt < kVerifiedReadAttempts ? "; fetching it again" : "");
+  }
+  return error;
+}
+
+void BlockFetcher::FetchWhole(const ObjectVersion& object, uint64_t first, uint64_t last) {
+  spdlog::trace("fetch: '{}' whole ({} bytes), verified", object.key, object.size);
+  auto blocks = GetWholeVerified(object);
+  for (uint64_t index = first; index <= last; ++index) {
+    if (blocks.ok()) {
+      Complete(object, index, (*blocks)[index]);
+    } else {
+      Complete(object, index, blocks.error());
+    }
+  }
 }
 
 void BlockFetcher::Prefetch(const ObjectVersion& object, uint64_t first, uint64_t last,
@@ -164,26 +212,37 @@ bool BlockFetcher::Covered(const ObjectVersion& object, uint64_t first, uint64_t
   auto map = in_flight_.find(InFlightKey(object));
   for (uint64_t index = first; index <= last; ++index) {
     const bool pending = map != in_flight_.end() && map->second.contains(index);
-    if (!pending && cache_.Lookup(KeyOf(object, index)) == nullptr) return false;
+    if (!pending && !cache_.Contains(KeyOf(object, index))) return false;
   }
   return true;
+}
+
+Result<std::optional<uint32_t>> BlockFetcher::StoredChecksum(const ObjectVersion& object) {
+  auto head =
+      store_.HeadObject({.key = object.key, .if_match = object.etag, .checksum_mode = true});
+  if (!head.ok()) return StaleIfGone(std::move(head).error());
+  return ParseCrc32cBase64(head->checksum_crc32c);
 }
 
 Result<BlockCache::Block> BlockFetcher::GetRange(const ObjectVersion& object, uint64_t offset,
                                                  size_t length) {
   spdlog::trace("fetch: '{}' range {}+{}", object.key, offset, length);
+  if (offset == 0 && length == object.size) {
+    // The whole object: fetched in one verified GET, like a first read from offset 0.
+    auto blocks = GetWholeVerified(object);
+    if (!blocks.ok()) return std::move(blocks).error();
+    if (blocks->size() == 1) return blocks->front();
+    auto joined = std::make_shared<std::string>();
+    joined->reserve(length);
+    for (const auto& block : *blocks) joined->append(*block);
+    return BlockCache::Block(std::move(joined));
+  }
   auto bytes = std::make_shared<std::string>(length, '\0');
   BufferSink sink(std::span<char>(bytes->data(), length));
   auto got = store_.GetObject(
       {.key = object.key, .range = ByteRange{offset, offset + length - 1}, .if_match = object.etag},
       sink);
-  if (!got.ok()) {
-    Error error = std::move(got).error();
-    if (error.code == ErrorCode::kPreconditionFailed || error.code == ErrorCode::kNotFound) {
-      error.code = ErrorCode::kStale;
-    }
-    return error;
-  }
+  if (!got.ok()) return StaleIfGone(std::move(got).error());
   if (sink.size() != length) {
     return MakeError(ErrorCode::kInvalidResponse, "ranged GET returned " +
                                                       std::to_string(sink.size()) + " bytes of " +
@@ -193,13 +252,15 @@ Result<BlockCache::Block> BlockFetcher::GetRange(const ObjectVersion& object, ui
 }
 
 Result<BlockCache::Block> BlockFetcher::Get(const ObjectVersion& object, uint64_t index,
-                                            uint64_t run) {
+                                            uint64_t run, size_t from, size_t to) {
   const uint64_t last = std::min(index + std::max<uint64_t>(run, 1) - 1, BlockCount(object) - 1);
+  // The cached block's checksum is checked outside mu_; a corrupted one is dropped (a miss).
+  if (auto block = cache_.Lookup(KeyOf(object, index), from, to)) return block;
   std::shared_ptr<Pending> waiting;
   std::vector<std::pair<uint64_t, uint64_t>> claimed;
   {
     std::unique_lock lock(mu_);
-    if (auto block = cache_.Lookup(KeyOf(object, index))) return block;
+    if (auto block = cache_.Lookup(KeyOf(object, index), from, to)) return block;
     auto map = in_flight_.find(InFlightKey(object));
     if (map != in_flight_.end()) {
       auto it = map->second.find(index);
@@ -212,13 +273,13 @@ Result<BlockCache::Block> BlockFetcher::Get(const ObjectVersion& object, uint64_
   }
   claimed = Claim(object, index, last, last - index + 1);
   if (claimed.empty() || claimed.front().first != index) {
-    return Get(object, index, 1);  // someone else got there first: wait for them
+    return Get(object, index, 1, from, to);  // someone else got there first: wait for them
   }
   {
     std::lock_guard lock(mu_);
     waiting = in_flight_[InFlightKey(object)].at(index);
   }
-  for (const auto& [from, to] : claimed) Fetch(object, from, to);
+  for (const auto& [run_first, run_last] : claimed) Fetch(object, run_first, run_last);
   std::unique_lock lock(mu_);
   completed_.wait(lock, [&] { return waiting->result.has_value(); });
   return *waiting->result;

@@ -4,6 +4,13 @@
 // and wakes whoever waits for it. A block already cached or on its way is never asked for
 // twice, whoever wants it.
 //
+// A run that covers the whole object, and any run of an object of at most kWholeObjectLimit
+// bytes, is one GET without Range, with x-amz-checksum-mode, whose
+// body is checked (VerifyingSink: the object's full CRC32C, else its single-part MD5 ETag)
+// before any of its blocks is cached or handed out; a mismatch is logged and fetched afresh,
+// and after kVerifiedReadAttempts the blocks fail with kChecksumMismatch (EIO). Ranged GETs of
+// larger objects carry no checksum from S3 and are protected by TLS only (docs/SEMANTICS.md).
+//
 // Thread-safety: all methods may be called concurrently.
 // LOCK ORDERING: mu_, then the BlockCache's own lock (cache lookups happen under mu_ so that
 // a block is claimed exactly once); mu_ is never held across a request.
@@ -16,7 +23,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "fs/readahead/readahead_limits.h"
 #include "s3mount/cache/block_cache.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
@@ -32,6 +41,11 @@ struct ObjectVersion {
 
 class BlockFetcher {
  public:
+  // GETs of a whole object whose body fails its check, before giving up with EIO.
+  static constexpr int kVerifiedReadAttempts = 3;
+  // Objects up to this size are always fetched whole (and verified), never by ranges.
+  static constexpr uint64_t kWholeObjectLimit = readahead::kFileFirstRequest;
+
   BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool, size_t block_size);
 
   size_t block_size() const { return block_size_; }
@@ -41,13 +55,21 @@ class BlockFetcher {
   // GETs of at most `max_request` bytes each, on the pool. Returns at once.
   void Prefetch(const ObjectVersion& object, uint64_t first, uint64_t last, size_t max_request);
   // Block `index`, from the cache, from a fetch on its way, or fetched now together with the
-  // following missing blocks up to `index + run - 1`.
-  Result<BlockCache::Block> Get(const ObjectVersion& object, uint64_t index, uint64_t run = 1);
+  // following missing blocks up to `index + run - 1`. Bytes [from, to) of the block are the
+  // ones the caller serves: a cached block's checksums are checked over them.
+  Result<BlockCache::Block> Get(const ObjectVersion& object, uint64_t index, uint64_t run = 1,
+                                size_t from = 0, size_t to = SIZE_MAX);
   // Whether every block of [first, last] is cached or on its way.
   bool Covered(const ObjectVersion& object, uint64_t first, uint64_t last);
   // Bytes [offset, offset + length) of the object in one ranged GET on the calling thread,
   // bypassing the cache (for random reads much smaller than a block).
   Result<BlockCache::Block> GetRange(const ObjectVersion& object, uint64_t offset, size_t length);
+
+  // The object's full CRC32C as S3 stores it (HEAD with x-amz-checksum-mode, pinned to the
+  // ETag), or nullopt when it has none (or only a composite multipart one).
+  Result<std::optional<uint32_t>> StoredChecksum(const ObjectVersion& object);
+  // Drops every cached block of the object (after its bytes failed a check).
+  void Forget(const ObjectVersion& object) { cache_.EraseObject(object.key); }
 
   // Sequential readers share the cache: readahead lands in it, and blocks fetched ahead must
   // outlive the time their reader takes to reach them. A reader counts itself while it reads
@@ -69,6 +91,10 @@ class BlockFetcher {
   std::vector<std::pair<uint64_t, uint64_t>> Claim(const ObjectVersion& object, uint64_t first,
                                                    uint64_t last, uint64_t max_blocks);
   void Fetch(const ObjectVersion& object, uint64_t first, uint64_t last);
+  // Blocks first..last from GetWholeVerified (the whole object).
+  void FetchWhole(const ObjectVersion& object, uint64_t first, uint64_t last);
+  // The whole object's blocks, its body checked against its checksum or ETag.
+  Result<std::vector<BlockCache::Block>> GetWholeVerified(const ObjectVersion& object);
   void Complete(const ObjectVersion& object, uint64_t index, Result<BlockCache::Block> result);
   static std::string InFlightKey(const ObjectVersion& object);
 

@@ -47,6 +47,7 @@ int ErrnoOfCode(ErrorCode code) {
     case ErrorCode::kTimeout:
     case ErrorCode::kTruncatedBody:
     case ErrorCode::kInvalidResponse:
+    case ErrorCode::kChecksumMismatch:  // wrong bytes are never served
     case ErrorCode::kNoSuchUpload:
     case ErrorCode::kNotModified:
     case ErrorCode::kInvalidRange:

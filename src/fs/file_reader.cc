@@ -10,7 +10,9 @@ FileReader::FileReader(BlockFetcher& fetcher, ObjectVersion object, size_t max_r
     : fetcher_(fetcher),
       object_(std::move(object)),
       max_request_(max_request),
-      readahead_(fetcher, object_.size, max_readahead, max_request, first_request) {}
+      readahead_(fetcher, object_.size, max_readahead, max_request, first_request),
+      check_(fetcher, object_, std::max<uint64_t>(first_request, BlockFetcher::kWholeObjectLimit)) {
+}
 
 Result<std::vector<DataSlice>> FileReader::ReadRandom(uint64_t offset, uint64_t end) {
   const uint64_t from = offset / readahead::kRandomReadAlign * readahead::kRandomReadAlign;
@@ -41,14 +43,17 @@ Result<std::vector<DataSlice>> FileReader::Read(uint64_t offset, size_t size) {
   }
   for (uint64_t index = first; index <= last; ++index) {
     const uint64_t run = std::max(last - index + 1, index == first ? plan.demand_run : 1);
-    auto block = fetcher_.Get(object_, index, run);
-    if (!block.ok()) return std::move(block).error();
     const uint64_t block_start = index * block_size;
     const uint64_t from = std::max(offset, block_start) - block_start;
+    auto block = fetcher_.Get(object_, index, run, static_cast<size_t>(from),
+                              static_cast<size_t>(end - block_start));
+    if (!block.ok()) return std::move(block).error();
     const uint64_t to = std::min<uint64_t>(end - block_start, (*block)->size());
     if (to <= from) break;
+    check_.Record(index, *block);
     slices.push_back({*block, static_cast<size_t>(from), static_cast<size_t>(to - from)});
   }
+  if (end == object_.size) S3M_RETURN_IF_ERROR(check_.BeforeFinalRead());
   return slices;
 }
 

@@ -7,6 +7,10 @@
 // random read costs 4 KiB, not a 1 MiB block. (The kernel's page cache keeps what it was
 // given.)
 //
+// Integrity: a first read that covers a small object is one GET checked against the object's
+// checksum (BlockFetcher); for larger objects, WholeReadCheck holds back the read that reaches
+// the end of a sequential whole read until the blocks served match the object's CRC32C.
+//
 // Thread-safety: Read may be called concurrently (the kernel issues parallel reads).
 // LOCK ORDERING: FileReader has no lock of its own; FileReadahead's is a leaf.
 #pragma once
@@ -15,6 +19,7 @@
 
 #include "fs/block_fetcher.h"
 #include "fs/readahead/file_readahead.h"
+#include "fs/whole_read_check.h"
 #include "s3mount/fs/filesystem.h"
 
 namespace s3mount {
@@ -38,6 +43,7 @@ class FileReader {
   const ObjectVersion object_;
   const size_t max_request_;
   FileReadahead readahead_;
+  WholeReadCheck check_;
 };
 
 }  // namespace s3mount

@@ -122,6 +122,10 @@ Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t off
     impl_->metadata.Invalidate(handle->path);
     impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
   }
+  if (!slices.ok() && slices.error().code == ErrorCode::kChecksumMismatch) {
+    // Pages the kernel cached from this read may hold the bad bytes: the next open drops them.
+    impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+  }
   return slices;
 }
 

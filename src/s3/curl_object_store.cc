@@ -6,6 +6,7 @@
 
 #include "s3/s3_transport.h"
 #include "s3/s3_xml.h"
+#include "s3mount/aws/crc32c.h"
 #include "s3mount/aws/crypto.h"
 #include "s3mount/aws/uri_encoding.h"
 
@@ -78,6 +79,12 @@ Status ReadBodyExtent(const HttpResponse& response, GetObjectResponse& out) {
   return OkStatus();
 }
 
+// The headers with which S3 verifies a body before storing it.
+void AddBodyChecksum(uint32_t crc, HeaderList& headers) {
+  headers.emplace_back("x-amz-checksum-crc32c", Crc32cBase64(crc));
+  headers.emplace_back("x-amz-sdk-checksum-algorithm", "CRC32C");
+}
+
 std::string CopySource(const std::string& bucket, const std::string& key) {
   return UriEncode(bucket + "/" + key, /*encode_slash=*/false);
 }
@@ -119,6 +126,7 @@ Result<ObjectInfo> CurlObjectStore::HeadObject(const HeadObjectRequest& request)
   S3M_RETURN_IF_ERROR(ValidateKey(request.key));
   S3Request s3_request{.method = "HEAD", .key = request.key};
   if (request.if_match) s3_request.headers.emplace_back("If-Match", *request.if_match);
+  if (request.checksum_mode) s3_request.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   return ObjectInfoFromHeaders(request.key, *response);
@@ -133,6 +141,7 @@ Result<GetObjectResponse> CurlObjectStore::GetObject(const GetObjectRequest& req
   if (request.if_none_match) {
     s3_request.headers.emplace_back("If-None-Match", *request.if_none_match);
   }
+  if (request.checksum_mode) s3_request.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
 
   std::optional<Result<GetObjectResponse>> head;  // parsed once the headers are in
   bool begun = false;
@@ -197,6 +206,7 @@ Result<PutObjectResponse> CurlObjectStore::PutObject(const PutObjectRequest& req
   AddMetadataHeaders(request.content_type, request.user_metadata, s3_request.headers);
   if (request.if_none_match_any) s3_request.headers.emplace_back("If-None-Match", "*");
   if (request.if_match) s3_request.headers.emplace_back("If-Match", *request.if_match);
+  AddBodyChecksum(Crc32c(request.body), s3_request.headers);
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   return PutObjectResponse{.etag = response->Header("etag").value_or(""),
@@ -254,6 +264,8 @@ Result<std::string> CurlObjectStore::CreateMultipartUpload(
   S3M_RETURN_IF_ERROR(ValidateKey(request.key));
   S3Request s3_request{.method = "POST", .key = request.key, .query = {{"uploads", ""}}};
   AddMetadataHeaders(request.content_type, request.user_metadata, s3_request.headers);
+  s3_request.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
+  s3_request.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   return ParseInitiateMultipartUpload(response->body);
@@ -267,12 +279,16 @@ Result<std::string> CurlObjectStore::UploadPart(const UploadPartRequest& request
                        .query = {{"partNumber", std::to_string(request.part_number)},
                                  {"uploadId", request.upload_id}},
                        .body = request.body};
+  const uint32_t crc = Crc32c(request.body);
+  AddBodyChecksum(crc, s3_request.headers);
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   auto etag = response->Header("etag");
   if (!etag.has_value()) {
     return MakeError(ErrorCode::kInvalidResponse, "UploadPart reply has no ETag");
   }
+  RememberPart(request.upload_id, request.part_number,
+               {.crc32c = crc, .size = request.body.size()});
   return *etag;
 }
 
@@ -296,23 +312,38 @@ Result<std::string> CurlObjectStore::UploadPartCopy(const UploadPartCopyRequest&
   S3M_RETURN_IF_ERROR(response);
   auto result = ParseCopyObjectResult(response->body);
   S3M_RETURN_IF_ERROR(result);
+  if (auto crc = ParseCrc32cBase64(result->checksum_crc32c)) {
+    SentPart part{.crc32c = *crc, .size = 0, .size_known = false};
+    if (request.source_range && request.source_range->last) {
+      part.size = *request.source_range->last - request.source_range->first + 1;
+      part.size_known = true;
+    }
+    RememberPart(request.upload_id, request.part_number, part);
+  }
   return result->etag;
 }
 
 Result<PutObjectResponse> CurlObjectStore::CompleteMultipartUpload(
     const CompleteMultipartUploadRequest& request) {
   S3M_RETURN_IF_ERROR(ValidateKey(request.key));
-  auto body = BuildCompleteMultipartUploadXml(request.parts);
+  std::vector<CompletedPart> parts = request.parts;
+  const std::optional<uint32_t> whole = FillPartChecksums(request.upload_id, parts);
+  auto body = BuildCompleteMultipartUploadXml(parts);
   S3M_RETURN_IF_ERROR(body);
   S3Request s3_request{.method = "POST",
                        .key = request.key,
                        .query = {{"uploadId", request.upload_id}},
                        .headers = {{"Content-Type", "application/xml"}},
                        .body = *body};
+  if (whole.has_value()) {
+    s3_request.headers.emplace_back("x-amz-checksum-crc32c", Crc32cBase64(*whole));
+    s3_request.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
+  }
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   auto result = ParseCompleteMultipartUpload(response->body);
   S3M_RETURN_IF_ERROR(result);
+  ForgetUpload(request.upload_id);
   if (auto version = response->Header("x-amz-version-id")) result->version_id = *version;
   return result;
 }
@@ -321,6 +352,7 @@ Status CurlObjectStore::AbortMultipartUpload(const std::string& key, const std::
   S3M_RETURN_IF_ERROR(ValidateKey(key));
   auto response =
       transport_->Execute({.method = "DELETE", .key = key, .query = {{"uploadId", upload_id}}});
+  if (response.ok() || response.error().code == ErrorCode::kNoSuchUpload) ForgetUpload(upload_id);
   S3M_RETURN_IF_ERROR(response);
   return OkStatus();
 }
@@ -336,6 +368,44 @@ Result<ListPartsPage> CurlObjectStore::ListParts(const ListPartsRequest& request
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   return ParseListParts(response->body);
+}
+
+void CurlObjectStore::RememberPart(const std::string& upload_id, int part_number, SentPart part) {
+  std::lock_guard lock(parts_mu_);
+  sent_parts_[upload_id][part_number] = part;
+}
+
+void CurlObjectStore::ForgetUpload(const std::string& upload_id) {
+  std::lock_guard lock(parts_mu_);
+  sent_parts_.erase(upload_id);
+}
+
+std::optional<uint32_t> CurlObjectStore::FillPartChecksums(const std::string& upload_id,
+                                                           std::vector<CompletedPart>& parts) {
+  std::lock_guard lock(parts_mu_);
+  auto upload = sent_parts_.find(upload_id);
+  std::optional<uint32_t> whole = 0;
+  for (CompletedPart& part : parts) {
+    std::optional<SentPart> sent;
+    if (upload != sent_parts_.end()) {
+      if (auto it = upload->second.find(part.part_number); it != upload->second.end()) {
+        sent = it->second;
+      }
+    }
+    if (part.checksum_crc32c.empty() && sent.has_value()) {
+      part.checksum_crc32c = Crc32cBase64(sent->crc32c);
+    }
+    // The whole object's CRC32C needs every part's CRC32C and size.
+    const auto crc = ParseCrc32cBase64(part.checksum_crc32c);
+    const bool size_known = part.size > 0 || (sent.has_value() && sent->size_known);
+    const uint64_t size = part.size > 0 ? part.size : (sent.has_value() ? sent->size : 0);
+    if (!whole.has_value() || !crc.has_value() || !size_known) {
+      whole.reset();
+      continue;
+    }
+    whole = Crc32cCombine(*whole, *crc, size);
+  }
+  return whole;
 }
 
 }  // namespace s3mount

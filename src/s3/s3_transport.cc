@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "s3/s3_error.h"
 #include "s3mount/aws/crypto.h"
 #include "s3mount/aws/uri_encoding.h"
@@ -14,10 +16,18 @@ namespace {
 constexpr std::string_view kEmptySha256 =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-bool SignPayload(PayloadSigning mode, const std::string& scheme) {
+bool CarriesChecksum(const HeaderList& headers) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [](const auto& header) { return header.first == "x-amz-checksum-crc32c"; });
+}
+
+// Whether the body's SHA-256 goes into the signature. With kAuto a body that carries its
+// CRC32C in a signed header is sent UNSIGNED-PAYLOAD even over http: S3 verifies the CRC32C,
+// which guards against corruption (not against a forger on a plain-http path: kAlways).
+bool SignPayload(PayloadSigning mode, const std::string& scheme, bool carries_checksum) {
   switch (mode) {
     case PayloadSigning::kAuto:
-      return scheme != "https";
+      return scheme != "https" && !carries_checksum;
     case PayloadSigning::kAlways:
       return true;
     case PayloadSigning::kUnsigned:
@@ -79,9 +89,10 @@ Result<HttpResponse> S3Transport::Attempt(const S3Request& request, const Target
   if (request.body.empty()) {
     to_sign.payload_hash = kEmptySha256;
   } else {
-    to_sign.payload_hash = SignPayload(options_.payload_signing, endpoint.scheme)
-                               ? Sha256Hex(request.body)
-                               : "UNSIGNED-PAYLOAD";
+    to_sign.payload_hash =
+        SignPayload(options_.payload_signing, endpoint.scheme, CarriesChecksum(request.headers))
+            ? Sha256Hex(request.body)
+            : "UNSIGNED-PAYLOAD";
   }
 
   HttpRequest http_request;
@@ -160,6 +171,11 @@ Result<ObjectInfo> ObjectInfoFromHeaders(const std::string& key, const HttpRespo
   info.etag = response.Header("etag").value_or("");
   info.content_type = response.Header("content-type").value_or("");
   info.version_id = response.Header("x-amz-version-id").value_or("");
+  info.checksum_crc32c = response.Header("x-amz-checksum-crc32c").value_or("");
+  info.server_side_encryption = response.Header("x-amz-server-side-encryption").value_or("");
+  if (response.Header("x-amz-server-side-encryption-customer-algorithm").has_value()) {
+    info.server_side_encryption = "SSE-C";
+  }
   if (auto modified = response.Header("last-modified")) {
     auto time = ParseHttpDate(*modified);
     if (time.ok()) info.last_modified = *time;

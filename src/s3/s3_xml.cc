@@ -144,6 +144,8 @@ Result<CompletedPart> ParsePart(XmlNode part) {
   auto size = RequiredUnsigned(part, "Size");
   if (!size.ok()) return std::move(size).error();
   result.size = *size;
+  result.checksum_crc32c =
+      std::string(TrimAsciiSpace(part.ChildText("ChecksumCRC32C").value_or("")));
   return result;
 }
 
@@ -260,6 +262,8 @@ Result<CopyObjectResponse> ParseCopyObjectResult(std::string_view xml) {
   CopyObjectResponse response;
   response.etag = std::move(*etag);
   S3M_RETURN_IF_ERROR(OptionalTime(root, &response.last_modified));
+  response.checksum_crc32c =
+      std::string(TrimAsciiSpace(root.ChildText("ChecksumCRC32C").value_or("")));
   return response;
 }
 
@@ -313,9 +317,15 @@ Result<std::string> BuildCompleteMultipartUploadXml(const std::vector<CompletedP
     if (part.etag.empty() || !IsValidXmlText(part.etag)) {
       return InvalidArgument("part " + number + " has an empty or unrepresentable ETag");
     }
+    if (!IsValidXmlText(part.checksum_crc32c)) {
+      return InvalidArgument("part " + number + " has an unrepresentable checksum");
+    }
     previous = part.part_number;
-    out += "<Part><PartNumber>" + number + "</PartNumber><ETag>" + XmlEscape(part.etag) +
-           "</ETag></Part>";
+    out += "<Part><PartNumber>" + number + "</PartNumber><ETag>" + XmlEscape(part.etag) + "</ETag>";
+    if (!part.checksum_crc32c.empty()) {
+      out += "<ChecksumCRC32C>" + XmlEscape(part.checksum_crc32c) + "</ChecksumCRC32C>";
+    }
+    out += "</Part>";
   }
   out += "</CompleteMultipartUpload>";
   return out;

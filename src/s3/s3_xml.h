@@ -77,9 +77,10 @@ Result<DeleteObjectsResponse> ParseDeleteResult(std::string_view xml);
 // DeleteObject, which carries the key in the URL.
 Result<std::string> BuildDeleteObjectsXml(const std::vector<std::string>& keys, bool quiet);
 
-// The body of a CompleteMultipartUpload request: PartNumber and ETag of each part (size is not
-// sent). Parts must be non-empty, numbered 1..kMaxPartNumber in strictly ascending order, with
-// non-empty ETags valid in XML; otherwise an Error of kind kInvalidArgument.
+// The body of a CompleteMultipartUpload request: PartNumber, ETag and (when known)
+// ChecksumCRC32C of each part (size is not sent). Parts must be non-empty,
+// numbered 1..kMaxPartNumber in strictly ascending order, with non-empty ETags valid in XML;
+// otherwise an Error of kind kInvalidArgument.
 Result<std::string> BuildCompleteMultipartUploadXml(const std::vector<CompletedPart>& parts);
 
 }  // namespace s3mount

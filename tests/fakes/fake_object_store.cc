@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "s3mount/aws/crc32c.h"
 #include "tests/fakes/fake_s3_rules.h"
 
 namespace s3mount::testing {
@@ -97,7 +98,9 @@ Result<ObjectInfo> FakeObjectStore::HeadObject(const HeadObjectRequest& request)
   if (request.if_match && !EtagMatches(*request.if_match, it->second.etag)) {
     return S3Error(ErrorCode::kPreconditionFailed, 412, "", "Precondition Failed");
   }
-  return InfoFromObject(request.key, it->second);
+  ObjectInfo info = InfoFromObject(request.key, it->second);
+  if (request.checksum_mode) info.checksum_crc32c = Crc32cBase64(Crc32c(*it->second.body));
+  return info;
 }
 
 Result<GetObjectResponse> FakeObjectStore::GetObject(const GetObjectRequest& request,
@@ -124,6 +127,10 @@ Result<GetObjectResponse> FakeObjectStore::GetObject(const GetObjectRequest& req
     response.object = InfoFromObject(request.key, object);
     response.body_offset = span->offset;
     response.body_length = span->length;
+    if (request.checksum_mode && !request.range.has_value()) {
+      // S3 returns the stored checksum with whole-object replies only.
+      response.object.checksum_crc32c = Crc32cBase64(Crc32c(*object.body));
+    }
     body = object.body;
     chunk_size = options_.get_chunk_size;
   }

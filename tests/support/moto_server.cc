@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -87,6 +88,14 @@ MotoServer::~MotoServer() {
   process_->Stop();  // before dir_ goes: the log lives there
 }
 
+std::string MotoServer::MotoPythonPath() {
+  std::string path = SourceDir() + "/tests/tools/moto_crc32c";
+  if (const char* existing = std::getenv("PYTHONPATH"); existing != nullptr && *existing != 0) {
+    path += ":" + std::string(existing);
+  }
+  return path;
+}
+
 std::string MotoServer::AdminScriptPath() { return SourceDir() + "/tests/tools/moto_admin.py"; }
 
 Result<std::unique_ptr<MotoServer>> MotoServer::Start(const MotoOptions& options) {
@@ -99,7 +108,8 @@ Result<std::unique_ptr<MotoServer>> MotoServer::Start(const MotoOptions& options
     SubprocessOptions spawn;
     spawn.argv = {options.python, "-m", "moto.server",        "-H",
                   "127.0.0.1",    "-p", std::to_string(*port)};
-    spawn.env = {{"PYTHONUNBUFFERED", "1"}};
+    // moto needs a `crc32c` module for true CRC32C checksums (tests/tools/moto_crc32c).
+    spawn.env = {{"PYTHONUNBUFFERED", "1"}, {"PYTHONPATH", MotoPythonPath()}};
     if (options.enforce_sigv4) {
       spawn.env.emplace_back("INITIAL_NO_AUTH_ACTION_COUNT", std::string(kNoAuthActionCount));
     }

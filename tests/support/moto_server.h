@@ -77,6 +77,8 @@ class MotoServer {
 
   // Path of tests/tools/moto_admin.py in the source tree.
   static std::string AdminScriptPath();
+  // PYTHONPATH for moto_server: tests/tools/moto_crc32c first (moto's CRC32C), then ours.
+  static std::string MotoPythonPath();
 
  private:
   MotoServer(MotoOptions options, std::unique_ptr<TempDir> dir, std::unique_ptr<Subprocess> process,

@@ -131,5 +131,14 @@ TEST(CryptoTest, Sha256HasherResetsAfterFinish) {
   EXPECT_EQ(moved.FinishHex(), Sha256Hex(""));
 }
 
+TEST(Md5HasherTest, MatchesTheRfc1321VectorsInPieces) {
+  Md5Hasher empty;
+  EXPECT_EQ(empty.FinishHex(), "d41d8cd98f00b204e9800998ecf8427e");
+  Md5Hasher pieces;
+  pieces.Update("message ");
+  pieces.Update("digest");
+  EXPECT_EQ(pieces.FinishHex(), "f96b697d7cb7938d525a2f31aaf161d0");
+}
+
 }  // namespace
 }  // namespace s3mount

@@ -24,6 +24,7 @@ const std::map<ErrorCode, int>& ExpectedErrnos() {
       {ErrorCode::kTimeout, EIO},
       {ErrorCode::kTruncatedBody, EIO},
       {ErrorCode::kInvalidResponse, EIO},
+      {ErrorCode::kChecksumMismatch, EIO},
       {ErrorCode::kNotFound, ENOENT},
       {ErrorCode::kNoSuchBucket, ENOENT},
       {ErrorCode::kNoSuchUpload, EIO},

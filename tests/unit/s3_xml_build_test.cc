@@ -76,6 +76,20 @@ TEST(BuildCompleteMultipartUploadXmlTest, Shape) {
   EXPECT_TRUE(BuildCompleteMultipartUploadXml({{3, "e", 0}, {7, "f", 0}}).ok());
 }
 
+TEST(BuildCompleteMultipartUploadXmlTest, PartChecksumsWhenKnown) {
+  auto xml = BuildCompleteMultipartUploadXml(
+      {{.part_number = 1, .etag = "\"e1\"", .checksum_crc32c = "4waSgw=="},
+       {.part_number = 2, .etag = "\"e2\""}});
+  ASSERT_TRUE(xml.ok()) << xml.error().ToString();
+  EXPECT_NE(xml->find("<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag>"
+                      "<ChecksumCRC32C>4waSgw==</ChecksumCRC32C></Part>"),
+            std::string::npos)
+      << *xml;
+  EXPECT_NE(xml->find("<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part>"),
+            std::string::npos)
+      << "a part without a known checksum has no ChecksumCRC32C element: " << *xml;
+}
+
 TEST(BuildCompleteMultipartUploadXmlTest, RejectsBadParts) {
   const auto rejected = [](const std::vector<CompletedPart>& parts, std::string_view part) {
     auto xml = BuildCompleteMultipartUploadXml(parts);

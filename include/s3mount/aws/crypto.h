@@ -67,4 +67,19 @@ class Sha256Hasher {
   std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx_;
 };
 
+// Incremental MD5, for checking a single-part object's ETag against its bytes.
+class Md5Hasher {
+ public:
+  Md5Hasher();
+  void Update(std::string_view data);
+  // Lowercase hex MD5 of everything passed to Update (32 characters).
+  std::string FinishHex();
+
+ private:
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* ctx) const;
+  };
+  std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx_;
+};
+
 }  // namespace s3mount

@@ -4,6 +4,11 @@
 // stays valid for as long as its holder keeps it, even after it was evicted or erased (the
 // handle is a shared_ptr to an immutable string).
 //
+// Every block carries CRC32Cs computed when it is stored (one per kChecksumChunk bytes) and
+// checked when it is handed out: a block whose bytes no longer match (memory corruption, a
+// stray write) is dropped and reported as absent, so the caller fetches it again; it is
+// counted in Stats::corrupted. Lookup checks the part of the block the caller will serve.
+//
 // GetOrFetch de-duplicates fetches: concurrent callers wanting the same missing block wait
 // for one fetch instead of each issuing a GET. The fetch runs without the cache's lock.
 //
@@ -22,6 +27,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "s3mount/common/result.h"
 
@@ -61,14 +67,23 @@ class BlockCache {
     uint64_t evictions = 0;    // blocks dropped to stay within capacity
     uint64_t fetches = 0;      // calls GetOrFetch made to a fetch function
     uint64_t fetch_waits = 0;  // GetOrFetch callers that waited for another's fetch
+    uint64_t corrupted = 0;    // blocks dropped because their bytes failed their CRC32C
   };
+
+  // Bytes covered by each CRC32C of a block.
+  static constexpr size_t kChecksumChunk = size_t{64} << 10;
 
   explicit BlockCache(BlockCacheOptions options);
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 
-  // The block, or nullptr if absent. Marks it as recently used.
-  Block Lookup(const BlockKey& block_key);
+  // The block, or nullptr if absent (or corrupted: then dropped). Marks it as recently used.
+  // Checks the CRC32Cs of the chunks overlapping bytes [from, to) of the block, the bytes the
+  // caller is about to serve (by default all of them), outside the cache's lock.
+  Block Lookup(const BlockKey& block_key, size_t from = 0, size_t to = SIZE_MAX);
+  // Whether the block is cached, as Lookup counts it (hit or miss, recently used), without
+  // handing it out or checking it.
+  bool Contains(const BlockKey& block_key);
 
   // Stores `block` (replacing any block with the same key), charges block->size() and evicts
   // least recently used blocks until within capacity. A block larger than the capacity is
@@ -87,6 +102,11 @@ class BlockCache {
   // their result to their callers but do not cache it.
   void EraseObject(const std::string& key);
 
+  // Test hook: replaces the cached bytes of `block_key` with a copy whose byte `offset` is
+  // inverted, keeping the CRC32Cs of the original, as a memory corruption would. False if
+  // the block is not cached or is shorter.
+  bool CorruptForTesting(const BlockKey& block_key, size_t offset);
+
   size_t used_bytes() const;
   size_t block_count() const;
   size_t capacity_bytes() const { return options_.capacity_bytes; }
@@ -95,6 +115,7 @@ class BlockCache {
  private:
   struct Node {
     Block block;
+    std::vector<uint32_t> crcs;  // CRC32C of each kChecksumChunk of the block
     std::list<const BlockKey*>::iterator lru_position;  // into lru_
   };
   using BlockMap = std::map<BlockKey, Node>;
@@ -107,8 +128,10 @@ class BlockCache {
     std::optional<Result<Block>> result;
   };
 
-  Block LookupLocked(const BlockKey& block_key);
-  void InsertLocked(const BlockKey& block_key, Block block);
+  // The node of `block_key`, counted as a hit or miss and made most recently used.
+  Node* FindLocked(const BlockKey& block_key);
+  void InsertLocked(const BlockKey& block_key, Block block, std::vector<uint32_t> crcs);
+  static std::vector<uint32_t> ChunkChecksums(const std::string& bytes);
   void EraseLocked(BlockMap::iterator it);
   static Result<Block> RunFetch(const FetchFunction& fetch);
 

@@ -18,11 +18,12 @@ enum class ErrorCode {
   kCredentials,      // no usable credentials
   kCancelled,        // the caller's sink asked to stop
   // Transport.
-  kNetwork,          // DNS, connect refused, connection reset
-  kTls,              // TLS handshake or certificate verification failed (not retried)
-  kTimeout,          // connect timeout, stalled transfer, overall timeout
-  kTruncatedBody,    // the body ended before Content-Length
-  kInvalidResponse,  // unparseable XML, missing headers, nonsense from the server
+  kNetwork,           // DNS, connect refused, connection reset
+  kTls,               // TLS handshake or certificate verification failed (not retried)
+  kTimeout,           // connect timeout, stalled transfer, overall timeout
+  kTruncatedBody,     // the body ended before Content-Length
+  kInvalidResponse,   // unparseable XML, missing headers, nonsense from the server
+  kChecksumMismatch,  // a body does not match its checksum (corrupted in transit or at rest)
   // S3 replies.
   kNotFound,  // NoSuchKey, 404 on HEAD
   kNoSuchBucket,

@@ -2,10 +2,18 @@
 // request (DeleteObjects: one per 1,000 keys) sent through S3Transport. It does not retry
 // transient failures itself: wrap it in RetryingObjectStore for that (main does).
 //
+// Checksums (docs/S3-CLIENT.md, "Checksums"): every PutObject and UploadPart carries the
+// body's CRC32C (x-amz-checksum-crc32c), which S3 verifies before it stores anything; uploads
+// are created with the FULL_OBJECT CRC32C type and their Complete lists each part's CRC32C and
+// the whole object's (combined from the parts'). The client remembers the checksum and size of
+// each part it sent, per upload id, until the upload is completed or aborted.
+//
 // Thread-safety: every method may be called from many threads at once.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "s3mount/aws/credentials.h"
 #include "s3mount/aws/http_client.h"
@@ -65,8 +73,24 @@ class CurlObjectStore final : public ObjectStore {
  private:
   explicit CurlObjectStore(std::unique_ptr<S3Transport> transport, std::string bucket);
 
+  struct SentPart {
+    uint32_t crc32c = 0;
+    uint64_t size = 0;
+    bool size_known = true;  // false for a copied part without a source range
+  };
+  void RememberPart(const std::string& upload_id, int part_number, SentPart part);
+  void ForgetUpload(const std::string& upload_id);
+  // The parts as Complete sends them (checksums filled in) and the whole object's CRC32C,
+  // when every part's checksum and size is known.
+  std::optional<uint32_t> FillPartChecksums(const std::string& upload_id,
+                                            std::vector<CompletedPart>& parts);
+
   std::unique_ptr<S3Transport> transport_;
   const std::string bucket_;
+  // LOCK ORDERING: parts_mu_ is a leaf, never held across a request.
+  std::mutex parts_mu_;
+  // upload id -> part number -> what was sent; guarded by parts_mu_.
+  std::map<std::string, std::map<int, SentPart>> sent_parts_;
 };
 
 }  // namespace s3mount

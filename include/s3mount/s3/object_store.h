@@ -30,6 +30,13 @@ struct ObjectInfo {
   std::string storage_class;  // LIST only
   std::string version_id;
   UserMetadata user_metadata;  // HEAD/GET only
+  // x-amz-checksum-crc32c as S3 sends it (HEAD/GET with checksum_mode only): base64 of the
+  // full object's CRC32C, or "<base64>-N" for a composite multipart checksum; empty if none.
+  std::string checksum_crc32c;
+  // x-amz-server-side-encryption ("AES256", "aws:kms"...), or "SSE-C" when the object is
+  // encrypted with a customer key; empty if the server did not say (HEAD/GET only). The ETag
+  // of an aws:kms or SSE-C object is not the MD5 of its bytes.
+  std::string server_side_encryption;
 };
 
 // An inclusive byte range, as in `Range: bytes=first-last`; `last` absent means "to the end".
@@ -41,6 +48,7 @@ struct ByteRange {
 struct HeadObjectRequest {
   std::string key;
   std::optional<std::string> if_match;
+  bool checksum_mode = false;  // `x-amz-checksum-mode: ENABLED`: ObjectInfo::checksum_crc32c
 };
 
 struct GetObjectRequest {
@@ -48,6 +56,9 @@ struct GetObjectRequest {
   std::optional<ByteRange> range;
   std::optional<std::string> if_match;
   std::optional<std::string> if_none_match;
+  // `x-amz-checksum-mode: ENABLED`: S3 then returns the object's stored checksum
+  // (ObjectInfo::checksum_crc32c) with a whole-object reply (never with a ranged one).
+  bool checksum_mode = false;
 };
 
 // What a GET returned: the object's metadata (size is the whole object's size) and which
@@ -111,6 +122,7 @@ struct CopyObjectRequest {
 struct CopyObjectResponse {
   std::string etag;
   WallTime last_modified{};
+  std::string checksum_crc32c;  // <ChecksumCRC32C>, when S3 computed one (base64)
 };
 
 struct DeleteObjectsResponse {
@@ -147,6 +159,9 @@ struct CompletedPart {
   int part_number = 0;
   std::string etag;
   uint64_t size = 0;  // filled by ListParts; not sent on Complete
+  // The part's CRC32C (base64), as ListParts reports it; sent on Complete. When empty, the
+  // client that uploaded the part in this process fills in the checksum it sent.
+  std::string checksum_crc32c;
 };
 
 struct CompleteMultipartUploadRequest {
