@@ -480,9 +480,13 @@ void SetAttr(fuse_req_t req, fuse_ino_t inode, struct stat* attr, int to_set, fu
 // write's data are touched, never the request header or malloc's bookkeeping around it.
 void ReleaseWritePages(const char* buffer, size_t size) {
   const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto begin = (reinterpret_cast<uintptr_t>(buffer) + page - 1) / page * page;
-  const auto end = (reinterpret_cast<uintptr_t>(buffer) + size) / page * page;
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  const uintptr_t at = reinterpret_cast<uintptr_t>(buffer);
+  const size_t skip = static_cast<size_t>((page - at % page) % page);  // to the first whole page
+  if (size <= skip) return;
+  const size_t length = (size - skip) / page * page;
+  if (length == 0) return;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): libfuse hands the buffer as const.
+  (void)madvise(const_cast<char*>(buffer + skip), length, MADV_DONTNEED);
 }
 
 void Write(fuse_req_t req, fuse_ino_t /*inode*/, const char* buffer, size_t size, off_t offset,
