@@ -135,9 +135,48 @@ void BlockCache::EraseObject(const std::string& key) {
   }
 }
 
+size_t BlockCache::Reserve(size_t unit, size_t max_units, bool wait) {
+  std::unique_lock lock(mu_);
+  const size_t capacity = options_.capacity_bytes;
+  if (unit == 0 || max_units == 0 || unit > capacity) return 0;
+  if (reserved_bytes_ + unit > capacity) {
+    if (!wait) return 0;
+    ++stats_.reserve_waits;
+    reservation_ended_.wait(lock, [&] { return reserved_bytes_ + unit <= capacity; });
+  }
+  const size_t units = std::min(max_units, (capacity - reserved_bytes_) / unit);
+  reserved_bytes_ += units * unit;
+  EvictLocked();
+  return units;
+}
+
+void BlockCache::Unreserve(size_t bytes) {
+  {
+    std::lock_guard lock(mu_);
+    reserved_bytes_ -= std::min(bytes, reserved_bytes_);
+  }
+  reservation_ended_.notify_all();
+}
+
+void BlockCache::InsertReserved(const BlockKey& block_key, Block block, size_t reserved) {
+  std::vector<uint32_t> crcs;
+  if (block != nullptr) crcs = ChunkChecksums(*block);  // before taking the lock
+  {
+    std::lock_guard lock(mu_);
+    reserved_bytes_ -= std::min(reserved, reserved_bytes_);
+    InsertLocked(block_key, std::move(block), std::move(crcs));
+  }
+  reservation_ended_.notify_all();
+}
+
 size_t BlockCache::used_bytes() const {
   std::lock_guard lock(mu_);
   return used_bytes_;
+}
+
+size_t BlockCache::reserved_bytes() const {
+  std::lock_guard lock(mu_);
+  return reserved_bytes_;
 }
 
 size_t BlockCache::block_count() const {
@@ -171,11 +210,17 @@ void BlockCache::InsertLocked(const BlockKey& block_key, Block block, std::vecto
   inserted->second.lru_position = lru_.begin();
   used_bytes_ += charge;
   ++stats_.insertions;
-  // The new block is at the front and fits, so this stops before reaching it.
-  while (used_bytes_ > options_.capacity_bytes) {
+  EvictLocked();
+}
+
+void BlockCache::EvictLocked() {
+  // Reservations never exceed the capacity; an inserted block fits it alone, so this stops
+  // before evicting the block just inserted unless reservations need its room too.
+  while (used_bytes_ + reserved_bytes_ > options_.capacity_bytes && !lru_.empty()) {
     EraseLocked(blocks_.find(*lru_.back()));
     ++stats_.evictions;
   }
+  stats_.peak_charged = std::max<uint64_t>(stats_.peak_charged, used_bytes_ + reserved_bytes_);
 }
 
 void BlockCache::EraseLocked(BlockMap::iterator it) {

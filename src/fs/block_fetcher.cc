@@ -75,7 +75,23 @@ Error StaleIfGone(Error error) {
 
 BlockFetcher::BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool,
                            size_t block_size)
-    : store_(store), cache_(cache), pool_(pool), block_size_(block_size) {}
+    : store_(store),
+      cache_(cache),
+      pool_(pool),
+      block_size_(block_size),
+      accounted_(cache.capacity_bytes() >= block_size) {}
+
+uint64_t BlockFetcher::ReserveBlocks(uint64_t blocks, bool wait) {
+  if (!accounted_) return blocks;
+  return cache_.Reserve(block_size_, static_cast<size_t>(blocks), wait);
+}
+
+void BlockFetcher::ReleaseUnclaimed(uint64_t reserved,
+                                    const std::vector<std::pair<uint64_t, uint64_t>>& runs) {
+  uint64_t claimed = 0;
+  for (const auto& [first, last] : runs) claimed += last - first + 1;
+  if (accounted_ && reserved > claimed) cache_.Unreserve((reserved - claimed) * block_size_);
+}
 
 uint64_t BlockFetcher::ReadaheadLimit(uint64_t wanted) const {
   const uint64_t capacity = cache_.capacity_bytes();
@@ -94,12 +110,15 @@ std::string BlockFetcher::InFlightKey(const ObjectVersion& object) {
 
 std::vector<std::pair<uint64_t, uint64_t>> BlockFetcher::Claim(const ObjectVersion& object,
                                                                uint64_t first, uint64_t last,
-                                                               uint64_t max_blocks) {
+                                                               uint64_t max_blocks,
+                                                               uint64_t max_total) {
   std::vector<std::pair<uint64_t, uint64_t>> runs;
   std::lock_guard lock(mu_);
   PendingMap& pending = in_flight_[InFlightKey(object)];
-  for (uint64_t index = first; index <= last; ++index) {
+  uint64_t total = 0;
+  for (uint64_t index = first; index <= last && total < max_total; ++index) {
     if (pending.contains(index) || cache_.Contains(KeyOf(object, index))) continue;
+    ++total;
     pending.emplace(index, std::make_shared<Pending>());
     if (!runs.empty() && runs.back().second + 1 == index &&
         runs.back().second - runs.back().first + 1 < max_blocks) {
@@ -120,7 +139,16 @@ std::vector<std::pair<uint64_t, uint64_t>> BlockFetcher::Claim(const ObjectVersi
 
 void BlockFetcher::Complete(const ObjectVersion& object, uint64_t index,
                             Result<BlockCache::Block> result) {
-  if (result.ok()) cache_.Insert(KeyOf(object, index), *result);
+  // Every fetched block had its room reserved: it becomes the block's charge, or is freed.
+  if (result.ok()) {
+    if (accounted_) {
+      cache_.InsertReserved(KeyOf(object, index), *result, block_size_);
+    } else {
+      cache_.Insert(KeyOf(object, index), *result);
+    }
+  } else if (accounted_) {
+    cache_.Unreserve(block_size_);
+  }
   std::lock_guard lock(mu_);
   auto map = in_flight_.find(InFlightKey(object));
   if (map == in_flight_.end()) return;
@@ -195,7 +223,12 @@ void BlockFetcher::Prefetch(const ObjectVersion& object, uint64_t first, uint64_
   last = std::min(last, BlockCount(object) - 1);
   if (first > last) return;
   const uint64_t max_blocks = std::max<uint64_t>(1, max_request / block_size_);
-  for (const auto& [run_first, run_last] : Claim(object, first, last, max_blocks)) {
+  // Readahead takes only the room there is now.
+  const uint64_t reserved = ReserveBlocks(last - first + 1, /*wait=*/false);
+  if (reserved == 0) return;
+  const auto runs = Claim(object, first, last, max_blocks, reserved);
+  ReleaseUnclaimed(reserved, runs);
+  for (const auto& [run_first, run_last] : runs) {
     Status submitted =
         pool_.Submit([this, object, from = run_first, to = run_last] { Fetch(object, from, to); });
     if (!submitted.ok()) {
@@ -237,11 +270,14 @@ Result<BlockCache::Block> BlockFetcher::GetRange(const ObjectVersion& object, ui
     for (const auto& block : *blocks) joined->append(*block);
     return BlockCache::Block(std::move(joined));
   }
+  // Its bytes count against the cache's room while they are received.
+  const bool reserved = accounted_ && cache_.Reserve(length, 1, /*wait=*/true) == 1;
   auto bytes = std::make_shared<std::string>(length, '\0');
   BufferSink sink(std::span<char>(bytes->data(), length));
   auto got = store_.GetObject(
       {.key = object.key, .range = ByteRange{offset, offset + length - 1}, .if_match = object.etag},
       sink);
+  if (reserved) cache_.Unreserve(length);
   if (!got.ok()) return StaleIfGone(std::move(got).error());
   if (sink.size() != length) {
     return MakeError(ErrorCode::kInvalidResponse, "ranged GET returned " +
@@ -271,9 +307,14 @@ Result<BlockCache::Block> BlockFetcher::Get(const ObjectVersion& object, uint64_
       return *waiting->result;
     }
   }
-  claimed = Claim(object, index, last, last - index + 1);
+  // Room for the run, as much as there is, and for one block at least (waiting for it).
+  const uint64_t reserved = ReserveBlocks(last - index + 1, /*wait=*/true);
+  claimed = Claim(object, index, last, last - index + 1, reserved);
+  ReleaseUnclaimed(reserved, claimed);
   if (claimed.empty() || claimed.front().first != index) {
-    return Get(object, index, 1, from, to);  // someone else got there first: wait for them
+    // Someone else claimed this block first: fetch what was claimed, then wait for them.
+    for (const auto& [run_first, run_last] : claimed) Fetch(object, run_first, run_last);
+    return Get(object, index, 1, from, to);
   }
   {
     std::lock_guard lock(mu_);

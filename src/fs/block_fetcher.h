@@ -11,6 +11,14 @@
 // and after kVerifiedReadAttempts the blocks fail with kChecksumMismatch (EIO). Ranged GETs of
 // larger objects carry no checksum from S3 and are protected by TLS only (docs/SEMANTICS.md).
 //
+// Memory: every GET reserves room in the cache for its blocks before it is sent
+// (BlockCache::Reserve), so blocks cached plus blocks being received stay within the cache's
+// capacity. Readahead takes only the room there is (it shrinks, or is not sent); a read that
+// needs a block now waits for room, which GETs in flight give back as they deliver (they
+// never wait for room themselves). A ranged GET that bypasses the cache reserves its bytes
+// too while it runs. A cache smaller than one block is not accounted (readers then hold only
+// the blocks they are reading).
+//
 // Thread-safety: all methods may be called concurrently.
 // LOCK ORDERING: mu_, then the BlockCache's own lock (cache lookups happen under mu_ so that
 // a block is claimed exactly once); mu_ is never held across a request.
@@ -88,8 +96,14 @@ class BlockFetcher {
 
   // Claims the missing, not-in-flight blocks of [first, last] as contiguous runs, each at
   // most `max_blocks` long; the caller must Fetch each run.
+  // Claims at most `max_total` blocks in all.
   std::vector<std::pair<uint64_t, uint64_t>> Claim(const ObjectVersion& object, uint64_t first,
-                                                   uint64_t last, uint64_t max_blocks);
+                                                   uint64_t last, uint64_t max_blocks,
+                                                   uint64_t max_total);
+  // Room in the cache for up to `blocks` blocks (at least one when `wait`); returns how many.
+  uint64_t ReserveBlocks(uint64_t blocks, bool wait);
+  // Gives back the room of reserved blocks that `runs` do not use.
+  void ReleaseUnclaimed(uint64_t reserved, const std::vector<std::pair<uint64_t, uint64_t>>& runs);
   void Fetch(const ObjectVersion& object, uint64_t first, uint64_t last);
   // Blocks first..last from GetWholeVerified (the whole object).
   void FetchWhole(const ObjectVersion& object, uint64_t first, uint64_t last);
@@ -102,6 +116,7 @@ class BlockFetcher {
   BlockCache& cache_;
   ThreadPool& pool_;
   const size_t block_size_;
+  const bool accounted_;            // the cache holds a block at least: GETs reserve room in it
   std::atomic<size_t> streams_{0};  // readers reading ahead now
   std::mutex mu_;
   std::condition_variable completed_;

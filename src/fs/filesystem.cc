@@ -54,7 +54,7 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
                                                                 : 0}),
       mount_time(clock.Now()),
       staging(std::move(staging_in)),
-      memory(options.write_memory),
+      memory(options.write_memory, /*upload_reserve=*/options.part_size),
       uploader(store, upload_pool, memory, UploaderOptions{.part_size = options.part_size}) {
   if (options.write_back && !options.read_only) {
     // Its own workers: an upload waits for its parts on upload_pool, so running uploads on

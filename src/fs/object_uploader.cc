@@ -54,12 +54,21 @@ Result<PutObjectResponse> ObjectUploader::Upload(const UploadTarget& target, Upl
     return MakeError(ErrorCode::kEntityTooLarge, "'" + target.key + "' is over S3's 5 TiB limit");
   }
   if (size > options_.part_size) return UploadMultipart(target, source);
+  // Charged like a part (see UploadMultipart): waited for when it fits uploads' room.
+  bool charged = memory_.AcquireFor(size, kMemoryWait);
+  while (!charged && size <= memory_.upload_reserve()) {
+    charged = memory_.AcquireFor(size, kMemoryWait);
+  }
   std::string body(size, '\0');
-  S3M_RETURN_IF_ERROR(source.Read(0, size, body.data()));
-  return store_.PutObject({.key = target.key,
-                           .body = body,
-                           .content_type = target.content_type,
-                           .user_metadata = target.metadata});
+  Status read = source.Read(0, size, body.data());
+  Result<PutObjectResponse> put = read.ok() ? store_.PutObject({.key = target.key,
+                                                                .body = body,
+                                                                .content_type = target.content_type,
+                                                                .user_metadata = target.metadata})
+                                            : Result<PutObjectResponse>(read.error());
+  body = std::string();
+  if (charged) memory_.Release(size);
+  return put;
 }
 
 Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& target,
@@ -93,14 +102,17 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
       if (!submitted.ok()) results->Finish(number, std::move(submitted).error());
       continue;
     }
-    // Memory for the part's bytes, taken here so pool tasks never wait for it. If the budget
-    // stays exhausted and none of this upload's parts is running, go on anyway: one part
-    // over budget per upload is the price of never deadlocking on other files' buffers.
+    // Memory for the part's bytes, taken here so pool tasks never wait for it. A part that
+    // fits the room streams leave to uploads always gets it in the end (what uploads hold
+    // comes back when their requests end): wait. Only a part larger than that room (a file
+    // over 78 GiB has parts over 8 MiB) goes on over budget, when none of this upload's
+    // parts is running, rather than wait for files that may stay open.
+    const bool guaranteed = length <= memory_.upload_reserve();
     bool charged = false;
     while (!charged) {
       charged = memory_.AcquireFor(length, kMemoryWait);
       std::lock_guard lock(results->mu);
-      if (!charged && results->pending == 1) break;
+      if (!charged && !guaranteed && results->pending == 1) break;
     }
     Status submitted = pool_.Submit(
         [this, results, &target, &source, upload_id = *upload_id, number, offset, length, charged] {

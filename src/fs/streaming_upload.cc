@@ -59,11 +59,11 @@ uint64_t StreamingUpload::PartSize(int number) const {
 Status StreamingUpload::ChargeTail(uint64_t bytes) {
   if (tail_charged_ >= bytes) return OkStatus();
   const uint64_t want = std::max(bytes - tail_charged_, kChargeStep);
-  while (!memory_.TryAcquire(want)) {
+  while (!memory_.TryAcquire(want, MemoryUse::kStream)) {
     std::unique_lock lock(mu_);
     if (in_flight_ == 0) {
       lock.unlock();
-      if (memory_.AcquireFor(want, kMemoryWait)) break;
+      if (memory_.AcquireFor(want, kMemoryWait, MemoryUse::kStream)) break;
       return MakeError(ErrorCode::kNoSpace, "the write memory budget is exhausted");
     }
     part_done_.wait_for(lock, kMemoryWait);
@@ -110,7 +110,7 @@ void StreamingUpload::PartDone(int number, HeldPart held, Result<std::string> et
   std::lock_guard lock(mu_);
   if (etag.ok()) {
     done_[number] = {number, std::move(etag).value(), held.bytes->size()};
-    memory_.Release(held.charged);
+    memory_.Release(held.charged, MemoryUse::kStream);
   } else {
     spdlog::warn("upload of part {} of '{}' failed: {}", number, key_, etag.error().ToString());
     if (!part_error_) part_error_ = etag.error();
@@ -126,9 +126,9 @@ Status StreamingUpload::Append(std::string_view data) {
     const uint64_t part = PartSize(next_part_);
     const size_t take = static_cast<size_t>(std::min<uint64_t>(part - tail_.size(), data.size()));
     S3M_RETURN_IF_ERROR(ChargeTail(tail_.size() + take));
-    if (tail_.capacity() < tail_.size() + take) {
-      tail_.reserve(std::min<uint64_t>(part, std::max(tail_.capacity() * 2, tail_.size() + take)));
-    }
+    // The whole part at once: only the pages written are resident, and growing by doubling
+    // would hold the old and the new buffer at once, uncharged.
+    if (tail_.capacity() < part) tail_.reserve(part);
     tail_.append(data.substr(0, take));
     data.remove_prefix(take);
     if (tail_.size() == part) S3M_RETURN_IF_ERROR(HandOffTail());
@@ -173,7 +173,7 @@ Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& con
     S3M_RETURN_IF_ERROR(etag);
     std::lock_guard lock(mu_);
     done_[number] = {number, std::move(etag).value(), held.bytes->size()};
-    memory_.Release(held.charged);
+    memory_.Release(held.charged, MemoryUse::kStream);
     failed_.erase(number);
   }
   if (!tail_.empty()) {
@@ -217,7 +217,7 @@ Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& con
 std::string StreamingUpload::TakeTail() {
   std::string out = std::move(tail_);
   tail_ = std::string();
-  memory_.Release(tail_charged_);
+  memory_.Release(tail_charged_, MemoryUse::kStream);
   tail_charged_ = 0;
   return out;
 }
@@ -245,10 +245,10 @@ std::string StreamingUpload::Salvage(StagingFile& file) {
 }
 
 void StreamingUpload::ReleaseAll() {
-  memory_.Release(tail_charged_);
+  memory_.Release(tail_charged_, MemoryUse::kStream);
   tail_charged_ = 0;
   std::lock_guard lock(mu_);
-  for (const auto& [number, held] : failed_) memory_.Release(held.charged);
+  for (const auto& [number, held] : failed_) memory_.Release(held.charged, MemoryUse::kStream);
   failed_.clear();
 }
 

@@ -6,6 +6,8 @@
 // Thread-safety: one test thread owns each instance.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +43,8 @@ class S3mountProcess {
   // mountpoint() + "/" + relative.
   std::string Path(std::string_view relative) const;
   std::string LogTail() const { return process_->LogTail(); }
+  // The daemon's process id (it runs in the foreground: the child itself).
+  pid_t pid() const { return process_->pid(); }
   // Unmounts with fusermount3 -u and waits for the process to exit; its exit code.
   Result<int> Unmount();
 

@@ -12,6 +12,11 @@
 // GetOrFetch de-duplicates fetches: concurrent callers wanting the same missing block wait
 // for one fetch instead of each issuing a GET. The fetch runs without the cache's lock.
 //
+// Reservations make the capacity cover blocks on their way as well as blocks stored: a fetcher
+// reserves room before it sends a request (evicting least recently used blocks), and each
+// block it inserts with InsertReserved turns its reservation into its charge, so the bytes
+// stored plus the bytes being received never exceed the capacity.
+//
 // Thread-safety: every method is safe to call concurrently (one internal mutex).
 #pragma once
 
@@ -61,13 +66,15 @@ class BlockCache {
   using FetchFunction = std::function<Result<Block>()>;
 
   struct Stats {
-    uint64_t hits = 0;         // lookups (Lookup or GetOrFetch) that found the block
-    uint64_t misses = 0;       // lookups that did not
-    uint64_t insertions = 0;   // blocks stored (oversize ones are not)
-    uint64_t evictions = 0;    // blocks dropped to stay within capacity
-    uint64_t fetches = 0;      // calls GetOrFetch made to a fetch function
-    uint64_t fetch_waits = 0;  // GetOrFetch callers that waited for another's fetch
-    uint64_t corrupted = 0;    // blocks dropped because their bytes failed their CRC32C
+    uint64_t hits = 0;           // lookups (Lookup or GetOrFetch) that found the block
+    uint64_t misses = 0;         // lookups that did not
+    uint64_t insertions = 0;     // blocks stored (oversize ones are not)
+    uint64_t evictions = 0;      // blocks dropped to stay within capacity
+    uint64_t fetches = 0;        // calls GetOrFetch made to a fetch function
+    uint64_t fetch_waits = 0;    // GetOrFetch callers that waited for another's fetch
+    uint64_t reserve_waits = 0;  // Reserve calls that waited for other reservations to end
+    uint64_t peak_charged = 0;   // the most bytes stored plus reserved at once
+    uint64_t corrupted = 0;      // blocks dropped because their bytes failed their CRC32C
   };
 
   // Bytes covered by each CRC32C of a block.
@@ -98,6 +105,17 @@ class BlockCache {
   // must not call GetOrFetch for the same block (it would wait for itself).
   Result<Block> GetOrFetch(const BlockKey& block_key, const FetchFunction& fetch);
 
+  // Reserves room for up to `max_units` blocks of `unit` bytes about to be fetched, evicting
+  // least recently used blocks to make room, and returns how many it reserved. Only other
+  // reservations can leave no room; then it returns 0, or with `wait` waits until one ends
+  // (each is a request in flight, which ends without waiting for anything) and reserves one
+  // at least. A `unit` larger than the capacity is never reserved (0 at once).
+  size_t Reserve(size_t unit, size_t max_units, bool wait);
+  // Ends a reservation of `bytes` whose block will not be inserted (a failed fetch).
+  void Unreserve(size_t bytes);
+  // Insert, ending a reservation of `reserved` bytes made for this block.
+  void InsertReserved(const BlockKey& block_key, Block block, size_t reserved);
+
   // Drops every block of object `key`, whatever its ETag. Fetches of it in flight deliver
   // their result to their callers but do not cache it.
   void EraseObject(const std::string& key);
@@ -108,6 +126,7 @@ class BlockCache {
   bool CorruptForTesting(const BlockKey& block_key, size_t offset);
 
   size_t used_bytes() const;
+  size_t reserved_bytes() const;
   size_t block_count() const;
   size_t capacity_bytes() const { return options_.capacity_bytes; }
   Stats stats() const;
@@ -133,6 +152,8 @@ class BlockCache {
   void InsertLocked(const BlockKey& block_key, Block block, std::vector<uint32_t> crcs);
   static std::vector<uint32_t> ChunkChecksums(const std::string& bytes);
   void EraseLocked(BlockMap::iterator it);
+  // Evicts least recently used blocks until stored plus reserved bytes fit the capacity.
+  void EvictLocked();
   static Result<Block> RunFetch(const FetchFunction& fetch);
 
   const BlockCacheOptions options_;
@@ -144,6 +165,8 @@ class BlockCache {
   // Most recently used first; points at the keys of blocks_ (std::map keys do not move).
   std::list<const BlockKey*> lru_;
   size_t used_bytes_ = 0;
+  size_t reserved_bytes_ = 0;  // room held for blocks on their way
+  std::condition_variable reservation_ended_;
   Stats stats_;
   std::unordered_map<BlockKey, std::shared_ptr<InFlight>, BlockKeyHash> in_flight_;
 };
