@@ -31,6 +31,7 @@ struct S3Request {
   QueryList query;  // decoded names and values
   HeaderList headers;
   std::string_view body;
+  bool slow_reply = false;  // see HttpRequest::slow_reply
 };
 
 class S3Transport {
