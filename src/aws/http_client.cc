@@ -219,6 +219,7 @@ void HttpClient::Impl::Configure(CURL* easy, const HttpRequest& request, Transfe
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 256L * 1024L);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout.count()));
+  if (request.fresh_connection) curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
   if (request.slow_reply) {
     // A low-speed limit of 0 disables the check.
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 0L);

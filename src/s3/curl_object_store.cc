@@ -310,7 +310,8 @@ Result<PutObjectResponse> CurlObjectStore::CompleteMultipartUpload(
                        .query = {{"uploadId", request.upload_id}},
                        .headers = {{"Content-Type", "application/xml"}},
                        .body = *body,
-                       .slow_reply = true};
+                       .slow_reply = true,
+                       .fresh_connection = true};
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   auto result = ParseCompleteMultipartUpload(response->body);

@@ -40,6 +40,10 @@ struct HttpRequest {
   // whitespace (CompleteMultipartUpload, CopyObject): no low-speed cut, only the options'
   // slow_reply_timeout on the whole request.
   bool slow_reply = false;
+  // On a new connection: libcurl resends a request by itself, once, when a reused connection
+  // dies before any reply, which for a request that is not idempotent (a Complete the server
+  // may have applied) is a blind resend. On a fresh connection it never does.
+  bool fresh_connection = false;
 };
 
 struct HttpResponse {
