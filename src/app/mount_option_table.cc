@@ -23,6 +23,7 @@ Error Invalid(std::string message) { return InvalidOption(std::move(message)); }
 
 constexpr uint32_t kMaxId = 4'294'967'294U;  // (uid_t)-1 means "no change" to chown
 constexpr double kMaxTtlSeconds = 10.0 * 365 * 24 * 3600;
+constexpr uint32_t kMaxLowSpeedSeconds = 3600;
 constexpr uint64_t kMaxCacheBytes = uint64_t{1} << 40;
 constexpr uint64_t kMaxReadaheadBytes = uint64_t{1} << 30;
 constexpr uint32_t kMaxDirReadaheadFiles = 1024;
@@ -272,6 +273,12 @@ constexpr OptionSpec kOptions[] = {
   {"no_verify_tls", "", Group::kS3, "do not verify the server's TLS certificate (unsafe)",
    [](std::string_view, Builder& b) -> Status {
      b.config.s3.http.verify_tls = false; return OkStatus(); }},
+  {"low_speed_time", "SECONDS", Group::kS3,
+   "abandon (and retry) a transfer stalled that long\n(default: 30; not a Complete or a copy, "
+   "which S3\nmay take minutes to answer: they have 15 minutes)",
+   [](std::string_view v, Builder& b) -> Status {
+     auto seconds = ParseCount(v, 1, kMaxLowSpeedSeconds); S3M_RETURN_IF_ERROR(seconds);
+     b.config.s3.http.low_speed_time = std::chrono::seconds(*seconds); return OkStatus(); }},
 
   {"profile", "NAME", Group::kCredentials,
    "only profile NAME of ~/.aws/credentials and ~/.aws/config\n(AWS_SHARED_CREDENTIALS_FILE, "

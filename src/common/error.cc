@@ -103,12 +103,14 @@ bool IsTransient(ErrorCode code) {
     case ErrorCode::kInternalError:
     case ErrorCode::kRequestTimeout:
     case ErrorCode::kRequestTimeTooSkewed:
+    // A reply that cannot be decoded (garbage, HTML or an empty body under a 200) says nothing
+    // of what the server did: worth another attempt, like a reset.
+    case ErrorCode::kInvalidResponse:
       return true;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kTls:
     case ErrorCode::kCredentials:
     case ErrorCode::kCancelled:
-    case ErrorCode::kInvalidResponse:
     case ErrorCode::kChecksumMismatch:  // retried by who holds the bytes: a fresh GET
     case ErrorCode::kNotFound:
     case ErrorCode::kNoSuchBucket:

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <vector>
 
+#include "s3mount/s3/retry_policy.h"
+
 namespace s3mount {
 namespace {
 
@@ -24,10 +26,10 @@ struct PartResults {
   std::vector<CompletedPart> parts;  // guarded by mu
   std::optional<Error> first_error;  // guarded by mu
 
-  void Finish(int number, Result<std::string> etag) {
+  void Finish(int number, uint64_t size, Result<std::string> etag) {
     std::lock_guard lock(mu);
     if (etag.ok()) {
-      parts[static_cast<size_t>(number - 1)] = {number, std::move(etag).value(), 0};
+      parts[static_cast<size_t>(number - 1)] = {number, std::move(etag).value(), size};
     } else if (!first_error) {
       first_error = std::move(etag).error();
     }
@@ -53,7 +55,15 @@ Result<PutObjectResponse> ObjectUploader::Upload(const UploadTarget& target, Upl
   if (size > kMaxObjectSize) {
     return MakeError(ErrorCode::kEntityTooLarge, "'" + target.key + "' is over S3's 5 TiB limit");
   }
-  if (size > options_.part_size) return UploadMultipart(target, source);
+  if (size > options_.part_size) {
+    auto uploaded = UploadMultipart(target, source);
+    if (uploaded.ok() || uploaded.error().code != ErrorCode::kNoSuchUpload) return uploaded;
+    // The upload vanished under us (aborted elsewhere, or completed and then replaced): the
+    // source still holds every byte, so a new upload is a clean retry.
+    spdlog::warn("upload of '{}' is gone ({}); uploading it again", target.key,
+                 uploaded.error().ToString());
+    return UploadMultipart(target, source);
+  }
   // Charged like a part (see UploadMultipart): waited for when it fits uploads' room.
   bool charged = memory_.AcquireFor(size, kMemoryWait);
   while (!charged && size <= memory_.upload_reserve()) {
@@ -96,10 +106,10 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
                                  .source_key = *target.copy_source_key,
                                  .source_range = ByteRange{offset, offset + length - 1},
                                  .source_if_match = target.copy_source_etag};
-      Status submitted = pool_.Submit([this, results, copy = std::move(copy)] {
-        results->Finish(copy.part_number, store_.UploadPartCopy(copy));
+      Status submitted = pool_.Submit([this, results, length, copy = std::move(copy)] {
+        results->Finish(copy.part_number, length, store_.UploadPartCopy(copy));
       });
-      if (!submitted.ok()) results->Finish(number, std::move(submitted).error());
+      if (!submitted.ok()) results->Finish(number, length, std::move(submitted).error());
       continue;
     }
     // Memory for the part's bytes, taken here so pool tasks never wait for it. A part that
@@ -125,11 +135,11 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
                                                : Result<std::string>(read.error());
           body = std::string();
           if (charged) memory_.Release(length);
-          results->Finish(number, std::move(etag));
+          results->Finish(number, length, std::move(etag));
         });
     if (!submitted.ok()) {
       if (charged) memory_.Release(length);
-      results->Finish(number, std::move(submitted).error());
+      results->Finish(number, length, std::move(submitted).error());
     }
   }
   results->WaitAll();
@@ -140,8 +150,15 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
     }
     return *results->first_error;
   }
-  return store_.CompleteMultipartUpload(
+  auto completed = store_.CompleteMultipartUpload(
       {.key = target.key, .upload_id = *upload_id, .parts = std::move(results->parts)});
+  // An ambiguous failure the store could not resolve may hide an applied Complete: that upload
+  // is left as it is. Any other failure leaves no upload behind.
+  if (!completed.ok() && !MayHaveApplied(completed.error()) &&
+      completed.error().code != ErrorCode::kNoSuchUpload) {
+    (void)store_.AbortMultipartUpload(target.key, *upload_id);
+  }
+  return completed;
 }
 
 Result<CopyObjectResponse> ObjectUploader::Copy(const CopyObjectRequest& request, uint64_t size) {
@@ -176,10 +193,11 @@ Result<CopyObjectResponse> ObjectUploader::CopyMultipart(const CopyObjectRequest
                                .source_key = request.source_key,
                                .source_range = ByteRange{offset, last},
                                .source_if_match = request.source_if_match};
-    Status submitted = pool_.Submit([this, results, copy = std::move(copy)] {
-      results->Finish(copy.part_number, store_.UploadPartCopy(copy));
+    const uint64_t length = last - offset + 1;
+    Status submitted = pool_.Submit([this, results, length, copy = std::move(copy)] {
+      results->Finish(copy.part_number, length, store_.UploadPartCopy(copy));
     });
-    if (!submitted.ok()) results->Finish(number, std::move(submitted).error());
+    if (!submitted.ok()) results->Finish(number, length, std::move(submitted).error());
   }
   results->WaitAll();
   if (results->first_error) {

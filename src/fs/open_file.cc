@@ -252,13 +252,20 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
   PutObjectResponse stored;
   if (stream_) {
     auto finished = stream_->Finish(content_type_, metadata, !times_set_);
-    if (!finished.ok()) {
+    if (finished.ok()) {
+      stored = std::move(finished->response);
+      return NewBaseLocked(StoredLocked(stored, now, std::move(finished->metadata)));
+    }
+    if (finished.error().code != ErrorCode::kNoSuchUpload || !mirrored_) {
       spdlog::error("upload of '{}' failed: {}; its unsent bytes stay in memory", path_,
                     finished.error().ToString());
       return finished.error();
     }
-    stored = std::move(finished->response);
-    return NewBaseLocked(StoredLocked(stored, now, std::move(finished->metadata)));
+    // The upload completed without these bytes or vanished: the local copy holds every
+    // byte, so the file goes up again as a new upload below.
+    spdlog::warn("upload of '{}': {}; uploading it again from its local copy", path_,
+                 finished.error().ToString());
+    S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   }
   if (content_dirty_ || !base_) {
     Source source(*this);

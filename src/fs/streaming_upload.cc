@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "s3mount/fs/metadata_codec.h"
+#include "s3mount/s3/outcome_check.h"
 
 namespace s3mount {
 namespace {
@@ -27,7 +28,7 @@ StreamingUpload::StreamingUpload(ObjectStore& store, ThreadPool& pool, MemoryBud
 
 StreamingUpload::~StreamingUpload() {
   WaitForParts();
-  if (upload_id_ && !finished_ && !salvaged_) {
+  if (upload_id_ && !finished_ && !salvaged_ && !gone_) {
     if (Status aborted = store_.AbortMultipartUpload(key_, *upload_id_); !aborted.ok()) {
       spdlog::warn("abort of the abandoned upload of '{}' failed: {}", key_,
                    aborted.error().ToString());
@@ -81,7 +82,33 @@ Status StreamingUpload::StartIfNeeded() {
   return OkStatus();
 }
 
+Result<CompletionState> StreamingUpload::ResolveEarlierComplete() {
+  std::vector<CompletedPart> parts;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [number, part] : done_) parts.push_back(part);
+  }
+  auto check = CheckCompletion(store_, {.key = key_, .upload_id = *upload_id_, .parts = parts});
+  S3M_RETURN_IF_ERROR(check);
+  if (check->state == CompletionState::kOpen) {
+    complete_sent_ = false;
+  } else {
+    // Completed (or gone): nothing may be sent to it any more, nor may it be aborted.
+    spdlog::warn(
+        "the earlier Complete of '{}' (upload {}) {}", key_, *upload_id_,
+        check->state == CompletionState::kOurs ? "applied" : "did not apply: " + check->found);
+    gone_ = true;
+    resolved_ = check->response;
+  }
+  return check->state;
+}
+
 Status StreamingUpload::HandOffTail() {
+  if (complete_sent_) S3M_RETURN_IF_ERROR(ResolveEarlierComplete());
+  if (gone_ || resolved_) {
+    return MakeError(ErrorCode::kNoSpace, "the multipart upload of '" + key_ +
+                                              "' was completed or is gone: no more parts");
+  }
   S3M_RETURN_IF_ERROR(StartIfNeeded());
   const int number = next_part_++;
   HeldPart held{.offset = tail_offset_,
@@ -149,17 +176,18 @@ void StreamingUpload::WaitForParts() {
   part_done_.wait(lock, [&] { return in_flight_ == 0; });
 }
 
-Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& content_type,
-                                                          const UserMetadata& metadata,
-                                                          bool times_from_writes) {
-  WaitForParts();
-  if (!upload_id_) {
-    auto put = store_.PutObject(
-        {.key = key_, .body = tail_, .content_type = content_type, .user_metadata = metadata});
-    S3M_RETURN_IF_ERROR(put);
-    finished_ = true;
-    ReleaseAll();
-    return Finished{std::move(put).value(), metadata};
+Status StreamingUpload::CompleteUpload() {
+  if (complete_sent_) {
+    // An earlier Complete failed: nothing more goes to the upload before S3 says it is open.
+    S3M_RETURN_IF_ERROR(ResolveEarlierComplete());
+    std::lock_guard lock(mu_);
+    // Ours, but from before bytes that came since: those cannot join a completed upload.
+    if (resolved_ && (!tail_.empty() || !failed_.empty())) resolved_.reset();
+  }
+  if (resolved_) return OkStatus();
+  if (gone_) {
+    return MakeError(ErrorCode::kNoSuchUpload,
+                     "the multipart upload of '" + key_ + "' was completed or is gone");
   }
   // Parts that failed before: once more, in order, from the bytes kept.
   std::map<int, HeldPart> retry;
@@ -190,17 +218,45 @@ Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& con
   {
     std::lock_guard lock(mu_);
     part_error_.reset();
-    for (const auto& [number, part] : done_) parts.push_back({number, part.etag, 0});
+    for (const auto& [number, part] : done_) parts.push_back(part);
   }
   auto completed = store_.CompleteMultipartUpload(
       {.key = key_, .upload_id = *upload_id_, .parts = std::move(parts)});
-  S3M_RETURN_IF_ERROR(completed);
-  finished_ = true;
-  ReleaseAll();
+  if (!completed.ok()) {
+    // kNoSuchUpload: the store found the upload gone and the key not holding its object.
+    complete_sent_ = completed.error().code != ErrorCode::kNoSuchUpload;
+    gone_ = !complete_sent_;
+    return std::move(completed).error();
+  }
+  resolved_ = std::move(completed).value();
+  return OkStatus();
+}
+
+Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& content_type,
+                                                          const UserMetadata& metadata,
+                                                          bool times_from_writes) {
+  WaitForParts();
+  if (!upload_id_) {
+    auto put = store_.PutObject(
+        {.key = key_, .body = tail_, .content_type = content_type, .user_metadata = metadata});
+    S3M_RETURN_IF_ERROR(put);
+    finished_ = true;
+    ReleaseAll();
+    return Finished{std::move(put).value(), metadata};
+  }
+  if (resolved_ && !tail_.empty()) {
+    return MakeError(ErrorCode::kNoSuchUpload,
+                     "the multipart upload of '" + key_ + "' completed before its last bytes");
+  }
+  if (!resolved_) {
+    S3M_RETURN_IF_ERROR(CompleteUpload());
+    finished_ = true;
+    ReleaseAll();
+  }
   if (content_type == content_type_ &&
       (metadata == initial_metadata_ ||
        (times_from_writes && WithoutWriteTimes(metadata) == initial_metadata_))) {
-    return Finished{std::move(completed).value(), initial_metadata_};
+    return Finished{*resolved_, initial_metadata_};
   }
   // The metadata changed while the data streamed (chmod, utimens...): set it in place.
   auto copied = uploader_.Copy({.source_key = key_,
@@ -208,7 +264,7 @@ Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& con
                                 .metadata_directive = MetadataDirective::kReplace,
                                 .content_type = content_type,
                                 .user_metadata = metadata,
-                                .source_if_match = completed->etag},
+                                .source_if_match = resolved_->etag},
                                size());
   S3M_RETURN_IF_ERROR(copied);
   return Finished{PutObjectResponse{.etag = copied->etag, .version_id = ""}, metadata};

@@ -12,6 +12,11 @@
 // Failures: a part that fails (after the store's retries) keeps its bytes; Finish uploads it
 // again before completing, so a later flush/fsync can succeed. Nothing is dropped until the
 // upload completes or is aborted; Salvage writes what is still held to a local file.
+// After a Complete that failed, nothing (part or Complete) is sent to the upload before
+// ListParts shows it still open (CheckCompletion); an upload found completed or gone takes
+// nothing more: Append says kNoSpace (the caller leaves streaming, with its local copy) and
+// Finish kNoSuchUpload (the caller uploads the file anew from its local copy), unless S3 holds
+// exactly the object this stream would complete.
 //
 // Thread-safety: the owner (an OpenFile) serializes calls; part tasks report through mu_.
 // LOCK ORDERING: mu_ is a leaf.
@@ -31,6 +36,7 @@
 #include "fs/staging.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
+#include "s3mount/s3/outcome_check.h"
 
 namespace s3mount {
 
@@ -84,6 +90,12 @@ class StreamingUpload {
   };
   uint64_t PartSize(int number) const;
   Status StartIfNeeded();
+  // After a failed Complete: asks S3 whether the upload is still open (clears complete_sent_)
+  // or completed/gone (sets gone_).
+  Result<CompletionState> ResolveEarlierComplete();
+  // Sends what is still held and completes the upload (sets resolved_), unless an earlier
+  // Complete is found to have applied.
+  Status CompleteUpload();
   Status HandOffTail();
   // A part's upload ended (on the pool, or refused by it): done, or kept for Finish to retry.
   void PartDone(int number, HeldPart held, Result<std::string> etag);
@@ -106,6 +118,9 @@ class StreamingUpload {
   uint64_t tail_charged_ = 0;  // memory held for the tail
   bool finished_ = false;
   bool salvaged_ = false;
+  bool complete_sent_ = false;  // a Complete failed and its outcome is not known yet
+  bool gone_ = false;           // the upload completed or vanished: send nothing, abort nothing
+  std::optional<PutObjectResponse> resolved_;  // the completed object (ours)
 
   std::mutex mu_;
   std::condition_variable part_done_;

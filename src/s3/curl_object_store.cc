@@ -216,7 +216,7 @@ Result<PutObjectResponse> CurlObjectStore::PutObject(const PutObjectRequest& req
 Result<CopyObjectResponse> CurlObjectStore::CopyObject(const CopyObjectRequest& request) {
   S3M_RETURN_IF_ERROR(ValidateKey(request.source_key));
   S3M_RETURN_IF_ERROR(ValidateKey(request.destination_key));
-  S3Request s3_request{.method = "PUT", .key = request.destination_key};
+  S3Request s3_request{.method = "PUT", .key = request.destination_key, .slow_reply = true};
   HeaderList& headers = s3_request.headers;
   headers.emplace_back("x-amz-copy-source", CopySource(bucket_, request.source_key));
   if (request.metadata_directive == MetadataDirective::kReplace) {
@@ -299,7 +299,8 @@ Result<std::string> CurlObjectStore::UploadPartCopy(const UploadPartCopyRequest&
   S3Request s3_request{.method = "PUT",
                        .key = request.key,
                        .query = {{"partNumber", std::to_string(request.part_number)},
-                                 {"uploadId", request.upload_id}}};
+                                 {"uploadId", request.upload_id}},
+                       .slow_reply = true};
   HeaderList& headers = s3_request.headers;
   headers.emplace_back("x-amz-copy-source", CopySource(bucket_, request.source_key));
   if (request.source_range) {
@@ -334,7 +335,9 @@ Result<PutObjectResponse> CurlObjectStore::CompleteMultipartUpload(
                        .key = request.key,
                        .query = {{"uploadId", request.upload_id}},
                        .headers = {{"Content-Type", "application/xml"}},
-                       .body = *body};
+                       .body = *body,
+                       .slow_reply = true,
+                       .fresh_connection = true};
   if (whole.has_value()) {
     s3_request.headers.emplace_back("x-amz-checksum-crc32c", Crc32cBase64(*whole));
     s3_request.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");

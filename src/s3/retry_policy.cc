@@ -19,6 +19,10 @@ bool ServerDidNotApply(const Error& error) {
   }
 }
 
+bool MayHaveApplied(const Error& error) {
+  return IsTransient(error.code) && !ServerDidNotApply(error);
+}
+
 bool RetryPolicy::ShouldRetry(const Error& error, Idempotency idempotency, int attempt) const {
   if (attempt >= options_.max_attempts || !IsTransient(error.code)) {
     return false;

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "s3mount/s3/outcome_check.h"
+
 namespace s3mount {
 namespace {
 
@@ -63,6 +65,13 @@ class ResumingSink final : public ObjectSink {
 
 }  // namespace
 
+void RetryingObjectStore::Backoff(const char* operation, const Error& error, int attempt) {
+  const auto delay = policy_.Backoff(error, attempt);
+  spdlog::debug("{}: attempt {} failed ({}); retrying in {} ms", operation, attempt,
+                error.ToString(), delay.count());
+  clock_.SleepFor(delay);
+}
+
 template <typename T>
 Result<T> RetryingObjectStore::Run(const char* operation, Idempotency idempotency,
                                    const std::function<Result<T>()>& attempt) {
@@ -71,10 +80,7 @@ Result<T> RetryingObjectStore::Run(const char* operation, Idempotency idempotenc
     if (result.ok() || !policy_.ShouldRetry(result.error(), idempotency, n)) {
       return result;
     }
-    const auto delay = policy_.Backoff(result.error(), n);
-    spdlog::debug("{}: attempt {} failed ({}); retrying in {} ms", operation, n,
-                  result.error().ToString(), delay.count());
-    clock_.SleepFor(delay);
+    Backoff(operation, result.error(), n);
   }
 }
 
@@ -106,16 +112,65 @@ Result<ListObjectsPage> RetryingObjectStore::ListObjects(const ListObjectsReques
 }
 
 Result<PutObjectResponse> RetryingObjectStore::PutObject(const PutObjectRequest& request) {
-  // A conditional PUT resent after it succeeded would report a false conflict.
+  // A conditional PUT resent after it succeeded would report a false conflict: after an
+  // answer that may follow an applied PUT, S3 is asked what the key holds before any resend.
   const bool conditional = request.if_none_match_any || request.if_match.has_value();
-  return Run<PutObjectResponse>(
-      "PutObject", conditional ? Idempotency::kNotIdempotent : Idempotency::kIdempotent,
-      [&] { return inner_.PutObject(request); });
+  bool ambiguous = false;
+  for (int n = 1;; ++n) {
+    Result<PutObjectResponse> result = inner_.PutObject(request);
+    if (result.ok()) return result;
+    const Error error = result.error();
+    ambiguous = ambiguous || MayHaveApplied(error);
+    if (policy_.ShouldRetry(
+            error, conditional ? Idempotency::kNotIdempotent : Idempotency::kIdempotent, n)) {
+      Backoff("PutObject", error, n);
+      continue;
+    }
+    if (!ambiguous) return result;
+    // The last answer is final but an earlier one (or this one) may follow an applied PUT.
+    auto held = CheckPut(*this, request);
+    if (!held.ok()) {
+      spdlog::warn("PutObject of '{}' failed ({}) and S3 could not be asked: {}", request.key,
+                   error.ToString(), held.error().ToString());
+      return result;
+    }
+    if (held->has_value()) {
+      spdlog::info("PutObject of '{}': the answer was lost ({}) but S3 holds our object",
+                   request.key, error.ToString());
+      return std::move(**held);
+    }
+    // Not applied: a conditional PUT is sent again and the server checks its condition anew.
+    if (!conditional || !policy_.ShouldRetry(error, Idempotency::kIdempotent, n)) return result;
+    Backoff("PutObject", error, n);
+  }
 }
 
 Result<CopyObjectResponse> RetryingObjectStore::CopyObject(const CopyObjectRequest& request) {
-  return Run<CopyObjectResponse>("CopyObject", Idempotency::kIdempotent,
-                                 [&] { return inner_.CopyObject(request); });
+  // Resent after an answer that was lost, a copy pinned by source If-Match onto its own source
+  // (metadata set in place) fails its condition: S3 is asked whether the copy is there.
+  bool ambiguous = false;
+  for (int n = 1;; ++n) {
+    Result<CopyObjectResponse> result = inner_.CopyObject(request);
+    if (result.ok()) return result;
+    const Error error = result.error();
+    ambiguous = ambiguous || MayHaveApplied(error);
+    if (policy_.ShouldRetry(error, Idempotency::kIdempotent, n)) {
+      Backoff("CopyObject", error, n);
+      continue;
+    }
+    if (!ambiguous) return result;
+    auto held = CheckCopy(*this, request);
+    if (held.ok() && held->has_value()) {
+      spdlog::info("CopyObject to '{}': the answer was lost ({}) but S3 holds our copy",
+                   request.destination_key, error.ToString());
+      return std::move(**held);
+    }
+    if (!held.ok()) {
+      spdlog::warn("CopyObject to '{}' failed ({}) and S3 could not be asked: {}",
+                   request.destination_key, error.ToString(), held.error().ToString());
+    }
+    return result;
+  }
 }
 
 Status RetryingObjectStore::DeleteObject(const std::string& key) {
@@ -149,9 +204,44 @@ Result<std::string> RetryingObjectStore::UploadPartCopy(const UploadPartCopyRequ
 
 Result<PutObjectResponse> RetryingObjectStore::CompleteMultipartUpload(
     const CompleteMultipartUploadRequest& request) {
-  // Resent after a success that we did not hear of, Complete answers NoSuchUpload.
-  return Run<PutObjectResponse>("CompleteMultipartUpload", Idempotency::kNotIdempotent,
-                                [&] { return inner_.CompleteMultipartUpload(request); });
+  // Never resent blindly: after an answer that may follow an applied Complete (or a
+  // NoSuchUpload, which a resend after an unseen success gets), ListParts says whether the
+  // upload is still open (send it again) and, when it is gone, HEAD whether the key holds the
+  // object this upload made.
+  for (int n = 1;; ++n) {
+    Result<PutObjectResponse> result = inner_.CompleteMultipartUpload(request);
+    if (result.ok()) return result;
+    const Error error = result.error();
+    if (policy_.ShouldRetry(error, Idempotency::kNotIdempotent, n)) {
+      Backoff("CompleteMultipartUpload", error, n);
+      continue;
+    }
+    if (!MayHaveApplied(error) && error.code != ErrorCode::kNoSuchUpload) return result;
+    auto check = CheckCompletion(*this, request);
+    if (!check.ok()) {
+      spdlog::warn("CompleteMultipartUpload of '{}' failed ({}) and S3 could not be asked: {}",
+                   request.key, error.ToString(), check.error().ToString());
+      return result;
+    }
+    switch (check->state) {
+      case CompletionState::kOurs:
+        spdlog::info(
+            "CompleteMultipartUpload of '{}': the answer was lost ({}) but S3 holds our object",
+            request.key, error.ToString());
+        return check->response;
+      case CompletionState::kGone: {
+        Error gone =
+            MakeError(ErrorCode::kNoSuchUpload, "upload " + request.upload_id + " of '" +
+                                                    request.key + "' is gone and the key holds " +
+                                                    check->found + " after " + error.ToString());
+        return gone;
+      }
+      case CompletionState::kOpen:
+        if (!policy_.ShouldRetry(error, Idempotency::kIdempotent, n)) return result;
+        Backoff("CompleteMultipartUpload", error, n);
+        break;
+    }
+  }
 }
 
 Status RetryingObjectStore::AbortMultipartUpload(const std::string& key,

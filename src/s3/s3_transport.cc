@@ -101,6 +101,8 @@ Result<HttpResponse> S3Transport::Attempt(const S3Request& request, const Target
   if (!request.query.empty()) http_request.url += "?" + EncodeQueryString(request.query);
   http_request.headers = request.headers;
   http_request.body = request.body;
+  http_request.slow_reply = request.slow_reply;
+  http_request.fresh_connection = request.fresh_connection;
   if (!credentials.anonymous()) {
     SigningParams params{target.region, "s3",
                          clock_.Now() + std::chrono::milliseconds(skew_ms_.load())};

@@ -31,6 +31,8 @@ struct S3Request {
   QueryList query;  // decoded names and values
   HeaderList headers;
   std::string_view body;
+  bool slow_reply = false;        // see HttpRequest::slow_reply
+  bool fresh_connection = false;  // see HttpRequest::fresh_connection
 };
 
 class S3Transport {

@@ -417,6 +417,17 @@ TEST_F(FaultProxyTest, ReplaceBodyKeepsTheStatusAndSendsTheReplacement) {
   EXPECT_TRUE(empty.body.empty()) << empty.body.size() << " bytes instead of none";
 }
 
+TEST_F(FaultProxyTest, ReturnBodyAnswersWithoutReachingTheUpstream) {
+  const std::string page = "<html><body>Bad Gateway</body></html>";
+  proxy_->AddFault(Fault::ReturnBody(200, page).OnMethod("PUT"));
+  CurlReply put = CurlClient().Perform("PUT", ProxyUrl("never-stored"), "payload");
+  ASSERT_EQ(put.code, CURLE_OK) << Describe(put);
+  EXPECT_EQ(put.status, 200);
+  EXPECT_EQ(put.body, page);
+  EXPECT_FALSE(server().GetObject(bucket(), "never-stored").ok())
+      << "the upstream applied a request the proxy answered itself";
+}
+
 // ---- Chunked responses (moto never sends them, so a scripted upstream does) -----------------
 
 // Answers every request on every connection with a fixed chunked reply, then closes.

@@ -103,6 +103,14 @@ Fault Fault::ApplyThenStall(std::chrono::milliseconds duration) {
   return f;
 }
 
+Fault Fault::ReturnBody(int status, std::string body) {
+  Fault f;
+  f.kind = FaultKind::kReturnBody;
+  f.status = status;
+  f.replacement = std::move(body);
+  return f;
+}
+
 Fault Fault::ReplaceBody(std::string body) {
   Fault f;
   f.kind = FaultKind::kReplaceBody;

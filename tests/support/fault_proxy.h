@@ -1,7 +1,8 @@
 // FaultProxy: a small HTTP/1.1 proxy on 127.0.0.1 in front of an upstream server (moto) that
 // injects faults from a script: canned S3 error replies, connection resets and truncations
 // mid-body, stalls, latency, a flipped byte in a body, a replaced body, and requests the
-// upstream applied whose answer is then lost (an error, a reset or a stall instead).
+// upstream applied whose answer is then lost (an error, a reset, a stall or a replaced body
+// instead), and canned bodies under a 200 the upstream never saw.
 // Clients point their endpoint at proxy->endpoint().
 //
 // Behaviour:
@@ -55,6 +56,8 @@ enum class FaultKind {
   kApplyThenStall,  // forward (the upstream applies it), send nothing for `duration`, then the
                     // upstream's answer
   kReplaceBody,     // forward; the upstream's status and headers with `replacement` as body
+  kReturnBody,      // reply `status` with `replacement` as body; upstream is never contacted
+                    // (a middlebox's HTML page, a garbled reply to a request not applied)
 };
 
 struct Fault {
@@ -68,7 +71,7 @@ struct Fault {
   std::string path_substring;             // only requests whose target contains this ("" = any)
   int times = 1;                          // applies to the next `times` matching requests
   std::vector<std::pair<std::string, std::string>> headers;  // kReturnStatus: extra headers
-  std::string replacement;                                   // kReplaceBody
+  std::string replacement;                                   // kReplaceBody, kReturnBody
 
   static Fault Return503SlowDown();
   static Fault ReturnStatus(int status, std::string s3_code, std::string message = "");
@@ -82,6 +85,7 @@ struct Fault {
   static Fault ApplyThenReset();
   static Fault ApplyThenStall(std::chrono::milliseconds duration);
   static Fault ReplaceBody(std::string body);
+  static Fault ReturnBody(int status, std::string body);
 
   // Builder-style filters: Fault::Return503SlowDown().OnMethod("PUT").Times(2).
   Fault& OnMethod(std::string m) {

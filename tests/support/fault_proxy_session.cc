@@ -119,6 +119,7 @@ class FaultProxy::Session {
         case FaultKind::kApplyThenReset:
         case FaultKind::kApplyThenStall:
         case FaultKind::kReplaceBody:
+        case FaultKind::kReturnBody:
           return true;
       }
       return true;
@@ -143,7 +144,8 @@ class FaultProxy::Session {
       return false;
     }
     if (!ReadRequestBody(&request)) return false;
-    if (fault && fault->kind == FaultKind::kReturnStatus) {
+    if (fault &&
+        (fault->kind == FaultKind::kReturnStatus || fault->kind == FaultKind::kReturnBody)) {
       return ReplyCanned(request, *fault) && !request.close_after;
     }
     if (fault && fault->kind == FaultKind::kDelay &&
@@ -186,7 +188,9 @@ class FaultProxy::Session {
   bool ReplyCanned(const Request& request, const Fault& fault) {
     std::string request_id = "FAULTPROXY" + std::to_string(proxy_->faults_applied());
     std::string body;
-    if (!fault.s3_code.empty() && request.method != "HEAD") {
+    if (fault.kind == FaultKind::kReturnBody) {
+      body = fault.replacement;
+    } else if (!fault.s3_code.empty() && request.method != "HEAD") {
       body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + fault.s3_code +
              "</Code><Message>" + fault.message + "</Message><RequestId>" + request_id +
              "</RequestId><HostId>fault-proxy</HostId></Error>";

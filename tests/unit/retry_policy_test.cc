@@ -16,7 +16,7 @@ TEST(RetryPolicyTest, TransientErrorsOnIdempotentRequestsAreRetried) {
   for (ErrorCode code :
        {ErrorCode::kNetwork, ErrorCode::kTimeout, ErrorCode::kTruncatedBody, ErrorCode::kSlowDown,
         ErrorCode::kServiceUnavailable, ErrorCode::kInternalError, ErrorCode::kRequestTimeout,
-        ErrorCode::kRequestTimeTooSkewed}) {
+        ErrorCode::kRequestTimeTooSkewed, ErrorCode::kInvalidResponse}) {
     EXPECT_TRUE(policy.ShouldRetry(E(code), Idempotency::kIdempotent, 1)) << ErrorCodeName(code);
   }
 }
@@ -26,7 +26,7 @@ TEST(RetryPolicyTest, PermanentErrorsAreNeverRetried) {
   for (ErrorCode code :
        {ErrorCode::kNotFound, ErrorCode::kAccessDenied, ErrorCode::kSignatureDoesNotMatch,
         ErrorCode::kPreconditionFailed, ErrorCode::kInvalidArgument, ErrorCode::kTls,
-        ErrorCode::kBadRequest, ErrorCode::kNoSuchBucket, ErrorCode::kInvalidResponse}) {
+        ErrorCode::kBadRequest, ErrorCode::kNoSuchBucket}) {
     EXPECT_FALSE(policy.ShouldRetry(E(code), Idempotency::kIdempotent, 1)) << ErrorCodeName(code);
   }
 }
@@ -39,6 +39,19 @@ TEST(RetryPolicyTest, NonIdempotentRequestsOnlyWhenTheServerProvablyDidNothing) 
   EXPECT_FALSE(policy.ShouldRetry(E(ErrorCode::kNetwork), Idempotency::kNotIdempotent, 1));
   EXPECT_FALSE(policy.ShouldRetry(E(ErrorCode::kTimeout), Idempotency::kNotIdempotent, 1));
   EXPECT_FALSE(policy.ShouldRetry(E(ErrorCode::kInternalError), Idempotency::kNotIdempotent, 1));
+  EXPECT_FALSE(policy.ShouldRetry(E(ErrorCode::kInvalidResponse), Idempotency::kNotIdempotent, 1));
+}
+
+TEST(RetryPolicyTest, AnswersThatMayFollowAnAppliedRequestAreAmbiguous) {
+  for (ErrorCode code : {ErrorCode::kNetwork, ErrorCode::kTimeout, ErrorCode::kTruncatedBody,
+                         ErrorCode::kInternalError, ErrorCode::kInvalidResponse}) {
+    EXPECT_TRUE(MayHaveApplied(E(code))) << ErrorCodeName(code);
+  }
+  for (ErrorCode code :
+       {ErrorCode::kSlowDown, ErrorCode::kServiceUnavailable, ErrorCode::kRequestTimeout,
+        ErrorCode::kAccessDenied, ErrorCode::kPreconditionFailed, ErrorCode::kNoSuchUpload}) {
+    EXPECT_FALSE(MayHaveApplied(E(code))) << ErrorCodeName(code);
+  }
 }
 
 TEST(RetryPolicyTest, AttemptCapStopsRetries) {

@@ -1,6 +1,7 @@
 // Tests for RetryingObjectStore on the fake store with scripted faults and a fake clock:
 // how many attempts each failure costs, how long it sleeps, what is never retried, and
-// resumption of a GET whose body was cut.
+// resumption of a GET whose body was cut, and how ambiguous outcomes (a PUT, a copy, a
+// Complete whose answer was lost) are resolved by asking the store.
 #include "s3mount/s3/retrying_object_store.h"
 
 #include <gtest/gtest.h>
@@ -118,13 +119,15 @@ TEST_F(RetryingObjectStoreTest, PlainPutIsRetriedAfterALostReply) {
   EXPECT_EQ(fake_.BodyOf("k"), "data");
 }
 
-TEST_F(RetryingObjectStoreTest, ConditionalPutIsNotResentAfterAnAmbiguousFailure) {
-  // Resending would find the key it just created and report a false conflict.
+TEST_F(RetryingObjectStoreTest, ConditionalPutWhoseAnswerWasLostIsFoundOursWithoutAResend) {
+  // Resending would find the key it just created and report a false conflict: HEAD says the
+  // key holds exactly this body, so the PUT succeeded.
   faulty_.FailNextAfterCall(Operation::kPutObject, MakeError(ErrorCode::kTimeout, "stalled"));
   auto put = store_.PutObject({.key = "k", .body = "data", .if_none_match_any = true});
-  ASSERT_FALSE(put.ok());
-  EXPECT_EQ(put.error().code, ErrorCode::kTimeout);
-  EXPECT_EQ(Attempts(Operation::kPutObject), 1);
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(put->etag, fake_.InfoOf("k")->etag);
+  EXPECT_EQ(Attempts(Operation::kPutObject), 1) << "a conditional PUT was resent blindly";
+  EXPECT_EQ(Attempts(Operation::kHeadObject), 1);
   // But a 503 proves nothing happened, so even a conditional PUT goes again.
   faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kSlowDown, "slow"));
   auto second = store_.PutObject({.key = "k2", .body = "data", .if_none_match_any = true});
@@ -132,20 +135,127 @@ TEST_F(RetryingObjectStoreTest, ConditionalPutIsNotResentAfterAnAmbiguousFailure
   EXPECT_EQ(Attempts(Operation::kPutObject), 3);
 }
 
-TEST_F(RetryingObjectStoreTest, CompleteMultipartIsOnlyRetriedOnProvenNoOps) {
-  fake_.SetMinPartSize(1);
-  auto upload = store_.CreateMultipartUpload({.key = "m"});
-  ASSERT_TRUE(upload.ok());
-  auto etag = store_.UploadPart({.key = "m", .upload_id = *upload, .part_number = 1, .body = "p"});
-  ASSERT_TRUE(etag.ok());
-  CompleteMultipartUploadRequest complete{
-      .key = "m", .upload_id = *upload, .parts = {{.part_number = 1, .etag = *etag}}};
+TEST_F(RetryingObjectStoreTest, ConditionalPutLostBeforeTheServerIsResentAndAConflictStays) {
+  // Not applied (HEAD finds nothing): the resend lets the server check the condition.
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kNetwork, "reset"));
+  auto put = store_.PutObject({.key = "k", .body = "data", .if_none_match_any = true});
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(fake_.BodyOf("k"), "data");
+  EXPECT_EQ(Attempts(Operation::kPutObject), 2);
+  // Another client's object under the key: the conflict is real and reported as such.
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kNetwork, "reset"));
+  auto conflict = store_.PutObject({.key = "k", .body = "mine", .if_none_match_any = true});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, ErrorCode::kPreconditionFailed) << conflict.error().ToString();
+  EXPECT_EQ(fake_.BodyOf("k"), "data");
+}
+
+TEST_F(RetryingObjectStoreTest, InPlaceCopyWhoseAnswerWasLostIsFoundDone) {
+  // Metadata set in place, pinned to the old ETag: a resend fails its If-Match after an
+  // applied copy; HEAD shows the metadata asked for, so the copy succeeded.
+  fake_.PutForTest("k", "data");
+  const std::string old_etag = fake_.InfoOf("k")->etag;
+  faulty_.FailNextAfterCall(Operation::kCopyObject, MakeError(ErrorCode::kInternalError, "500"));
+  auto copied = store_.CopyObject({.source_key = "k",
+                                   .destination_key = "k",
+                                   .metadata_directive = MetadataDirective::kReplace,
+                                   .user_metadata = {{"mode", "33188"}},
+                                   .source_if_match = old_etag});
+  ASSERT_TRUE(copied.ok()) << copied.error().ToString();
+  EXPECT_EQ(fake_.InfoOf("k")->user_metadata.at("mode"), "33188");
+  // Another client's change in between is not mistaken for ours.
+  fake_.PutForTest("j", "data");
+  const std::string j_etag = fake_.InfoOf("j")->etag;
+  faulty_.FailNext(Operation::kCopyObject, MakeError(ErrorCode::kNetwork, "reset"));
+  fake_.PutForTest("j", "other bytes");
+  auto conflict = store_.CopyObject({.source_key = "j",
+                                     .destination_key = "j",
+                                     .metadata_directive = MetadataDirective::kReplace,
+                                     .user_metadata = {{"mode", "33188"}},
+                                     .source_if_match = j_etag});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, ErrorCode::kPreconditionFailed) << conflict.error().ToString();
+}
+
+TEST_F(RetryingObjectStoreTest, GarbageRepliesAreRetriedForIdempotentRequests) {
+  fake_.PutForTest("k", "v");
+  faulty_.FailNextAfterCall(Operation::kListObjects,
+                            MakeError(ErrorCode::kInvalidResponse, "not XML"), 2);
+  auto page = store_.ListObjects({});
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  EXPECT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(Attempts(Operation::kListObjects), 3);
+  EXPECT_EQ(clock_.inner_.sleeps().size(), 2u) << "the same backoff as any transient failure";
+}
+
+class RetryingCompleteTest : public RetryingObjectStoreTest {
+ protected:
+  // An upload of "m" with two parts sent; the Complete request for it.
+  CompleteMultipartUploadRequest Prepared() {
+    fake_.SetMinPartSize(1);
+    auto upload = store_.CreateMultipartUpload({.key = "m"});
+    EXPECT_TRUE(upload.ok());
+    CompleteMultipartUploadRequest complete{.key = "m", .upload_id = upload.ok() ? *upload : ""};
+    for (int n = 1; n <= 2; ++n) {
+      const std::string body = "part" + std::to_string(n);
+      auto etag = store_.UploadPart(
+          {.key = "m", .upload_id = complete.upload_id, .part_number = n, .body = body});
+      EXPECT_TRUE(etag.ok());
+      complete.parts.push_back({.part_number = n, .etag = etag.ok() ? *etag : "", .size = 5});
+    }
+    return complete;
+  }
+};
+
+TEST_F(RetryingCompleteTest, AnAppliedCompleteWhoseAnswerWasLostIsFoundOurs) {
+  for (const Error& lost : {MakeError(ErrorCode::kInternalError, "500 after applying"),
+                            MakeError(ErrorCode::kNetwork, "reset after applying"),
+                            MakeError(ErrorCode::kTimeout, "stalled past the limit"),
+                            MakeError(ErrorCode::kInvalidResponse, "200 with garbage")}) {
+    faulty_.ResetAttempts();
+    const auto complete = Prepared();
+    faulty_.FailNextAfterCall(Operation::kCompleteMultipart, lost);
+    auto done = store_.CompleteMultipartUpload(complete);
+    ASSERT_TRUE(done.ok()) << lost.ToString() << ": " << done.error().ToString();
+    EXPECT_EQ(done->etag, fake_.InfoOf("m")->etag) << lost.ToString();
+    EXPECT_EQ(fake_.BodyOf("m"), "part1part2") << lost.ToString();
+    EXPECT_EQ(Attempts(Operation::kCompleteMultipart), 1)
+        << lost.ToString() << ": a Complete was sent to a completed upload";
+    EXPECT_EQ(Attempts(Operation::kListParts), 1) << lost.ToString();
+  }
+}
+
+TEST_F(RetryingCompleteTest, ACompleteThatDidNotApplyIsResentWhileTheUploadIsOpen) {
+  const auto complete = Prepared();
   faulty_.FailNext(Operation::kCompleteMultipart, MakeError(ErrorCode::kInternalError, "500"));
-  EXPECT_FALSE(store_.CompleteMultipartUpload(complete).ok());
-  EXPECT_EQ(Attempts(Operation::kCompleteMultipart), 1);
-  faulty_.FailNext(Operation::kCompleteMultipart, MakeError(ErrorCode::kServiceUnavailable, ""));
-  EXPECT_TRUE(store_.CompleteMultipartUpload(complete).ok());
+  faulty_.FailNext(Operation::kCompleteMultipart, MakeError(ErrorCode::kInvalidResponse, "HTML"));
+  auto done = store_.CompleteMultipartUpload(complete);
+  ASSERT_TRUE(done.ok()) << done.error().ToString();
+  EXPECT_EQ(fake_.BodyOf("m"), "part1part2");
   EXPECT_EQ(Attempts(Operation::kCompleteMultipart), 3);
+  EXPECT_EQ(Attempts(Operation::kListParts), 2) << "each resend follows a ListParts";
+  EXPECT_TRUE(fake_.PendingUploads().empty());
+}
+
+TEST_F(RetryingCompleteTest, AVanishedUploadIsReportedGoneAndNeverClaimedOurs) {
+  const auto complete = Prepared();
+  fake_.PutForTest("m", "another client's object");
+  ASSERT_TRUE(fake_.AbortMultipartUpload("m", complete.upload_id).ok());
+  faulty_.FailNext(Operation::kCompleteMultipart, MakeError(ErrorCode::kNetwork, "reset"));
+  auto done = store_.CompleteMultipartUpload(complete);
+  ASSERT_FALSE(done.ok());
+  EXPECT_EQ(done.error().code, ErrorCode::kNoSuchUpload) << done.error().ToString();
+  EXPECT_EQ(fake_.BodyOf("m"), "another client's object");
+  EXPECT_EQ(Attempts(Operation::kCompleteMultipart), 1);
+}
+
+TEST_F(RetryingCompleteTest, AnUnresolvableOutcomeStaysAFailure) {
+  const auto complete = Prepared();
+  faulty_.FailNextAfterCall(Operation::kCompleteMultipart, MakeError(ErrorCode::kNetwork, "reset"));
+  faulty_.FailNext(Operation::kListParts, MakeError(ErrorCode::kAccessDenied, "no ListParts"));
+  auto done = store_.CompleteMultipartUpload(complete);
+  ASSERT_FALSE(done.ok()) << "success claimed without S3 saying so";
+  EXPECT_EQ(done.error().code, ErrorCode::kNetwork);
 }
 
 TEST_F(RetryingObjectStoreTest, ResentAbortThatFindsTheUploadGoneSucceeds) {

@@ -36,6 +36,14 @@ struct HttpRequest {
   // When set and it becomes true, the transfer stops within about a second with kCancelled
   // (a long poll cut short at shutdown). Not owned.
   const std::atomic<bool>* cancel = nullptr;
+  // A reply the server may take minutes to produce while it sends nothing, or only
+  // whitespace (CompleteMultipartUpload, CopyObject): no low-speed cut, only the options'
+  // slow_reply_timeout on the whole request.
+  bool slow_reply = false;
+  // On a new connection: libcurl resends a request by itself, once, when a reused connection
+  // dies before any reply, which for a request that is not idempotent (a Complete the server
+  // may have applied) is a blind resend. On a fresh connection it never does.
+  bool fresh_connection = false;
 };
 
 struct HttpResponse {
@@ -60,6 +68,8 @@ struct HttpClientOptions {
   long low_speed_limit = 1;
   std::chrono::seconds low_speed_time{30};
   std::chrono::milliseconds request_timeout{0};  // whole request; 0 = none
+  // Whole-request cap of a slow_reply request (S3 completes the largest uploads in minutes).
+  std::chrono::milliseconds slow_reply_timeout{std::chrono::minutes(15)};
   bool verify_tls = true;
   std::string ca_bundle;  // empty: the system's
   std::string user_agent = "s3mount";

@@ -50,5 +50,9 @@ class RetryPolicy {
 
 // Whether `error` proves the server did not apply the request (so any request may be resent).
 bool ServerDidNotApply(const Error& error);
+// Whether a request that failed with `error` may nevertheless have been applied: a reset, a
+// timeout, a 5xx other than 503, a reply that cannot be decoded. Such an outcome of a request
+// that is not idempotent is resolved by asking S3 what it holds (RetryingObjectStore).
+bool MayHaveApplied(const Error& error);
 
 }  // namespace s3mount

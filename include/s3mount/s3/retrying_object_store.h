@@ -3,6 +3,12 @@
 // after some bytes resumes where it stopped (a ranged GET pinned with If-Match to the ETag
 // of the first reply), so the sink sees one Begin and every byte exactly once.
 //
+// Ambiguous outcomes are resolved, never guessed (see outcome_check.h): after an answer that
+// may follow an applied request, a CompleteMultipartUpload is resent only while ListParts
+// shows its upload open, and reports success when the upload is gone and the key holds the
+// object it made (else kNoSuchUpload: the caller uploads again); a PUT or CopyObject whose
+// last answer is a failure reports success when HEAD shows the key holds what it wrote.
+//
 // Thread-safety: as thread-safe as the wrapped store; holds no locks across calls.
 #pragma once
 
@@ -37,6 +43,8 @@ class RetryingObjectStore final : public ObjectStore {
   Result<ListPartsPage> ListParts(const ListPartsRequest& request) override;
 
  private:
+  // Logs and sleeps before attempt `attempt` + 1.
+  void Backoff(const char* operation, const Error& error, int attempt);
   template <typename T>
   Result<T> Run(const char* operation, Idempotency idempotency,
                 const std::function<Result<T>()>& attempt);
