@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/journal_command.h"
 #include "app/mount_config.h"
 #include "app/mount_options.h"
 #include "fuse/fuse_session.h"
@@ -115,20 +116,7 @@ std::string DescribeEndpoint(const MountConfig& config) {
 // Staging files of this mount: a private directory per mount process under the cache
 // directory, so two mounts never share one.
 std::string StagingDirectoryFor(const MountConfig& config) {
-  std::string base = config.cache_dir;
-  if (base.empty()) {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    if (xdg != nullptr && xdg[0] == '/') {
-      base = std::string(xdg) + "/s3mount";
-    } else if (home != nullptr && home[0] == '/' && ::access(home, W_OK) == 0) {
-      base = std::string(home) + "/.cache/s3mount";
-    } else {
-      base = std::filesystem::temp_directory_path().string() + "/s3mount-" +
-             std::to_string(::getuid());
-    }
-  }
-  return base + "/staging-" + std::to_string(::getpid());
+  return CacheDirectory(config.cache_dir) + "/staging-" + std::to_string(::getpid());
 }
 
 FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
@@ -148,6 +136,10 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   options.staging_capacity = config.cache_limit;
   options.write_memory = config.write_buffer;
   options.write_back = config.writeback;
+  options.journal_cache_dir = CacheDirectory(config.cache_dir);
+  options.journal_target = JournalTarget{.endpoint = config.s3.endpoint.endpoint_url,
+                                         .bucket = config.bucket,
+                                         .prefix = config.prefix};
   options.content_types = ContentTypes::Load("/etc/mime.types");
   return options;
 }
@@ -285,6 +277,9 @@ int Serve(MountConfig config) {
 }
 
 int Main(int argc, char** argv) {
+  if (IsJournalCommand(argc, argv)) {
+    return RunJournalCommand(argc - 1, argv + 1, std::cout, std::cerr);
+  }
   auto raw = ParseMountArguments(argc, argv);
   // Parsed: the secrets need not stay readable by every user through ps.
   const bool scrubbed = ScrubSecretArguments(argc, argv);

@@ -31,6 +31,8 @@ StreamingUpload::~StreamingUpload() {
     if (Status aborted = store_.AbortMultipartUpload(key_, *upload_id_); !aborted.ok()) {
       spdlog::warn("abort of the abandoned upload of '{}' failed: {}", key_,
                    aborted.error().ToString());
+    } else {
+      ForgetJournalRecord(journal_, journal_note_);
     }
   }
   ReleaseAll();
@@ -78,6 +80,7 @@ Status StreamingUpload::StartIfNeeded() {
       {.key = key_, .content_type = content_type_, .user_metadata = initial_metadata_});
   S3M_RETURN_IF_ERROR(id);
   upload_id_ = std::move(id).value();
+  journal_note_ = NoteMultipartUpload(journal_, key_, *upload_id_);
   return OkStatus();
 }
 
@@ -196,6 +199,7 @@ Result<StreamingUpload::Finished> StreamingUpload::Finish(const std::string& con
       {.key = key_, .upload_id = *upload_id_, .parts = std::move(parts)});
   S3M_RETURN_IF_ERROR(completed);
   finished_ = true;
+  ForgetJournalRecord(journal_, journal_note_);
   ReleaseAll();
   if (content_type == content_type_ &&
       (metadata == initial_metadata_ ||
