@@ -172,11 +172,8 @@ void Filesystem::Release(uint64_t handle_id) {
   if (impl_->writeback) {
     // The record (and the inode) stay, with no handles, until a queued upload after this
     // close has run (it retires the record); counted with the close's own.
+    // (No journal record here: every close() flushed first, and Flush acknowledged it.)
     impl_->HoldInode(handle->inode);
-    if (Status acknowledged = last->Acknowledge(); !acknowledged.ok()) {
-      spdlog::warn("'{}' is queued for upload without a journal record: {}", last->path(),
-                   acknowledged.error().ToString());
-    }
     impl_->QueueUpload(handle->inode, last, false);
     return;
   }

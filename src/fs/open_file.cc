@@ -95,10 +95,11 @@ void OpenFile::DropStagingLocked() {
 }
 
 Status OpenFile::Acknowledge() {
+  if (services_.journal == nullptr) return OkStatus();  // no wait for an upload running now
+  // With a journal, a close waits for an upload of this file that is running (as a write
+  // does): the record must describe what the close acknowledges.
   std::lock_guard lock(mu_);
-  if (services_.journal == nullptr || detached_ || (!content_dirty_ && !metadata_dirty_)) {
-    return OkStatus();
-  }
+  if (detached_ || (!content_dirty_ && !metadata_dirty_)) return OkStatus();
   if (stream_ && !mirrored_) {
     if (stream_->started()) {
       return MakeError(ErrorCode::kNoSpace,
