@@ -27,9 +27,11 @@ namespace {
 using testing::FaultProxy;
 using testing::S3mountProcess;
 
-// Writes `data` in 1 MiB writes; the descriptor, left open (or -1).
+// Writes `data` in 1 MiB writes; the descriptor, left open (or -1). O_CLOEXEC: a child the
+// test forks (boto3, the journal command) would otherwise close a copy of it, and that close
+// flushes (uploads) the file.
 int WriteOpen(const std::string& path, const std::string& data) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
   for (size_t at = 0; at < data.size(); at += size_t{1} << 20) {
     const size_t n = std::min(data.size() - at, size_t{1} << 20);
@@ -81,8 +83,7 @@ class MountCrashTest : public testing::MountClientTest {
 };
 
 TEST_F(MountCrashTest, WithoutWriteBackClosedFilesStayAndAnUnclosedStreamLeavesNothingInS3) {
-  const std::string big = testing::RandomBytes(size_t{20} << 20, 7);
-  int open_fd = -1;
+  std::unique_ptr<testing::Subprocess> writer;
   {
     auto mount = MountVia(server().endpoint());
     ASSERT_NE(mount, nullptr);
@@ -90,16 +91,31 @@ TEST_F(MountCrashTest, WithoutWriteBackClosedFilesStayAndAnUnclosedStreamLeavesN
       const std::string name = "closed-" + std::to_string(i);
       ASSERT_EQ(WriteAndClose(mount->Path(name), "closed " + std::to_string(i)), 0) << name;
     }
-    // 20 MiB streamed: parts of 8 MiB are in a multipart upload, the rest in memory and in
-    // the local copy; not closed when the daemon dies.
-    open_fd = WriteOpen(mount->Path("streaming.bin"), big);
-    ASSERT_GE(open_fd, 0) << std::strerror(errno);
+    // 20 MiB streamed by another process (every close of a descriptor flushes, also one a
+    // child of this test would inherit): parts of 8 MiB are in a multipart upload, the rest
+    // in memory and in the local copy; never closed before the daemon dies.
+    const std::string path = mount->Path("streaming.bin");
+    auto started = testing::Subprocess::Start(
+        {.argv = {"python3", "-c",
+                  "import os,sys,time\n"
+                  "fd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o644)\n"
+                  "[os.write(fd,os.urandom(1<<20)) for i in range(20)]\n"
+                  "time.sleep(600)\n",
+                  path},
+         .log_path = cache_->File("writer.log")});
+    ASSERT_TRUE(started.ok()) << started.error().ToString();
+    writer = std::move(started).value();
+    struct stat st {};
+    for (int i = 0; i < 600 && (stat(path.c_str(), &st) != 0 || st.st_size < (20 << 20)); ++i) {
+      usleep(100000);  // a guard against a writer that never gets there, not a timing check
+    }
+    ASSERT_EQ(st.st_size, 20 << 20) << "the writer did not write 20 MiB";
     auto uploads = server().MultipartUploads(bucket());
     ASSERT_TRUE(uploads.ok());
     EXPECT_EQ(uploads->size(), 1u) << "the stream had not started its multipart upload";
     ASSERT_TRUE(mount->Kill().ok());
   }
-  close(open_fd);  // fails: the daemon is gone; nothing is uploaded by it
+  writer->Stop();  // its close fails: the daemon is gone; nothing is uploaded by it
   auto again = MountVia(server().endpoint());
   ASSERT_NE(again, nullptr);
   for (int i = 0; i < 5; ++i) {
