@@ -68,7 +68,7 @@ int RunJournalCommand(int argc, char** argv, std::ostream& out, std::ostream& er
       cache_dir = argv[++i];
     } else if (arg.rfind("--cache-dir=", 0) == 0) {
       cache_dir = std::string(arg.substr(12));
-    } else if (arg.rfind("-", 0) == 0 || verb == "list") {
+    } else if (arg.rfind('-', 0) == 0 || verb == "list") {
       err << "s3mount: unknown argument '" << arg << "'\n" << kUsage;
       return 2;
     } else {
