@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/journal_command.h"
 #include "app/mount_config.h"
 #include "app/mount_options.h"
 #include "fuse/fuse_session.h"
@@ -116,20 +117,7 @@ std::string DescribeEndpoint(const MountConfig& config) {
 // Staging files of this mount: a private directory per mount process under the cache
 // directory, so two mounts never share one.
 std::string StagingDirectoryFor(const MountConfig& config) {
-  std::string base = config.cache_dir;
-  if (base.empty()) {
-    const char* xdg = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    if (xdg != nullptr && xdg[0] == '/') {
-      base = std::string(xdg) + "/s3mount";
-    } else if (home != nullptr && home[0] == '/' && ::access(home, W_OK) == 0) {
-      base = std::string(home) + "/.cache/s3mount";
-    } else {
-      base = std::filesystem::temp_directory_path().string() + "/s3mount-" +
-             std::to_string(::getuid());
-    }
-  }
-  return base + "/staging-" + std::to_string(::getpid());
+  return CacheDirectory(config.cache_dir) + "/staging-" + std::to_string(::getpid());
 }
 
 FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
@@ -149,6 +137,10 @@ FilesystemOptions FilesystemOptionsFor(const MountConfig& config) {
   options.staging_capacity = config.cache_limit;
   options.write_memory = config.write_buffer;
   options.write_back = config.writeback;
+  options.journal_cache_dir = CacheDirectory(config.cache_dir);
+  options.journal_target = JournalTarget{.endpoint = config.s3.endpoint.endpoint_url,
+                                         .bucket = config.bucket,
+                                         .prefix = config.prefix};
   options.content_types = ContentTypes::Load("/etc/mime.types");
   return options;
 }
@@ -294,6 +286,9 @@ int Serve(MountConfig config) {
 void KeepLargeBuffersMapped() { (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024); }
 
 int Main(int argc, char** argv) {
+  if (IsJournalCommand(argc, argv)) {
+    return RunJournalCommand(argc - 1, argv + 1, std::cout, std::cerr);
+  }
   KeepLargeBuffersMapped();
   auto raw = ParseMountArguments(argc, argv);
   // Parsed: the secrets need not stay readable by every user through ps.

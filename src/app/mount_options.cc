@@ -142,6 +142,10 @@ General:
          R"(
 Options may be given as -o a,b,c or as several -o; a later one wins.
 Example: s3mount my-bucket:/photos /mnt/photos -o ro,region=eu-west-1
+
+What a mount keeps after a crash (the write journal in the cache directory):
+  s3mount journal list [--cache-dir DIR]
+  s3mount journal clear [--cache-dir DIR] [ID...]
 )";
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "fs/filesystem_impl.h"
+#include "fs/journal_recovery.h"
 #include "fs/readahead/readahead_limits.h"
 #include "s3mount/fs/metadata_codec.h"
 #include "s3mount/s3/object_sinks.h"
@@ -27,7 +28,8 @@ constexpr size_t kRenameThreads = 16;
 
 Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in,
                        BlockCache& blocks_in, FilesystemOptions options_in, PathFilter filter_in,
-                       std::unique_ptr<StagingArea> staging_in)
+                       std::unique_ptr<StagingArea> staging_in,
+                       std::unique_ptr<WriteJournal> journal_in)
     : store(store_in),
       clock(clock_in),
       metadata(metadata_in),
@@ -53,9 +55,11 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
                                                                 ? 2 * options.metadata_parallelism
                                                                 : 0}),
       mount_time(clock.Now()),
+      journal(std::move(journal_in)),
       staging(std::move(staging_in)),
       memory(options.write_memory, /*upload_reserve=*/options.part_size),
-      uploader(store, upload_pool, memory, UploaderOptions{.part_size = options.part_size}) {
+      uploader(store, upload_pool, memory,
+               UploaderOptions{.part_size = options.part_size, .journal = journal.get()}) {
   if (options.write_back && !options.read_only) {
     // Its own workers: an upload waits for its parts on upload_pool, so running uploads on
     // that pool could fill it with waiters.
@@ -230,8 +234,17 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Create(ObjectStore& store, Clock
     S3M_RETURN_IF_ERROR(area);
     staging = std::move(area).value();
   }
-  auto impl = std::make_unique<Impl>(store, clock, metadata, blocks, std::move(options),
-                                     std::move(filter).value(), std::move(staging));
+  std::unique_ptr<WriteJournal> journal;
+  if (!options.read_only && !options.journal_cache_dir.empty()) {
+    auto opened = WriteJournal::Open(options.journal_cache_dir, options.journal_target);
+    S3M_RETURN_IF_ERROR(opened);
+    journal = std::move(opened).value();
+  }
+  auto impl =
+      std::make_unique<Impl>(store, clock, metadata, blocks, std::move(options),
+                             std::move(filter).value(), std::move(staging), std::move(journal));
+  // Before the first request is served: what dead mounts closed reaches S3 first.
+  if (impl->journal) RecoverJournal(*impl->journal, impl->store, impl->uploader);
   return std::unique_ptr<Filesystem>(new Filesystem(std::move(impl)));
 }
 

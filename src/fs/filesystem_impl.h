@@ -36,6 +36,7 @@
 #include "fs/readahead/metadata_prefetcher.h"
 #include "fs/staging.h"
 #include "fs/write_back_queue.h"
+#include "fs/write_journal.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/fs/filesystem.h"
 
@@ -43,7 +44,8 @@ namespace s3mount {
 
 struct Filesystem::Impl {
   Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in, BlockCache& blocks_in,
-       FilesystemOptions options_in, PathFilter filter_in, std::unique_ptr<StagingArea> staging_in);
+       FilesystemOptions options_in, PathFilter filter_in, std::unique_ptr<StagingArea> staging_in,
+       std::unique_ptr<WriteJournal> journal_in);
   // Background tasks use the fetcher, the resolver and the caches: they finish first.
   ~Impl();
 
@@ -160,6 +162,8 @@ struct Filesystem::Impl {
   InodeTable inodes;
   NameWarnings warnings;
   const WallTime mount_time;
+  // Null without a journal or on a read-only mount; before everything that writes to it.
+  std::unique_ptr<WriteJournal> journal;
   std::unique_ptr<StagingArea> staging;  // null on a read-only mount
   MemoryBudget memory;
   ObjectUploader uploader;

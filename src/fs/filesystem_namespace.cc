@@ -26,7 +26,8 @@ OpenFileServices Filesystem::Impl::services() {
                           .fetcher = fetcher,
                           .max_readahead = options.max_readahead,
                           .max_request = options.max_request_size,
-                          .part_size = options.part_size};
+                          .part_size = options.part_size,
+                          .journal = journal.get()};
 }
 
 void Filesystem::Impl::InvalidateListingsAbove(const std::string& path) {

@@ -151,8 +151,16 @@ Status Filesystem::Flush(uint64_t handle_id) {
   if (impl_->writeback) {
     // Write-back: the upload is queued (a clean file's is a no-op; asking would wait for an
     // upload running now); the file stays readable here meanwhile.
-    if (auto file = impl_->handles.OpenFileOf(handle->inode))
-      impl_->QueueUpload(handle->inode, file);
+    auto file = impl_->handles.OpenFileOf(handle->inode);
+    if (!file) return OkStatus();
+    // On disk with a journal record before the close returns (docs/SEMANTICS.md, "Crashes");
+    // a file that cannot be is uploaded now, as without write-back.
+    if (Status acknowledged = file->Acknowledge(); !acknowledged.ok()) {
+      spdlog::info("'{}' cannot be journaled ({}): its close uploads it", file->path(),
+                   acknowledged.error().ToString());
+      return Fsync(handle_id);
+    }
+    impl_->QueueUpload(handle->inode, file);
     return OkStatus();
   }
   return Fsync(handle_id);
@@ -178,6 +186,7 @@ void Filesystem::Release(uint64_t handle_id) {
   if (impl_->writeback) {
     // The record (and the inode) stay, with no handles, until a queued upload after this
     // close has run (it retires the record); counted with the close's own.
+    // (No journal record here: every close() flushed first, and Flush acknowledged it.)
     impl_->HoldInode(handle->inode);
     impl_->QueueUpload(handle->inode, last, false);
     return;

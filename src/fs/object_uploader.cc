@@ -88,6 +88,7 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
   auto upload_id = store_.CreateMultipartUpload(
       {.key = target.key, .content_type = target.content_type, .user_metadata = target.metadata});
   S3M_RETURN_IF_ERROR(upload_id);
+  const uint64_t note = NoteMultipartUpload(options_.journal, target.key, *upload_id);
   const auto count = static_cast<int>((size + part_size - 1) / part_size);
   auto results = std::make_shared<PartResults>();
   results->parts.resize(static_cast<size_t>(count));
@@ -147,16 +148,23 @@ Result<PutObjectResponse> ObjectUploader::UploadMultipart(const UploadTarget& ta
     if (Status aborted = store_.AbortMultipartUpload(target.key, *upload_id); !aborted.ok()) {
       spdlog::warn("abort of the failed upload of '{}' failed: {}", target.key,
                    aborted.error().ToString());
+    } else {
+      ForgetJournalRecord(options_.journal, note);
     }
     return *results->first_error;
   }
   auto completed = store_.CompleteMultipartUpload(
       {.key = target.key, .upload_id = *upload_id, .parts = std::move(results->parts)});
   // An ambiguous failure the store could not resolve may hide an applied Complete: that upload
-  // is left as it is. Any other failure leaves no upload behind.
-  if (!completed.ok() && !MayHaveApplied(completed.error()) &&
-      completed.error().code != ErrorCode::kNoSuchUpload) {
-    (void)store_.AbortMultipartUpload(target.key, *upload_id);
+  // is left as it is (its journal record too: the next mount aborts what is still open). Any
+  // other failure leaves no upload behind.
+  if (completed.ok()) {
+    ForgetJournalRecord(options_.journal, note);
+  } else if (!MayHaveApplied(completed.error()) &&
+             completed.error().code != ErrorCode::kNoSuchUpload) {
+    if (store_.AbortMultipartUpload(target.key, *upload_id).ok()) {
+      ForgetJournalRecord(options_.journal, note);
+    }
   }
   return completed;
 }
@@ -179,6 +187,7 @@ Result<CopyObjectResponse> ObjectUploader::CopyMultipart(const CopyObjectRequest
   auto upload_id = store_.CreateMultipartUpload(
       {.key = request.destination_key, .content_type = content_type, .user_metadata = metadata});
   S3M_RETURN_IF_ERROR(upload_id);
+  const uint64_t note = NoteMultipartUpload(options_.journal, request.destination_key, *upload_id);
   const uint64_t part_size = std::max(PartSizeFor(size), uint64_t{512} << 20);
   const auto count = static_cast<int>((size + part_size - 1) / part_size);
   auto results = std::make_shared<PartResults>();
@@ -201,13 +210,16 @@ Result<CopyObjectResponse> ObjectUploader::CopyMultipart(const CopyObjectRequest
   }
   results->WaitAll();
   if (results->first_error) {
-    (void)store_.AbortMultipartUpload(request.destination_key, *upload_id);
+    if (store_.AbortMultipartUpload(request.destination_key, *upload_id).ok()) {
+      ForgetJournalRecord(options_.journal, note);
+    }
     return *results->first_error;
   }
   auto completed = store_.CompleteMultipartUpload({.key = request.destination_key,
                                                    .upload_id = *upload_id,
                                                    .parts = std::move(results->parts)});
   S3M_RETURN_IF_ERROR(completed);
+  ForgetJournalRecord(options_.journal, note);
   return CopyObjectResponse{.etag = completed->etag};
 }
 

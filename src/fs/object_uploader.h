@@ -16,6 +16,7 @@
 #include <string>
 
 #include "fs/memory_budget.h"
+#include "fs/write_journal.h"
 #include "s3mount/common/result.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
@@ -48,6 +49,9 @@ struct UploadTarget {
 
 struct UploaderOptions {
   uint64_t part_size = uint64_t{8} << 20;
+  // Notes each multipart upload while it is open (null: none): a crash leaves it to be
+  // aborted by the next mount.
+  WriteJournal* journal = nullptr;
 };
 
 class ObjectUploader {

@@ -47,13 +47,84 @@ OpenFile::OpenFile(const OpenFileServices& services, OpenFileInit init)
   content_dirty_ = !in_store_;
 }
 
-OpenFile::~OpenFile() = default;
+OpenFile::~OpenFile() {
+  // The record goes before the staging file does (a crash between the two leaves a record
+  // whose data is gone, which recovery drops), unless it was kept with the data.
+  if (journal_id_ != 0 && !journal_kept_) services_.journal->Remove(journal_id_);
+}
+
+Status OpenFile::JournalLocked(bool durable) {
+  WriteJournal* journal = services_.journal;
+  if (journal == nullptr) return OkStatus();
+  if (acknowledged_ && stream_ && !mirrored_) {
+    spdlog::warn("'{}' is streamed without a local copy now: the journal no longer covers it",
+                 path_);
+    acknowledged_ = false;
+  }
+  const bool upload = acknowledged_ && !detached_;
+  if (!upload && (detached_ || !staging_)) {
+    if (journal_id_ != 0) journal->Remove(journal_id_);
+    journal_id_ = 0;
+    return OkStatus();
+  }
+  JournalRecord record{.kind = upload ? JournalKind::kUpload : JournalKind::kStaged,
+                       .key = key_,
+                       .path = path_,
+                       .size = size_};
+  if (staging_) {
+    record.data_file = staging_->path();
+    record.written = staging_->written().spans();
+  }
+  if (upload) {
+    if (base_) record.replaces_etag = base_->etag;
+    record.base_limit = base_ ? base_limit_ : 0;
+    record.content_type = content_type_;
+    record.metadata = UploadMetadataLocked();
+  }
+  if (journal_kept_) record.kept_reason = "its upload failed; the mount kept its data";
+  if (journal_id_ == 0) journal_id_ = journal->NewId();
+  return journal->Put(journal_id_, record, durable);
+}
+
+void OpenFile::DropStagingLocked() {
+  std::unique_ptr<StagingFile> dropped = std::move(staging_);
+  if (Status journaled = JournalLocked(); !journaled.ok()) {
+    spdlog::warn("journal of '{}': {}", path_, journaled.error().ToString());
+  }
+  dropped.reset();
+}
+
+Status OpenFile::Acknowledge() {
+  if (services_.journal == nullptr) return OkStatus();  // no wait for an upload running now
+  // With a journal, a close waits for an upload of this file that is running (as a write
+  // does): the record must describe what the close acknowledges.
+  std::lock_guard lock(mu_);
+  if (detached_ || (!content_dirty_ && !metadata_dirty_)) return OkStatus();
+  if (stream_ && !mirrored_) {
+    if (stream_->started()) {
+      return MakeError(ErrorCode::kNoSpace,
+                       "parts of it were sent without a local copy (the staging area was full)");
+    }
+    S3M_RETURN_IF_ERROR(LeaveStreamingLocked());  // its tail goes to the staging file
+  }
+  if (staging_) S3M_RETURN_IF_ERROR(staging_->Sync());
+  acknowledged_ = true;
+  if (Status put = JournalLocked(true); !put.ok()) {
+    acknowledged_ = false;
+    (void)JournalLocked();
+    return put;
+  }
+  return OkStatus();
+}
 
 Status OpenFile::EnsureStagingLocked() {
   if (staging_) return OkStatus();
   auto file = services_.staging.NewFile(path_);
   S3M_RETURN_IF_ERROR(file);
   staging_ = std::move(file).value();
+  if (Status journaled = JournalLocked(); !journaled.ok()) {
+    spdlog::warn("staging file of '{}' is not journaled: {}", path_, journaled.error().ToString());
+  }
   return OkStatus();
 }
 
@@ -89,8 +160,8 @@ void OpenFile::MirrorLocked(uint64_t offset, std::string_view data) {
       "'{}' is streamed without a local copy from now on ({}): until it is closed, only "
       "writes at its end are possible",
       path_, copied.error().ToString());
-  staging_.reset();
   mirrored_ = false;
+  DropStagingLocked();
 }
 
 Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime now) {
@@ -104,6 +175,7 @@ Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime 
         std::make_unique<StreamingUpload>(services_.store, services_.upload_pool, services_.memory,
                                           services_.uploader, key_, services_.part_size);
     stream_->SetInitialMetadata(content_type_, UploadMetadataLocked());
+    stream_->SetJournal(services_.journal);
     // The local copy that lets the file leave streaming without publishing it.
     mirrored_ = EnsureStagingLocked().ok();
   }
@@ -126,10 +198,15 @@ Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime 
 }
 
 void OpenFile::ContentChangedLocked(uint64_t new_size, WallTime now) {
-  std::lock_guard view(view_mu_);
-  size_ = new_size;
-  content_dirty_ = true;
-  attributes_.mtime = attributes_.ctime = now;
+  {
+    std::lock_guard view(view_mu_);
+    size_ = new_size;
+    content_dirty_ = true;
+    attributes_.mtime = attributes_.ctime = now;
+  }
+  // A file acknowledged and not uploaded yet, written again: the record follows it (a crash
+  // then uploads it as it is, as a local file system keeps what reached it before a crash).
+  if (acknowledged_) (void)JournalLocked();
 }
 
 Status OpenFile::ReadBaseLocked(uint64_t offset, size_t size, char* out) {
@@ -211,6 +288,7 @@ Status OpenFile::TruncateLocked(uint64_t size, WallTime now) {
     std::lock_guard view(view_mu_);
     attributes_.mtime = attributes_.ctime = now;
   }
+  if (acknowledged_) (void)JournalLocked();
   return OkStatus();
 }
 
@@ -232,8 +310,9 @@ ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now,
 std::optional<ObjectInfo> OpenFile::NewBaseLocked(ObjectInfo stored) {
   base_ = ObjectVersion{key_, stored.etag, size_};
   base_limit_ = size_;
-  staging_.reset();
+  acknowledged_ = false;
   stream_.reset();
+  DropStagingLocked();
   mirrored_ = false;
   reader_.reset();
   times_set_ = false;
@@ -344,18 +423,21 @@ Result<bool> OpenFile::ChangeAttributes(const AttributeChanges& changes, WallTim
   if (changes.size) S3M_RETURN_IF_ERROR(TruncateLocked(*changes.size, now));
   const bool times = changes.mtime || changes.atime || changes.mtime_now || changes.atime_now;
   if (!changes.permissions && !changes.uid && !changes.gid && !times) return was_dirty;
-  std::lock_guard view(view_mu_);
-  if (changes.permissions) attributes_.permissions = *changes.permissions & 07777;
-  if (changes.uid) attributes_.uid = *changes.uid;
-  if (changes.gid) attributes_.gid = *changes.gid;
-  if (changes.mtime || changes.mtime_now) {
-    attributes_.mtime = changes.mtime_now ? now : *changes.mtime;
-    times_set_ = true;
+  {
+    std::lock_guard view(view_mu_);
+    if (changes.permissions) attributes_.permissions = *changes.permissions & 07777;
+    if (changes.uid) attributes_.uid = *changes.uid;
+    if (changes.gid) attributes_.gid = *changes.gid;
+    if (changes.mtime || changes.mtime_now) {
+      attributes_.mtime = changes.mtime_now ? now : *changes.mtime;
+      times_set_ = true;
+    }
+    if (changes.atime || changes.atime_now)
+      attributes_.atime = changes.atime_now ? now : *changes.atime;
+    attributes_.ctime = now;
+    metadata_dirty_ = true;
   }
-  if (changes.atime || changes.atime_now)
-    attributes_.atime = changes.atime_now ? now : *changes.atime;
-  attributes_.ctime = now;
-  metadata_dirty_ = true;
+  if (acknowledged_) (void)JournalLocked();
   return was_dirty;
 }
 
@@ -364,10 +446,13 @@ Result<bool> OpenFile::ChangeMetadata(const MetadataEdit& edit, WallTime now) {
   const bool was_dirty = DirtyLocked();
   UserMetadata edited = metadata_;
   S3M_RETURN_IF_ERROR(edit(edited));
-  std::lock_guard view(view_mu_);
-  metadata_ = std::move(edited);
-  attributes_.ctime = now;
-  metadata_dirty_ = true;
+  {
+    std::lock_guard view(view_mu_);
+    metadata_ = std::move(edited);
+    attributes_.ctime = now;
+    metadata_dirty_ = true;
+  }
+  if (acknowledged_) (void)JournalLocked();
   return was_dirty;
 }
 
@@ -376,8 +461,11 @@ void OpenFile::Rename(std::string path, std::string key, const std::string& etag
   key_ = std::move(key);
   if (base_) base_ = ObjectVersion{key_, etag, base_->size};
   reader_.reset();
-  std::lock_guard view(view_mu_);
-  path_ = std::move(path);
+  {
+    std::lock_guard view(view_mu_);
+    path_ = std::move(path);
+  }
+  if (journal_id_ != 0) (void)JournalLocked();
 }
 
 Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
@@ -386,8 +474,11 @@ Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
   // The stream was made for the old key: it is abandoned, its bytes are in the staging file.
   S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   key_ = std::move(key);
-  std::lock_guard view(view_mu_);
-  path_ = std::move(path);
+  {
+    std::lock_guard view(view_mu_);
+    path_ = std::move(path);
+  }
+  if (journal_id_ != 0) (void)JournalLocked();
   return true;
 }
 
@@ -414,9 +505,13 @@ Status OpenFile::Detach() {
   base_.reset();
   base_limit_ = 0;
   reader_.reset();
-  std::lock_guard view(view_mu_);
-  unreported_.reset();  // the object is about to go: the caches must not get it back
-  detached_ = true;
+  {
+    std::lock_guard view(view_mu_);
+    unreported_.reset();  // the object is about to go: the caches must not get it back
+    detached_ = true;
+  }
+  acknowledged_ = false;
+  (void)JournalLocked();  // nothing of an unlinked file is to be kept
   return OkStatus();
 }
 
@@ -431,9 +526,14 @@ std::string OpenFile::Salvage() {
     if (!staging_ && !EnsureStagingLocked().ok()) return "nothing could be kept: no staging file";
     std::string where = stream_->Salvage(*staging_);
     staging_->Keep();
+    KeepJournalLocked();
     return where;
   }
-  if (!staging_) return "no local data to keep (only metadata changes were lost)";
+  if (!staging_ && !acknowledged_) {
+    return "no local data to keep (only metadata changes were lost)";
+  }
+  KeepJournalLocked();
+  if (!staging_) return "its upload is retried by the next mount (journal)";
   staging_->Keep();
   std::string ranges;
   for (const ByteSpan& span : staging_->written().spans()) {
@@ -441,6 +541,14 @@ std::string OpenFile::Salvage() {
   }
   return "bytes written locally kept in '" + staging_->path() + "' (ranges" + ranges +
          "; other bytes of the " + std::to_string(size_) + "-byte file are in S3 or zeros)";
+}
+
+void OpenFile::KeepJournalLocked() {
+  if (services_.journal == nullptr) return;
+  journal_kept_ = true;
+  if (Status kept = JournalLocked(true); !kept.ok()) {
+    spdlog::error("journal of '{}': {}", path_, kept.error().ToString());
+  }
 }
 
 }  // namespace s3mount

@@ -43,6 +43,7 @@
 #include "fs/object_uploader.h"
 #include "fs/staging.h"
 #include "fs/streaming_upload.h"
+#include "fs/write_journal.h"
 #include "s3mount/fs/attributes.h"
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/s3/object_store.h"
@@ -59,6 +60,7 @@ struct OpenFileServices {
   size_t max_readahead = 0;
   size_t max_request = 0;
   uint64_t part_size = uint64_t{8} << 20;
+  WriteJournal* journal = nullptr;  // null: nothing journaled (docs/SEMANTICS.md, "Crashes")
 };
 
 // What a file is when it is opened.
@@ -90,6 +92,12 @@ class OpenFile {
   using StoredCallback = std::function<void(const std::string& path, const ObjectInfo& object)>;
   Result<std::optional<ObjectInfo>> Flush(WallTime now, const StoredCallback& stored = {});
   bool dirty() const;
+  // At a close under -o writeback, before it returns: puts what the file holds on disk (its
+  // staging file fsync'ed) with a durable journal record, so that the next mount uploads it
+  // if this process dies first. Fails (and the caller uploads now instead) when the bytes are
+  // not all local (a stream sent parts without a local copy) or the disk refuses. A no-op
+  // without a journal or with nothing to upload.
+  Status Acknowledge();
   // Whether S3 holds (or held, until an unlink) a version of this file: false for a file
   // created by this mount that was not uploaded yet.
   bool in_store() const;
@@ -140,6 +148,14 @@ class OpenFile {
   }
   // Records a content change of `new_size` bytes at `now` (mu_ held; takes view_mu_).
   void ContentChangedLocked(uint64_t new_size, WallTime now);
+  // Makes the journal record say what this file must not lose now: the whole file to upload
+  // once a close was acknowledged (and until it is uploaded), else its staging file's bytes,
+  // else nothing (the record goes).
+  Status JournalLocked(bool durable = false);
+  // Drops the staging file, and its journal record first.
+  void DropStagingLocked();
+  // After a failed last upload: the record stays when the file goes (the data is kept).
+  void KeepJournalLocked();
 
   const OpenFileServices services_;
   mutable std::mutex mu_;
@@ -165,6 +181,12 @@ class OpenFile {
   std::unique_ptr<StagingFile> staging_;     // guarded by mu_
   bool mirrored_ = false;  // guarded by mu_: staging_ holds every byte stream_ was given
   std::unique_ptr<FileReader> reader_;  // guarded by mu_: reads of base_
+  // The write journal (guarded by mu_): this file's record id (0: none), whether a close was
+  // acknowledged before the upload (write-back), whether the record outlives the file (kept
+  // after a failed upload).
+  uint64_t journal_id_ = 0;
+  bool acknowledged_ = false;
+  bool journal_kept_ = false;
 };
 
 }  // namespace s3mount

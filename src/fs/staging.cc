@@ -13,12 +13,6 @@
 namespace s3mount {
 namespace {
 
-Error SystemError(const std::string& what, int error_number) {
-  const ErrorCode code =
-      error_number == ENOSPC || error_number == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kUnknown;
-  return MakeError(code, what + ": " + std::strerror(error_number));
-}
-
 // A file name from the mount path: readable, no '/', bounded.
 std::string SafeLabel(std::string_view label) {
   std::string out;
@@ -31,6 +25,12 @@ std::string SafeLabel(std::string_view label) {
 }
 
 }  // namespace
+
+Error SystemError(const std::string& what, int error_number) {
+  const ErrorCode code =
+      error_number == ENOSPC || error_number == EDQUOT ? ErrorCode::kNoSpace : ErrorCode::kUnknown;
+  return MakeError(code, what + ": " + std::strerror(error_number));
+}
 
 Result<std::unique_ptr<StagingArea>> StagingArea::Create(const std::string& directory,
                                                          uint64_t capacity) {
@@ -127,6 +127,12 @@ Status StagingFile::Read(uint64_t offset, size_t size, char* out) const {
     }
     done += static_cast<size_t>(n);
   }
+  return OkStatus();
+}
+
+Status StagingFile::Sync() {
+  if (::fdatasync(fd_) != 0)
+    return SystemError("sync of staging file '" + path_ + "' failed", errno);
   return OkStatus();
 }
 

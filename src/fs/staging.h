@@ -23,6 +23,10 @@ namespace s3mount {
 
 class StagingFile;
 
+// A failed system call on a local file: kNoSpace for a full disk or quota, else kUnknown,
+// with `what` and strerror(error_number).
+Error SystemError(const std::string& what, int error_number);
+
 class StagingArea {
  public:
   // Creates `directory` (and parents) if needed with mode 0700 and checks it is writable.
@@ -67,6 +71,8 @@ class StagingFile {
   // The byte ranges written and not truncated away.
   const RangeSet& written() const { return written_; }
   const std::string& path() const { return path_; }
+  // Makes what was written reach the disk (fsync): before a write-back close is acknowledged.
+  Status Sync();
   // Leaves the file on disk when this object goes (its data could not be uploaded).
   void Keep() { keep_ = true; }
 

@@ -32,6 +32,8 @@ StreamingUpload::~StreamingUpload() {
     if (Status aborted = store_.AbortMultipartUpload(key_, *upload_id_); !aborted.ok()) {
       spdlog::warn("abort of the abandoned upload of '{}' failed: {}", key_,
                    aborted.error().ToString());
+    } else {
+      ForgetJournalRecord(journal_, journal_note_);
     }
   }
   ReleaseAll();
@@ -79,6 +81,7 @@ Status StreamingUpload::StartIfNeeded() {
       {.key = key_, .content_type = content_type_, .user_metadata = initial_metadata_});
   S3M_RETURN_IF_ERROR(id);
   upload_id_ = std::move(id).value();
+  journal_note_ = NoteMultipartUpload(journal_, key_, *upload_id_);
   return OkStatus();
 }
 
@@ -226,9 +229,11 @@ Status StreamingUpload::CompleteUpload() {
     // kNoSuchUpload: the store found the upload gone and the key not holding its object.
     complete_sent_ = completed.error().code != ErrorCode::kNoSuchUpload;
     gone_ = !complete_sent_;
+    if (gone_) ForgetJournalRecord(journal_, journal_note_);  // nothing left open to abort
     return std::move(completed).error();
   }
   resolved_ = std::move(completed).value();
+  ForgetJournalRecord(journal_, journal_note_);
   return OkStatus();
 }
 

@@ -34,6 +34,7 @@
 #include "fs/memory_budget.h"
 #include "fs/object_uploader.h"
 #include "fs/staging.h"
+#include "fs/write_journal.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
 #include "s3mount/s3/outcome_check.h"
@@ -53,6 +54,9 @@ class StreamingUpload {
   // the s3fs mtime and ctime headers: the writes that follow change both, and an object
   // without them shows its Last-Modified, the completion time, which is after the last write.
   void SetInitialMetadata(std::string content_type, UserMetadata metadata);
+  // The journal that notes the multipart upload while it is open (a crash leaves it to be
+  // aborted by the next mount); null: none.
+  void SetJournal(WriteJournal* journal) { journal_ = journal; }
   // Appends at size(). kNoSpace: no memory and no part in flight (spill to staging).
   Status Append(std::string_view data);
   // Writes at `offset` in [tail_offset(), size()], extending the file if needed.
@@ -121,6 +125,8 @@ class StreamingUpload {
   bool complete_sent_ = false;  // a Complete failed and its outcome is not known yet
   bool gone_ = false;           // the upload completed or vanished: send nothing, abort nothing
   std::optional<PutObjectResponse> resolved_;  // the completed object (ours)
+  WriteJournal* journal_ = nullptr;
+  uint64_t journal_note_ = 0;  // the upload's journal record
 
   std::mutex mu_;
   std::condition_variable part_done_;

@@ -1,6 +1,7 @@
 // S3mountProcess: start, wait for, and always tear down a real FUSE mount.
 #include "tests/support/s3mount_process.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -104,6 +105,19 @@ Result<int> UnmountAndWait(const std::string& mountpoint, Subprocess& process) {
 Result<int> S3mountProcess::Unmount() {
   unmounted_ = true;
   return UnmountAndWait(mountpoint_, *process_);
+}
+
+Status S3mountProcess::Kill() {
+  unmounted_ = true;
+  ::kill(process_->pid(), SIGKILL);
+  process_->Stop();  // reaps it
+  // Lazy: the test may still hold a descriptor of a file the dead daemon had open.
+  auto result = RunCommand({.argv = {"fusermount3", "-u", "-z", mountpoint_}});
+  S3M_RETURN_IF_ERROR(result);
+  if (!result->ok()) {
+    return MakeError(ErrorCode::kInvalidArgument, "fusermount3 -u: " + result->Describe());
+  }
+  return OkStatus();
 }
 
 S3mountProcess::~S3mountProcess() {

@@ -47,6 +47,9 @@ class S3mountProcess {
   pid_t pid() const { return process_->pid(); }
   // Unmounts with fusermount3 -u and waits for the process to exit; its exit code.
   Result<int> Unmount();
+  // A crash: SIGKILL to the daemon (nothing drained, nothing unmounted), waits for it to die,
+  // then removes the dead mount with fusermount3 -u -z.
+  Status Kill();
 
   // The built s3mount binary, and a PATH that finds it first.
   static std::string Binary();

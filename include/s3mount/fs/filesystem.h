@@ -23,6 +23,7 @@
 #include "s3mount/common/result.h"
 #include "s3mount/fs/attributes.h"
 #include "s3mount/fs/content_type.h"
+#include "s3mount/fs/journal.h"
 #include "s3mount/fs/path_rules.h"
 #include "s3mount/s3/object_change.h"
 #include "s3mount/s3/object_store.h"
@@ -77,6 +78,11 @@ struct FilesystemOptions {
   size_t write_back_threads = 16;
   int write_back_attempts = 4;
   std::chrono::nanoseconds write_back_backoff = std::chrono::seconds(1);
+  // The write journal (docs/SEMANTICS.md, "Crashes"): in `journal_cache_dir` (empty: none),
+  // for mounts of `journal_target`. Create recovers what mounts of the same target that are
+  // gone left there, before it returns.
+  std::string journal_cache_dir;
+  JournalTarget journal_target;
   // For tests (null otherwise): called on a write-back worker after each queued operation of
   // `path` ran, before the next one of that path starts.
   std::function<void(const std::string& path)> write_back_between;
