@@ -39,12 +39,15 @@ Status SyncDirectory(const std::string& directory) {
   return OkStatus();
 }
 
+// Makes `directory` and the directories above it that are missing, each private (0700): the
+// journal holds users' data.
 Status MakePrivateDirectory(const std::string& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cannot create journal directory '" + directory + "': " + error.message());
+  std::filesystem::path built;
+  for (const auto& part : std::filesystem::path(directory)) {
+    built /= part;
+    if (::mkdir(built.c_str(), 0700) != 0 && errno != EEXIST) {
+      return SystemError("cannot create journal directory '" + built.string() + "'", errno);
+    }
   }
   ::chmod(directory.c_str(), 0700);
   return OkStatus();
