@@ -98,6 +98,9 @@ constexpr size_t kFirst = size_t{256} << 10;
 
 class VerifiedReadTest : public ::testing::Test {
  protected:
+  // Readahead still running on the pool uses the fetcher: it ends before the fetcher does.
+  ~VerifiedReadTest() override { pool_.Shutdown(); }
+
   ObjectVersion Put(const std::string& key, size_t size) {
     body_ = Pattern(size);
     const std::string etag = store_.PutForTest(key, body_);
