@@ -262,7 +262,10 @@ Result<DeleteObjectsResponse> CurlObjectStore::DeleteObjects(const std::vector<s
 Result<std::string> CurlObjectStore::CreateMultipartUpload(
     const CreateMultipartUploadRequest& request) {
   S3M_RETURN_IF_ERROR(ValidateKey(request.key));
-  S3Request s3_request{.method = "POST", .key = request.key, .query = {{"uploads", ""}}};
+  // On a fresh connection: libcurl silently resends a request whose reused connection dies
+  // before any reply, and a resent Create opens a second upload nobody knows of.
+  S3Request s3_request{
+      .method = "POST", .key = request.key, .query = {{"uploads", ""}}, .fresh_connection = true};
   AddMetadataHeaders(request.content_type, request.user_metadata, s3_request.headers);
   s3_request.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
   s3_request.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
@@ -371,6 +374,19 @@ Result<ListPartsPage> CurlObjectStore::ListParts(const ListPartsRequest& request
   auto response = transport_->Execute(s3_request);
   S3M_RETURN_IF_ERROR(response);
   return ParseListParts(response->body);
+}
+
+Result<ListUploadsPage> CurlObjectStore::ListMultipartUploads(const ListUploadsRequest& request) {
+  S3Request s3_request{.method = "GET"};
+  s3_request.query = {{"uploads", ""}};
+  if (!request.prefix.empty()) s3_request.query.emplace_back("prefix", request.prefix);
+  if (!request.key_marker.empty()) s3_request.query.emplace_back("key-marker", request.key_marker);
+  if (!request.upload_id_marker.empty()) {
+    s3_request.query.emplace_back("upload-id-marker", request.upload_id_marker);
+  }
+  auto response = transport_->Execute(s3_request);
+  S3M_RETURN_IF_ERROR(response);
+  return ParseListMultipartUploads(response->body);
 }
 
 void CurlObjectStore::RememberPart(const std::string& upload_id, int part_number, SentPart part) {

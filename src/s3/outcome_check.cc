@@ -105,7 +105,10 @@ Result<std::optional<PutObjectResponse>> CheckPut(ObjectStore& store,
     if (head.error().code != ErrorCode::kNotFound) return std::move(head).error();
     return std::optional<PutObjectResponse>();
   }
-  if (head->size != request.body.size() || !SameEtag(head->etag, PutEtag(request.body))) {
+  // The metadata (mtime to the nanosecond) tells our object from another client's same bytes.
+  if (head->size != request.body.size() || !SameEtag(head->etag, PutEtag(request.body)) ||
+      head->user_metadata != request.user_metadata ||
+      (!request.content_type.empty() && head->content_type != request.content_type)) {
     return std::optional<PutObjectResponse>();
   }
   return std::optional<PutObjectResponse>(
@@ -150,6 +153,29 @@ Result<std::optional<CopyObjectResponse>> CheckCopy(ObjectStore& store,
   if (Md5Bytes(source_etag) && !SameEtag(destination->etag, source_etag)) return not_ours;
   return std::optional<CopyObjectResponse>(
       CopyObjectResponse{.etag = destination->etag, .last_modified = destination->last_modified});
+}
+
+Result<std::vector<std::string>> UnknownUploadsOf(
+    ObjectStore& store, const std::string& key,
+    const std::function<bool(const std::string& upload_id)>& known) {
+  // Bounded: a key with more open uploads than this is not one we can reason about.
+  constexpr int kMaxPages = 10;
+  std::vector<std::string> unknown;
+  ListUploadsRequest request{.prefix = key};
+  for (int page_number = 0; page_number < kMaxPages; ++page_number) {
+    auto page = store.ListMultipartUploads(request);
+    if (!page.ok()) return std::move(page).error();
+    for (const OpenUpload& upload : page->uploads) {
+      if (upload.key == key && !known(upload.upload_id)) unknown.push_back(upload.upload_id);
+    }
+    // Listed in key order: past `key`, no upload of it follows.
+    const bool past_key = !page->uploads.empty() && page->uploads.back().key > key;
+    if (!page->is_truncated || past_key) return unknown;
+    request.key_marker = page->next_key_marker;
+    request.upload_id_marker = page->next_upload_id_marker;
+  }
+  return MakeError(ErrorCode::kInvalidResponse, "more than " + std::to_string(kMaxPages) +
+                                                    " pages of open uploads under '" + key + "'");
 }
 
 }  // namespace s3mount

@@ -126,7 +126,10 @@ Result<PutObjectResponse> RetryingObjectStore::PutObject(const PutObjectRequest&
       Backoff("PutObject", error, n);
       continue;
     }
-    if (!ambiguous) return result;
+    // libcurl resends, unseen, a request whose reused connection dies before any reply: a
+    // conditional PUT that applied then fails its own condition. S3 is asked either way.
+    const bool own_conflict = conditional && error.code == ErrorCode::kPreconditionFailed;
+    if (!ambiguous && !own_conflict) return result;
     // The last answer is final but an earlier one (or this one) may follow an applied PUT.
     auto held = CheckPut(*this, request);
     if (!held.ok()) {
@@ -158,7 +161,10 @@ Result<CopyObjectResponse> RetryingObjectStore::CopyObject(const CopyObjectReque
       Backoff("CopyObject", error, n);
       continue;
     }
-    if (!ambiguous) return result;
+    // As for a PUT: an in-place copy resent unseen by libcurl fails its own If-Match.
+    const bool own_conflict = error.code == ErrorCode::kPreconditionFailed &&
+                              request.source_key == request.destination_key;
+    if (!ambiguous && !own_conflict) return result;
     auto held = CheckCopy(*this, request);
     if (held.ok() && held->has_value()) {
       spdlog::info("CopyObject to '{}': the answer was lost ({}) but S3 holds our copy",
@@ -188,8 +194,72 @@ Result<DeleteObjectsResponse> RetryingObjectStore::DeleteObjects(
 
 Result<std::string> RetryingObjectStore::CreateMultipartUpload(
     const CreateMultipartUploadRequest& request) {
-  return Run<std::string>("CreateMultipartUpload", Idempotency::kIdempotent,
-                          [&] { return inner_.CreateMultipartUpload(request); });
+  {
+    std::lock_guard lock(uploads_mu_);
+    ++creating_[request.key];
+  }
+  Result<std::string> result = MakeError(ErrorCode::kUnknown, "no attempt");
+  for (int n = 1;; ++n) {
+    result = inner_.CreateMultipartUpload(request);
+    if (result.ok()) break;
+    const Error error = result.error();
+    if (MayHaveApplied(error)) {
+      if (auto lost = FindLostUpload(request, error); lost.has_value()) {
+        result = std::move(*lost);
+        break;
+      }
+    }
+    if (!policy_.ShouldRetry(error, Idempotency::kIdempotent, n)) break;
+    Backoff("CreateMultipartUpload", error, n);
+  }
+  std::lock_guard lock(uploads_mu_);
+  // Known before this Create stops counting as under way (see FindLostUpload).
+  if (result.ok()) open_uploads_.insert(*result);
+  if (--creating_[request.key] == 0) creating_.erase(request.key);
+  return result;
+}
+
+std::optional<std::string> RetryingObjectStore::FindLostUpload(
+    const CreateMultipartUploadRequest& request, const Error& error) {
+  auto unknown = UnknownUploadsOf(*this, request.key, [&](const std::string& id) {
+    std::lock_guard lock(uploads_mu_);
+    return open_uploads_.contains(id);
+  });
+  if (!unknown.ok()) {
+    spdlog::warn(
+        "CreateMultipartUpload of '{}' failed ({}) and S3 could not be asked for the upload it "
+        "may have opened: {}",
+        request.key, error.ToString(), unknown.error().ToString());
+    return std::nullopt;
+  }
+  if (unknown->empty()) return std::nullopt;
+  {
+    // Another Create of the key under way here may own an unknown upload: listed after it was
+    // opened, before its answer came back. A Create that has finished is known (or failed).
+    std::lock_guard lock(uploads_mu_);
+    if (creating_[request.key] > 1) {
+      spdlog::warn(
+          "CreateMultipartUpload of '{}' failed ({}) while another Create of it is "
+          "under way: the {} open upload(s) of it are left alone",
+          request.key, error.ToString(), unknown->size());
+      return std::nullopt;
+    }
+  }
+  if (unknown->size() > 1) {
+    spdlog::warn(
+        "CreateMultipartUpload of '{}' failed ({}) and {} open uploads of it are not "
+        "ours: which one it opened cannot be told, they are left alone",
+        request.key, error.ToString(), unknown->size());
+    return std::nullopt;
+  }
+  spdlog::info("CreateMultipartUpload of '{}': the answer was lost ({}) but S3 holds upload {}",
+               request.key, error.ToString(), unknown->front());
+  return unknown->front();
+}
+
+void RetryingObjectStore::ForgetUpload(const std::string& upload_id) {
+  std::lock_guard lock(uploads_mu_);
+  open_uploads_.erase(upload_id);
 }
 
 Result<std::string> RetryingObjectStore::UploadPart(const UploadPartRequest& request) {
@@ -210,7 +280,10 @@ Result<PutObjectResponse> RetryingObjectStore::CompleteMultipartUpload(
   // object this upload made.
   for (int n = 1;; ++n) {
     Result<PutObjectResponse> result = inner_.CompleteMultipartUpload(request);
-    if (result.ok()) return result;
+    if (result.ok()) {
+      ForgetUpload(request.upload_id);
+      return result;
+    }
     const Error error = result.error();
     if (policy_.ShouldRetry(error, Idempotency::kNotIdempotent, n)) {
       Backoff("CompleteMultipartUpload", error, n);
@@ -225,6 +298,7 @@ Result<PutObjectResponse> RetryingObjectStore::CompleteMultipartUpload(
     }
     switch (check->state) {
       case CompletionState::kOurs:
+        ForgetUpload(request.upload_id);
         spdlog::info(
             "CompleteMultipartUpload of '{}': the answer was lost ({}) but S3 holds our object",
             request.key, error.ToString());
@@ -247,8 +321,8 @@ Result<PutObjectResponse> RetryingObjectStore::CompleteMultipartUpload(
 Status RetryingObjectStore::AbortMultipartUpload(const std::string& key,
                                                  const std::string& upload_id) {
   bool resent = false;
-  return ToStatus(
-      Run<Unit>("AbortMultipartUpload", Idempotency::kIdempotent, [&]() -> Result<Unit> {
+  Status aborted =
+      ToStatus(Run<Unit>("AbortMultipartUpload", Idempotency::kIdempotent, [&]() -> Result<Unit> {
         Status status = inner_.AbortMultipartUpload(key, upload_id);
         // A resent Abort finds the upload already gone: that is the success we wanted.
         if (!status.ok() && !(resent && status.error().code == ErrorCode::kNoSuchUpload)) {
@@ -257,11 +331,19 @@ Status RetryingObjectStore::AbortMultipartUpload(const std::string& key,
         }
         return Unit{};
       }));
+  if (aborted.ok()) ForgetUpload(upload_id);
+  return aborted;
 }
 
 Result<ListPartsPage> RetryingObjectStore::ListParts(const ListPartsRequest& request) {
   return Run<ListPartsPage>("ListParts", Idempotency::kIdempotent,
                             [&] { return inner_.ListParts(request); });
+}
+
+Result<ListUploadsPage> RetryingObjectStore::ListMultipartUploads(
+    const ListUploadsRequest& request) {
+  return Run<ListUploadsPage>("ListMultipartUploads", Idempotency::kIdempotent,
+                              [&] { return inner_.ListMultipartUploads(request); });
 }
 
 }  // namespace s3mount

@@ -237,6 +237,37 @@ Result<ListPartsPage> ParseListParts(std::string_view xml) {
   return page;
 }
 
+Result<ListUploadsPage> ParseListMultipartUploads(std::string_view xml) {
+  auto doc = OpenReply(xml, {"ListMultipartUploadsResult"});
+  if (!doc.ok()) return std::move(doc).error();
+  const XmlNode root = doc->Root();
+  ListUploadsPage page;
+  for (const XmlNode& node : root.Children("Upload")) {
+    OpenUpload upload;
+    auto key = RequiredNonEmpty(node, "Key");
+    if (!key.ok()) return std::move(key).error();
+    auto id = RequiredNonEmpty(node, "UploadId");
+    if (!id.ok()) return std::move(id).error();
+    upload.key = std::move(*key);
+    upload.upload_id = std::move(*id);
+    if (const auto initiated = node.ChildText("Initiated"); initiated.has_value()) {
+      auto time = ParseIso8601(*initiated);
+      if (!time.ok()) return Invalid("<Initiated> is not a time: " + time.error().message);
+      upload.initiated = *time;
+    }
+    page.uploads.push_back(std::move(upload));
+  }
+  auto truncated = OptionalBool(root, "IsTruncated");
+  if (!truncated.ok()) return std::move(truncated).error();
+  page.is_truncated = *truncated;
+  page.next_key_marker = root.ChildText("NextKeyMarker").value_or("");
+  page.next_upload_id_marker = root.ChildText("NextUploadIdMarker").value_or("");
+  if (page.is_truncated && page.next_key_marker.empty()) {
+    return Invalid("truncated upload listing without a NextKeyMarker");
+  }
+  return page;
+}
+
 Result<std::string> ParseInitiateMultipartUpload(std::string_view xml) {
   auto doc = OpenReply(xml, {"InitiateMultipartUploadResult"});
   if (!doc.ok()) return std::move(doc).error();

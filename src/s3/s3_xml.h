@@ -55,6 +55,10 @@ Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml);
 // NextPartNumberMarker.
 Result<ListPartsPage> ParseListParts(std::string_view xml);
 
+// ListMultipartUploads (`<ListMultipartUploadsResult>`). Each Upload needs Key and UploadId;
+// Initiated is read when present. IsTruncated=true needs a NextKeyMarker.
+Result<ListUploadsPage> ParseListMultipartUploads(std::string_view xml);
+
 // CreateMultipartUpload (`<InitiateMultipartUploadResult>`): the non-empty UploadId.
 Result<std::string> ParseInitiateMultipartUpload(std::string_view xml);
 

@@ -426,6 +426,38 @@ Result<ListPartsPage> FakeObjectStore::ListParts(const ListPartsRequest& request
   return page;
 }
 
+Result<ListUploadsPage> FakeObjectStore::ListMultipartUploads(const ListUploadsRequest& request) {
+  std::lock_guard lock(mu_);
+  ++counts_.list_uploads;
+  // S3 orders by key, then by initiation: (key, sequence) after the markers.
+  std::vector<std::pair<std::pair<std::string, uint64_t>, const std::string*>> order;
+  uint64_t marker_sequence = 0;
+  if (auto it = uploads_.find(request.upload_id_marker); it != uploads_.end()) {
+    marker_sequence = it->second.sequence;
+  }
+  for (const auto& [id, upload] : uploads_) {
+    if (!upload.key.starts_with(request.prefix)) continue;
+    const auto position = std::make_pair(upload.key, upload.sequence);
+    if (!request.key_marker.empty() &&
+        position <= std::make_pair(request.key_marker, marker_sequence)) {
+      continue;
+    }
+    order.emplace_back(position, &id);
+  }
+  std::sort(order.begin(), order.end());
+  ListUploadsPage page;
+  for (const auto& [position, id] : order) {
+    if (static_cast<int>(page.uploads.size()) == kMaxListParts) {
+      page.is_truncated = true;
+      break;
+    }
+    page.uploads.push_back({position.first, *id, WallTime{}});
+    page.next_key_marker = position.first;
+    page.next_upload_id_marker = *id;
+  }
+  return page;
+}
+
 // --- Configuration, counters and test helpers ------------------------------------------------
 
 void FakeObjectStore::SetGetChunkSize(size_t bytes) {

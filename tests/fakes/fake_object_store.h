@@ -63,6 +63,7 @@ class FakeObjectStore final : public ObjectStore {
       const CompleteMultipartUploadRequest& request) override;
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) override;
   Result<ListPartsPage> ListParts(const ListPartsRequest& request) override;
+  Result<ListUploadsPage> ListMultipartUploads(const ListUploadsRequest& request) override;
 
   // Configuration; may change at any time.
   void SetGetChunkSize(size_t bytes);  // 0 is treated as 1

@@ -218,4 +218,8 @@ Result<ListPartsPage> FaultyObjectStore::ListParts(const ListPartsRequest& reque
   return Run(Operation::kListParts, [&] { return inner_.ListParts(request); });
 }
 
+Result<ListUploadsPage> FaultyObjectStore::ListMultipartUploads(const ListUploadsRequest& request) {
+  return Run(Operation::kListUploads, [&] { return inner_.ListMultipartUploads(request); });
+}
+
 }  // namespace s3mount::testing

@@ -77,6 +77,7 @@ class FaultyObjectStore final : public ObjectStore {
       const CompleteMultipartUploadRequest& request) override;
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) override;
   Result<ListPartsPage> ListParts(const ListPartsRequest& request) override;
+  Result<ListUploadsPage> ListMultipartUploads(const ListUploadsRequest& request) override;
 
  private:
   enum class Timing { kBefore, kAfter };

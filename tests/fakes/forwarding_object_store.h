@@ -55,6 +55,9 @@ class ForwardingObjectStore : public ObjectStore {
   Result<ListPartsPage> ListParts(const ListPartsRequest& r) override {
     return inner_.ListParts(r);
   }
+  Result<ListUploadsPage> ListMultipartUploads(const ListUploadsRequest& r) override {
+    return inner_.ListMultipartUploads(r);
+  }
 
  protected:
   ObjectStore& inner_;

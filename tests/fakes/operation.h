@@ -26,14 +26,15 @@ enum class Operation {
   kCompleteMultipart,
   kAbortMultipart,
   kListParts,
+  kListUploads,
 };
 
-inline constexpr std::array<Operation, 14> kAllOperations = {
+inline constexpr std::array<Operation, 15> kAllOperations = {
     Operation::kHeadBucket,     Operation::kHeadObject,     Operation::kGetObject,
     Operation::kListObjects,    Operation::kPutObject,      Operation::kCopyObject,
     Operation::kDeleteObject,   Operation::kDeleteObjects,  Operation::kCreateMultipart,
     Operation::kUploadPart,     Operation::kUploadPartCopy, Operation::kCompleteMultipart,
-    Operation::kAbortMultipart, Operation::kListParts,
+    Operation::kAbortMultipart, Operation::kListParts,      Operation::kListUploads,
 };
 
 // "GetObject", "DeleteObjects"...: the S3 API action name.
@@ -67,6 +68,8 @@ inline std::string_view OperationName(Operation op) {
       return "AbortMultipartUpload";
     case Operation::kListParts:
       return "ListParts";
+    case Operation::kListUploads:
+      return "ListMultipartUploads";
   }
   return "Unknown";
 }
@@ -88,6 +91,7 @@ struct OperationCounts {
   int64_t complete_multipart = 0;
   int64_t abort_multipart = 0;
   int64_t list_parts = 0;
+  int64_t list_uploads = 0;
 
   int64_t& At(Operation op);
   int64_t Of(Operation op) const;
@@ -133,6 +137,8 @@ struct OperationCounts {
         return self.abort_multipart;
       case Operation::kListParts:
         return self.list_parts;
+      case Operation::kListUploads:
+        return self.list_uploads;
     }
     return self.head_bucket;  // unreachable: the switch is exhaustive
   }

@@ -92,7 +92,15 @@ class MountAmbiguousTest : public testing::MountClientTest {
   void ExpectNoUploadOpen(const std::string& context) {
     auto uploads = server().MultipartUploads(bucket());
     ASSERT_TRUE(uploads.ok()) << uploads.error().ToString();
-    EXPECT_TRUE(uploads->empty()) << context << ": " << uploads->size() << " upload(s) open";
+    EXPECT_TRUE(uploads->empty()) << context << ": " << uploads->size() << " upload(s) open\n"
+                                  << mount_->LogTail();
+    // The next case starts from a clean bucket whatever this one left.
+    for (const std::string& key : *uploads) {
+      auto open = client_.store->ListMultipartUploads({.prefix = key});
+      for (const OpenUpload& upload : open.ok() ? open->uploads : std::vector<OpenUpload>{}) {
+        (void)client_.store->AbortMultipartUpload(upload.key, upload.upload_id);
+      }
+    }
   }
   // Requests the proxy saw with this method whose target contains `part`.
   size_t Seen(const std::string& method, const std::string& part) const {
@@ -174,6 +182,59 @@ TEST_F(MountAmbiguousTest, CreateAnsweredWithAnUnparseable200IsRetried) {
         << key << "\n"
         << mount_->LogTail();
   }
+}
+
+TEST_F(MountAmbiguousTest, CreateAppliedWhoseAnswerIsLostLeavesNoUploadOpen) {
+  // moto opens the upload and the answer is lost: a 500, a reset, a garbled 200. The upload
+  // it opened is found by asking S3 and used (or aborted), never left open.
+  const std::vector<Fault> faults = {Fault::ApplyThenReturnStatus(500, "InternalError"),
+                                     Fault::ApplyThenReset(), Fault::ReplaceBody(kUnparseable[0])};
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const std::string key = "created" + std::to_string(i);
+    EXPECT_EQ(OverwriteUnder(key, RandomBytes(kMultipartSize, 40 + i),
+                             Fault(faults[i]).OnMethod("POST").OnPath(key + "?uploads")),
+              0)
+        << key << "\n"
+        << mount_->LogTail();
+  }
+}
+
+TEST_F(MountAmbiguousTest, ExclusiveCreateWhoseAnswerIsLostSucceedsOnce) {
+  // O_EXCL sends a PUT with If-None-Match: *. Applied and then reset (libcurl resends it on a
+  // new connection, unseen) or answered 500: the create is ours, not EEXIST.
+  const std::vector<Fault> faults = {Fault::ApplyThenReset(),
+                                     Fault::ApplyThenReturnStatus(500, "InternalError")};
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const std::string key = "exclusive" + std::to_string(i);
+    struct stat root {};
+    ASSERT_EQ(stat(mount_->Path("").c_str(), &root), 0);  // a connection to reuse
+    proxy_->AddFault(Fault(faults[i]).OnMethod("PUT").OnPath("/" + key));
+    errno = 0;
+    const int fd = open(mount_->Path(key).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    EXPECT_GE(fd, 0) << key << ": " << std::strerror(errno) << "\n" << mount_->LogTail();
+    if (fd >= 0) {
+      EXPECT_EQ(close(fd), 0) << key;
+    }
+    EXPECT_EQ(proxy_->PendingFaults(), 0u) << key << ": the fault never fired";
+    EXPECT_EQ(Body(key), std::optional<std::string>("")) << key;
+    errno = 0;
+    EXPECT_LT(open(mount_->Path(key).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600), 0) << key;
+    EXPECT_EQ(errno, EEXIST) << key << ": a second O_EXCL create of it";
+  }
+}
+
+TEST_F(MountAmbiguousTest, ChmodWhoseInPlaceCopyIsAppliedThenResetSucceeds) {
+  const std::string data = RandomBytes(100000, 50);
+  ASSERT_EQ(WriteAndClose(mount_->Path("modes"), data).first, 0);
+  proxy_->AddFault(Fault::ApplyThenReset().OnMethod("PUT").OnPath("/modes"));
+  errno = 0;
+  EXPECT_EQ(chmod(mount_->Path("modes").c_str(), 0640), 0) << std::strerror(errno) << "\n"
+                                                           << mount_->LogTail();
+  EXPECT_EQ(proxy_->PendingFaults(), 0u) << "the fault never fired";
+  auto head = client_.store->HeadObject({.key = "modes"});
+  ASSERT_TRUE(head.ok()) << head.error().ToString();
+  EXPECT_EQ(std::stoul(head->user_metadata["mode"]) & 07777, 0640u);
+  EXPECT_TRUE(SameBytes(Body("modes"), data));
 }
 
 TEST_F(MountAmbiguousTest, RenameWhoseCopyIsAnsweredWithAnUnparseable200Succeeds) {

@@ -185,5 +185,26 @@ TEST_F(FakeObjectStoreMultipartTest, ListPartsPages) {
             ErrorCode::kNoSuchUpload);
 }
 
+TEST_F(FakeObjectStoreMultipartTest, ListMultipartUploadsByPrefixInKeyThenCreationOrder) {
+  auto b1 = store_.CreateMultipartUpload({.key = "dir/b"});
+  auto a = store_.CreateMultipartUpload({.key = "dir/a"});
+  auto b2 = store_.CreateMultipartUpload({.key = "dir/b"});
+  auto other = store_.CreateMultipartUpload({.key = "other"});
+  ASSERT_TRUE(b1.ok() && a.ok() && b2.ok() && other.ok());
+  auto page = store_.ListMultipartUploads({.prefix = "dir/"});
+  ASSERT_TRUE(page.ok()) << page.error().ToString();
+  std::vector<std::string> ids;
+  for (const OpenUpload& upload : page->uploads) ids.push_back(upload.upload_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{*a, *b1, *b2}));
+  EXPECT_FALSE(page->is_truncated);
+  auto after = store_.ListMultipartUploads(
+      {.prefix = "dir/", .key_marker = "dir/b", .upload_id_marker = *b1});
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->uploads.size(), 1u);
+  EXPECT_EQ(after->uploads[0].upload_id, *b2);
+  ASSERT_TRUE(store_.AbortMultipartUpload("dir/a", *a).ok());
+  EXPECT_EQ(store_.ListMultipartUploads({.prefix = "dir/a"})->uploads.size(), 0u);
+}
+
 }  // namespace
 }  // namespace s3mount

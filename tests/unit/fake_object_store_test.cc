@@ -383,13 +383,14 @@ TEST_F(FakeObjectStoreTest, CountsEveryRequestIncludingFailures) {
   (void)store_.UploadPart({.key = "m", .upload_id = *id, .part_number = 1, .body = "x"});
   (void)store_.UploadPartCopy({.key = "m", .upload_id = *id, .part_number = 2, .source_key = "k"});
   (void)store_.ListParts({.key = "m", .upload_id = *id});
+  (void)store_.ListMultipartUploads({});
   (void)store_.CompleteMultipartUpload({.key = "m", .upload_id = *id});  // fails: no parts
   (void)store_.AbortMultipartUpload("m", *id);
   OperationCounts expected;
   for (testing::Operation op : testing::kAllOperations) expected.At(op) = 1;
   expected.head_object = 2;
   EXPECT_EQ(store_.counts(), expected);
-  EXPECT_EQ(store_.counts().Total(), 15);
+  EXPECT_EQ(store_.counts().Total(), 16);
   store_.ResetCounts();
   EXPECT_EQ(store_.counts(), OperationCounts{});
 }

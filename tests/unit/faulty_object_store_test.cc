@@ -186,6 +186,7 @@ TEST_F(FaultyObjectStoreTest, CountsAttemptsOfEveryOperation) {
   (void)faulty_.CompleteMultipartUpload({.key = "k", .upload_id = "u"});
   (void)faulty_.AbortMultipartUpload("k", "u");
   (void)faulty_.ListParts({.key = "k", .upload_id = "u"});
+  (void)faulty_.ListMultipartUploads({});
   OperationCounts expected;
   for (Operation op : testing::kAllOperations) expected.At(op) = 1;
   EXPECT_EQ(faulty_.attempts(), expected);

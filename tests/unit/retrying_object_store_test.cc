@@ -150,17 +150,48 @@ TEST_F(RetryingObjectStoreTest, ConditionalPutLostBeforeTheServerIsResentAndACon
   EXPECT_EQ(fake_.BodyOf("k"), "data");
 }
 
+TEST_F(RetryingObjectStoreTest, ConditionalPutResentUnseenAfterItAppliedIsFoundOurs) {
+  // libcurl resent it on a new connection: the second attempt fails its own If-None-Match.
+  const UserMetadata metadata = {{"mtime", "1700000000.123456789"}};
+  faulty_.FailNextAfterCall(Operation::kPutObject,
+                            MakeError(ErrorCode::kPreconditionFailed, "412 to our own resend"));
+  auto put = store_.PutObject(
+      {.key = "k", .body = "data", .user_metadata = metadata, .if_none_match_any = true});
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(Attempts(Operation::kPutObject), 1);
+  // The same bytes with other metadata are another client's: the conflict stays.
+  fake_.PutForTest("j", "data");
+  faulty_.FailNext(Operation::kPutObject, MakeError(ErrorCode::kPreconditionFailed, "412"));
+  auto conflict = store_.PutObject(
+      {.key = "j", .body = "data", .user_metadata = metadata, .if_none_match_any = true});
+  ASSERT_FALSE(conflict.ok()) << "another client's object taken for ours";
+  EXPECT_EQ(conflict.error().code, ErrorCode::kPreconditionFailed);
+}
+
+// chmod's copy of "k" onto itself, setting mode 0644, pinned to "k"'s current ETag.
+CopyObjectRequest InPlaceModeCopy(FakeObjectStore& fake) {
+  return {.source_key = "k",
+          .destination_key = "k",
+          .metadata_directive = MetadataDirective::kReplace,
+          .user_metadata = {{"mode", "33188"}},
+          .source_if_match = fake.InfoOf("k")->etag};
+}
+
+TEST_F(RetryingObjectStoreTest, InPlaceCopyResentUnseenAfterItAppliedIsFoundDone) {
+  fake_.PutForTest("k", "data");
+  faulty_.FailNextAfterCall(Operation::kCopyObject,
+                            MakeError(ErrorCode::kPreconditionFailed, "412 to our own resend"));
+  auto copied = store_.CopyObject(InPlaceModeCopy(fake_));
+  ASSERT_TRUE(copied.ok()) << copied.error().ToString();
+  EXPECT_EQ(Attempts(Operation::kCopyObject), 1);
+}
+
 TEST_F(RetryingObjectStoreTest, InPlaceCopyWhoseAnswerWasLostIsFoundDone) {
   // Metadata set in place, pinned to the old ETag: a resend fails its If-Match after an
   // applied copy; HEAD shows the metadata asked for, so the copy succeeded.
   fake_.PutForTest("k", "data");
-  const std::string old_etag = fake_.InfoOf("k")->etag;
   faulty_.FailNextAfterCall(Operation::kCopyObject, MakeError(ErrorCode::kInternalError, "500"));
-  auto copied = store_.CopyObject({.source_key = "k",
-                                   .destination_key = "k",
-                                   .metadata_directive = MetadataDirective::kReplace,
-                                   .user_metadata = {{"mode", "33188"}},
-                                   .source_if_match = old_etag});
+  auto copied = store_.CopyObject(InPlaceModeCopy(fake_));
   ASSERT_TRUE(copied.ok()) << copied.error().ToString();
   EXPECT_EQ(fake_.InfoOf("k")->user_metadata.at("mode"), "33188");
   // Another client's change in between is not mistaken for ours.
@@ -256,6 +287,49 @@ TEST_F(RetryingCompleteTest, AnUnresolvableOutcomeStaysAFailure) {
   auto done = store_.CompleteMultipartUpload(complete);
   ASSERT_FALSE(done.ok()) << "success claimed without S3 saying so";
   EXPECT_EQ(done.error().code, ErrorCode::kNetwork);
+}
+
+TEST_F(RetryingObjectStoreTest, AnAppliedCreateWhoseAnswerWasLostUsesTheUploadItOpened) {
+  for (const Error& lost : {MakeError(ErrorCode::kInternalError, "500 after applying"),
+                            MakeError(ErrorCode::kNetwork, "reset after applying"),
+                            MakeError(ErrorCode::kInvalidResponse, "200 with garbage")}) {
+    faulty_.ResetAttempts();
+    faulty_.FailNextAfterCall(Operation::kCreateMultipart, lost);
+    auto upload = store_.CreateMultipartUpload({.key = "m"});
+    ASSERT_TRUE(upload.ok()) << lost.ToString() << ": " << upload.error().ToString();
+    const auto pending = fake_.PendingUploads();
+    ASSERT_EQ(pending.size(), 1u) << lost.ToString() << ": an upload was left open";
+    EXPECT_EQ(pending.front(), *upload) << lost.ToString();
+    EXPECT_EQ(Attempts(Operation::kCreateMultipart), 1) << lost.ToString();
+    EXPECT_EQ(Attempts(Operation::kListUploads), 1) << lost.ToString();
+    ASSERT_TRUE(store_.AbortMultipartUpload("m", *upload).ok());
+  }
+}
+
+TEST_F(RetryingObjectStoreTest, ACreateThatDidNotApplyIsSentAgain) {
+  faulty_.FailNext(Operation::kCreateMultipart, MakeError(ErrorCode::kInternalError, "500"));
+  auto upload = store_.CreateMultipartUpload({.key = "m"});
+  ASSERT_TRUE(upload.ok()) << upload.error().ToString();
+  EXPECT_EQ(Attempts(Operation::kCreateMultipart), 2);
+  EXPECT_EQ(fake_.PendingUploads().size(), 1u);
+}
+
+TEST_F(RetryingObjectStoreTest, ALostCreateNeverTakesAnUploadThisStoreKnowsOrCannotTellApart) {
+  // One upload of "m" opened through this store and two by another client: a lost Create
+  // skips the known one and cannot tell which of the other two it opened, so takes neither.
+  auto ours = store_.CreateMultipartUpload({.key = "m"});
+  ASSERT_TRUE(ours.ok());
+  auto theirs1 = fake_.CreateMultipartUpload({.key = "m"});
+  auto theirs2 = fake_.CreateMultipartUpload({.key = "m"});
+  ASSERT_TRUE(theirs1.ok() && theirs2.ok());
+  faulty_.FailNext(Operation::kCreateMultipart, MakeError(ErrorCode::kNetwork, "reset"));
+  auto upload = store_.CreateMultipartUpload({.key = "m"});
+  ASSERT_TRUE(upload.ok()) << upload.error().ToString();
+  EXPECT_NE(*upload, *ours) << "a second Create was given an upload already in use";
+  EXPECT_NE(*upload, *theirs1) << "two unknown uploads: neither can be told to be ours";
+  EXPECT_NE(*upload, *theirs2) << "two unknown uploads: neither can be told to be ours";
+  EXPECT_EQ(Attempts(Operation::kCreateMultipart), 3);
+  EXPECT_EQ(fake_.PendingUploads().size(), 4u);
 }
 
 TEST_F(RetryingObjectStoreTest, ResentAbortThatFindsTheUploadGoneSucceeds) {

@@ -62,6 +62,7 @@ class CurlObjectStore final : public ObjectStore {
       const CompleteMultipartUploadRequest& request) override;
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) override;
   Result<ListPartsPage> ListParts(const ListPartsRequest& request) override;
+  Result<ListUploadsPage> ListMultipartUploads(const ListUploadsRequest& request) override;
 
   // The region requests are signed for now (it changes after a cross-region redirect).
   std::string region() const;

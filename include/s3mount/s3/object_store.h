@@ -183,6 +183,27 @@ struct ListPartsPage {
   int next_part_number_marker = 0;
 };
 
+// ListMultipartUploads (`GET /?uploads`): the uploads open in the bucket whose keys start
+// with `prefix`, in key then initiation order; the markers page on.
+struct ListUploadsRequest {
+  std::string prefix;
+  std::string key_marker;
+  std::string upload_id_marker;
+};
+
+struct OpenUpload {
+  std::string key;
+  std::string upload_id;
+  WallTime initiated{};  // as the server says (moto always says 2010-11-10T20:48:33Z)
+};
+
+struct ListUploadsPage {
+  std::vector<OpenUpload> uploads;
+  bool is_truncated = false;
+  std::string next_key_marker;
+  std::string next_upload_id_marker;
+};
+
 struct BucketInfo {
   std::string region;  // from x-amz-bucket-region; empty if the server does not say
 };
@@ -210,6 +231,7 @@ class ObjectStore {
       const CompleteMultipartUploadRequest& request) = 0;
   virtual Status AbortMultipartUpload(const std::string& key, const std::string& upload_id) = 0;
   virtual Result<ListPartsPage> ListParts(const ListPartsRequest& request) = 0;
+  virtual Result<ListUploadsPage> ListMultipartUploads(const ListUploadsRequest& request) = 0;
 };
 
 inline constexpr size_t kMaxDeleteBatch = 1000;

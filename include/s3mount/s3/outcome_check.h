@@ -12,6 +12,7 @@
 // Thread-safety: stateless functions; the store must be thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,5 +53,12 @@ Result<std::optional<PutObjectResponse>> CheckPut(ObjectStore& store,
 // or the source's (COPY), the source's size, and its ETag when that is an MD5.
 Result<std::optional<CopyObjectResponse>> CheckCopy(ObjectStore& store,
                                                     const CopyObjectRequest& request);
+
+// The open uploads of exactly `key` for which `known` is false: after a CreateMultipartUpload
+// whose answer was lost, the upload it may have opened is among them (S3 lists no initiator
+// token that would tell it apart; moto lists one fixed Initiated time for every upload).
+Result<std::vector<std::string>> UnknownUploadsOf(
+    ObjectStore& store, const std::string& key,
+    const std::function<bool(const std::string& upload_id)>& known);
 
 }  // namespace s3mount
