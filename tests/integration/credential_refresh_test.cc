@@ -22,6 +22,7 @@
 
 #include "tests/support/credentials_responder.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/file_writes.h"
 #include "tests/support/moto_fixture.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/subprocess.h"
@@ -48,12 +49,7 @@ std::string S3KeyId(const std::string& authorization) {
 
 // Creates `path`, writes `data` and closes it (which uploads); 0 or the errno that failed.
 int WriteAndClose(const std::string& path, const std::string& data) {
-  const int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
-  if (fd < 0) return errno;
-  int error = 0;
-  if (write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) error = errno;
-  if (close(fd) != 0 && error == 0) error = errno;
-  return error;
+  return testing::WriteAndClose(path, data).second;
 }
 
 // Rewrites a credentials file the way rotation tools do: a new file renamed over the old.

@@ -20,6 +20,7 @@
 #include "s3mount/s3/object_sinks.h"
 #include "s3mount/s3/retrying_object_store.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/file_writes.h"
 #include "tests/support/mount_client_fixture.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/test_data.h"
@@ -32,26 +33,11 @@ using testing::FaultProxy;
 using testing::RandomBytes;
 using testing::S3mountProcess;
 using testing::SameBytes;
+using testing::WriteAndClose;
 
 constexpr size_t kMultipartSize = (size_t{17} << 20) + 12345;  // two 8 MiB parts and a tail
 const std::vector<std::string> kUnparseable = {
     "\x01\x02 not XML at all <<<", "<html><body><h1>502 Bad Gateway</h1></body></html>", ""};
-
-// Writes `data` with write(2) in 1 MiB calls and closes; close()'s result and errno.
-std::pair<int, int> WriteAndClose(const std::string& path, const std::string& data) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return {-1, errno};
-  for (size_t at = 0; at < data.size(); at += 1 << 20) {
-    const size_t n = std::min<size_t>(1 << 20, data.size() - at);
-    if (write(fd, data.data() + at, n) != static_cast<ssize_t>(n)) {
-      const int saved = errno;
-      close(fd);
-      return {-1, saved};
-    }
-  }
-  const int rc = close(fd);
-  return {rc, rc == 0 ? 0 : errno};
-}
 
 class MountAmbiguousTest : public testing::MountClientTest {
  protected:

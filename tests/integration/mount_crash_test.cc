@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tests/support/fault_proxy.h"
+#include "tests/support/file_writes.h"
 #include "tests/support/mount_client_fixture.h"
 #include "tests/support/s3mount_process.h"
 #include "tests/support/subprocess.h"
@@ -25,27 +26,11 @@ namespace s3mount {
 namespace {
 
 using testing::FaultProxy;
+using testing::OpenAndWrite;
 using testing::S3mountProcess;
 
-// Writes `data` in 1 MiB writes; the descriptor, left open (or -1). O_CLOEXEC: a child the
-// test forks (boto3, the journal command) would otherwise close a copy of it, and that close
-// flushes (uploads) the file.
-int WriteOpen(const std::string& path, const std::string& data) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return -1;
-  for (size_t at = 0; at < data.size(); at += size_t{1} << 20) {
-    const size_t n = std::min(data.size() - at, size_t{1} << 20);
-    if (write(fd, data.data() + at, n) != static_cast<ssize_t>(n)) {
-      close(fd);
-      return -1;
-    }
-  }
-  return fd;
-}
-
 int WriteAndClose(const std::string& path, const std::string& data) {
-  const int fd = WriteOpen(path, data);
-  return fd < 0 ? -1 : close(fd);
+  return testing::WriteAndClose(path, data).first;
 }
 
 class MountCrashTest : public testing::MountClientTest {
@@ -153,7 +138,7 @@ TEST_F(MountCrashTest, WithWriteBackEveryAcknowledgedCloseReachesS3AfterKill9) {
     }
     ASSERT_EQ(WriteAndClose(mount->Path("big.bin"), big), 0);
     ASSERT_EQ(WriteAndClose(mount->Path("existing.txt"), "new content"), 0);
-    open_fd = WriteOpen(mount->Path("unclosed.bin"), unclosed);
+    open_fd = OpenAndWrite(mount->Path("unclosed.bin"), unclosed);
     ASSERT_GE(open_fd, 0) << std::strerror(errno);
     ASSERT_GE((*proxy)->gate().WaitUntilHolding(1, std::chrono::seconds(30)), 1u);
     EXPECT_FALSE(Head("wb-0").has_value()) << "the proxy let an upload through";

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "s3mount/s3/object_sinks.h"
+#include "tests/support/file_writes.h"
 #include "tests/support/mount_client_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
@@ -25,13 +26,7 @@ namespace {
 using testing::ReadFile;
 
 int WriteAndClose(const std::string& path, const std::string& data) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return -1;
-  if (write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
-    close(fd);
-    return -1;
-  }
-  return close(fd);
+  return testing::WriteAndClose(path, data).first;
 }
 
 class MountWriteBackTest : public testing::MountClientTest {};

@@ -21,6 +21,7 @@
 
 #include "s3mount/s3/object_sinks.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/file_writes.h"
 #include "tests/support/mount_client_fixture.h"
 #include "tests/support/s3_client_factory.h"
 #include "tests/support/s3mount_process.h"
@@ -36,23 +37,7 @@ using testing::SameBytes;
 using testing::Fault;
 using testing::FaultProxy;
 using testing::S3mountProcess;
-
-// Writes `data` with write(2) in 1 MiB calls and closes; returns close()'s result and errno.
-std::pair<int, int> WriteAndClose(const std::string& path, const std::string& data,
-                                  int flags = O_WRONLY | O_CREAT | O_TRUNC) {
-  const int fd = open(path.c_str(), flags, 0644);
-  if (fd < 0) return {-1, errno};
-  for (size_t at = 0; at < data.size(); at += 1 << 20) {
-    const size_t n = std::min<size_t>(1 << 20, data.size() - at);
-    if (write(fd, data.data() + at, n) != static_cast<ssize_t>(n)) {
-      const int saved = errno;
-      close(fd);
-      return {-1, saved};
-    }
-  }
-  const int rc = close(fd);
-  return {rc, rc == 0 ? 0 : errno};
-}
+using testing::WriteAndClose;
 
 class MountWriteTest : public testing::MountClientTest {};
 
