@@ -404,6 +404,7 @@ Attributes OpenFile::attributes() const {
   std::lock_guard view(view_mu_);
   Attributes attributes = attributes_;
   attributes.size = size_;
+  if (detached_) attributes.nlink = 0;  // unlinked or renamed over: no name leads to it
   return attributes;
 }
 
