@@ -33,10 +33,7 @@ class MountPosixTest : public testing::MountClientTest {
     ASSERT_NE(mount_, nullptr);
   }
   void TearDown() override {
-    if (mount_) {
-      auto exit_code = mount_->Unmount();
-      EXPECT_TRUE(exit_code.ok() && *exit_code == 0) << mount_->LogTail();
-    }
+    ExpectCleanUnmount(mount_);
     MountClientTest::TearDown();
   }
 

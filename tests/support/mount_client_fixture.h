@@ -43,6 +43,12 @@ class MountClientTest : public MotoTest {
     EXPECT_TRUE(mount.ok()) << mount.error().ToString();
     return mount.ok() ? std::move(mount).value() : nullptr;
   }
+  // Unmounts `mount` (when there is one) and expects s3mount to exit 0; for TearDown.
+  static void ExpectCleanUnmount(const std::unique_ptr<S3mountProcess>& mount) {
+    if (!mount) return;
+    auto exit_code = mount->Unmount();
+    EXPECT_TRUE(exit_code.ok() && *exit_code == 0) << mount->LogTail();
+  }
   std::optional<std::string> Body(const std::string& key) {
     StringSink sink;
     auto got = client_.store->GetObject({.key = key}, sink);
