@@ -55,6 +55,12 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
                                                                 ? 2 * options.metadata_parallelism
                                                                 : 0}),
       mount_time(clock.Now()),
+      root([this] {
+        Attributes attributes =
+            AttributesFromObject(ObjectInfo{.last_modified = mount_time}, true, options.defaults);
+        attributes.nlink = 2;
+        return attributes;
+      }()),
       journal(std::move(journal_in)),
       staging(std::move(staging_in)),
       memory(options.write_memory, /*upload_reserve=*/options.part_size),
@@ -293,7 +299,9 @@ void Filesystem::Forget(InodeId inode, uint64_t count) { impl_->inodes.Forget(in
 Result<Entry> Filesystem::GetAttr(InodeId inode) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
-  if (inode == kRootInode) return impl_->DotEntry(kRootInode);
+  if (inode == kRootInode) {
+    return Entry{kRootInode, impl_->root.Get(), impl_->options.stat_ttl, impl_->options.stat_ttl};
+  }
   if (auto file = impl_->handles.OpenFileOf(inode))
     return impl_->EntryFor(inode, file->attributes());
   auto entry = impl_->ResolveExisting(*info, false);

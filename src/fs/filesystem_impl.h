@@ -34,6 +34,7 @@
 #include "fs/readahead/directory_readahead.h"
 #include "fs/readahead/lookup_readahead.h"
 #include "fs/readahead/metadata_prefetcher.h"
+#include "fs/attribute_changes.h"
 #include "fs/staging.h"
 #include "fs/write_back_queue.h"
 #include "fs/write_journal.h"
@@ -162,6 +163,7 @@ struct Filesystem::Impl {
   InodeTable inodes;
   NameWarnings warnings;
   const WallTime mount_time;
+  RootAttributes root;  // after mount_time: it starts from it
   // Null without a journal or on a read-only mount; before everything that writes to it.
   std::unique_ptr<WriteJournal> journal;
   std::unique_ptr<StagingArea> staging;  // null on a read-only mount

@@ -161,14 +161,7 @@ Result<Entry> Filesystem::Impl::SetObjectAttributes(const InodeInfo& info,
   auto entry = ResolveExisting(info, true);
   S3M_RETURN_IF_ERROR(entry);
   Attributes attributes = AttributesFor(*entry);
-  if (changes.permissions) attributes.permissions = *changes.permissions & kPermissionBits;
-  if (changes.uid) attributes.uid = *changes.uid;
-  if (changes.gid) attributes.gid = *changes.gid;
-  if (changes.mtime) attributes.mtime = *changes.mtime;
-  if (changes.atime) attributes.atime = *changes.atime;
-  if (changes.mtime_now) attributes.mtime = now;
-  if (changes.atime_now) attributes.atime = now;
-  attributes.ctime = now;
+  ApplyAttributeChanges(changes, now, attributes);
   auto stored =
       RewriteMetadata(info.path, *entry, WithAttributes(entry->object.user_metadata, attributes));
   S3M_RETURN_IF_ERROR(stored);

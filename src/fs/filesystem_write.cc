@@ -207,7 +207,9 @@ Result<Entry> Filesystem::SetAttr(InodeId inode, const AttributeChanges& changes
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) {
-    return MakeError(ErrorCode::kNotPermitted, "the mount root's attributes are the mount's");
+    auto attributes = impl_->root.Apply(changes, impl_->clock.Now());
+    S3M_RETURN_IF_ERROR(attributes);
+    return impl_->EntryFor(kRootInode, *attributes);
   }
   if (changes.size && info->type == FileType::kDirectory) {
     return MakeError(ErrorCode::kIsDirectory, "'" + info->path + "' is a directory");

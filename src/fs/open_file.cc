@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "fs/attribute_changes.h"
 #include "s3mount/fs/metadata_codec.h"
 #include "s3mount/s3/object_sinks.h"
 
@@ -426,16 +427,8 @@ Result<bool> OpenFile::ChangeAttributes(const AttributeChanges& changes, WallTim
   if (!changes.permissions && !changes.uid && !changes.gid && !times) return was_dirty;
   {
     std::lock_guard view(view_mu_);
-    if (changes.permissions) attributes_.permissions = *changes.permissions & 07777;
-    if (changes.uid) attributes_.uid = *changes.uid;
-    if (changes.gid) attributes_.gid = *changes.gid;
-    if (changes.mtime || changes.mtime_now) {
-      attributes_.mtime = changes.mtime_now ? now : *changes.mtime;
-      times_set_ = true;
-    }
-    if (changes.atime || changes.atime_now)
-      attributes_.atime = changes.atime_now ? now : *changes.atime;
-    attributes_.ctime = now;
+    ApplyAttributeChanges(changes, now, attributes_);
+    if (changes.mtime || changes.mtime_now) times_set_ = true;
     metadata_dirty_ = true;
   }
   if (acknowledged_) (void)JournalLocked();

@@ -1,6 +1,7 @@
 // POSIX details ordinary tools notice, through a real s3mount mount on moto: each scenario runs
 // the same system calls in a local directory (the reference) and on the mount, and compares
-// what both report. Link counts: an open file's after unlink.
+// what both report. Link counts: an open file's after unlink. The mount root's mode and times:
+// touch, cp -a and rsync -a into a fresh mount set them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -8,15 +9,20 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
 
 #include "tests/support/file_writes.h"
 #include "tests/support/mount_client_fixture.h"
+#include "tests/support/test_data.h"
 
 namespace s3mount {
 namespace {
 
+using testing::CommandResult;
+using testing::RandomBytes;
+using testing::RunCommand;
 using testing::S3mountProcess;
 using testing::TempDir;
 using testing::WriteAndClose;
@@ -75,6 +81,80 @@ TEST_F(MountPosixTest, AnOpenFileHasNoLinksAfterUnlinkAndStaysReadable) {
       return seen;
     });
   }
+}
+
+// "mode=0NNN mtime=S.N atime=S.N" of `path`, or the errno that failed.
+std::string ModeAndTimesOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
+  char mode[16];
+  std::snprintf(mode, sizeof mode, "0%o", st.st_mode & 07777);
+  return std::string("mode=") + mode + " mtime=" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec) + " atime=" + std::to_string(st.st_atim.tv_sec) + "." +
+         std::to_string(st.st_atim.tv_nsec);
+}
+
+TEST_F(MountPosixTest, TheRootsModeAndTimesCanBeSet) {
+  ExpectSameOnBoth("the root's mode and times", [](const std::string& root) {
+    std::string seen;
+    const timespec times[2] = {{1500000000, 123456789}, {1600000000, 987654321}};
+    if (utimensat(AT_FDCWD, root.c_str(), times, 0) != 0) {
+      seen += std::string("utimensat: ") + std::strerror(errno) + " ";
+    }
+    if (chmod(root.c_str(), 0750) != 0) seen += std::string("chmod: ") + std::strerror(errno);
+    seen += ModeAndTimesOf(root);
+    if (chmod(root.c_str(), 0755) != 0) seen += std::string(" chmod back: ") + std::strerror(errno);
+    return seen;
+  });
+  struct stat before {};
+  ASSERT_EQ(stat(mount_->Path("").c_str(), &before), 0);
+  const auto touched = RunCommand({.argv = {"touch", mount_->Path("")}});
+  ASSERT_TRUE(touched.ok()) << touched.error().ToString();
+  EXPECT_TRUE(touched->ok()) << "touch MNT: " << touched->Describe();
+  struct stat after {};
+  ASSERT_EQ(stat(mount_->Path("").c_str(), &after), 0);
+  EXPECT_GT(after.st_mtim.tv_sec, before.st_mtim.tv_sec - 1) << "touch did not move the mtime";
+  EXPECT_NE(after.st_mtim.tv_nsec + after.st_mtim.tv_sec * 1000000000LL,
+            1600000000LL * 1000000000LL + 987654321)
+      << "touch left the mtime set before";
+}
+
+TEST_F(MountPosixTest, CpArchiveAndRsyncFillTheMountRoot) {
+  auto scratch = TempDir::Create("s3mount-posix-src");
+  ASSERT_TRUE(scratch.ok());
+  const std::string src = (*scratch)->path() + "/src";
+  ASSERT_EQ(mkdir(src.c_str(), 0750), 0);
+  ASSERT_EQ(mkdir((src + "/sub").c_str(), 0700), 0);
+  {
+    std::ofstream((src + "/a.txt").c_str()) << "a small file\n";
+    std::ofstream((src + "/sub/b.bin").c_str(), std::ios::binary) << RandomBytes(1 << 20, 7);
+  }
+  ASSERT_EQ(symlink("a.txt", (src + "/link").c_str()), 0);
+  const timespec old_times[2] = {{1400000000, 0}, {1400000000, 0}};
+  for (const char* path : {"/a.txt", "/sub/b.bin", "/sub", ""}) {
+    ASSERT_EQ(utimensat(AT_FDCWD, (src + path).c_str(), old_times, AT_SYMLINK_NOFOLLOW), 0);
+  }
+  const auto run = [](std::vector<std::string> argv) {
+    auto result = RunCommand({.argv = std::move(argv), .timeout = std::chrono::seconds(120)});
+    return result.ok() ? *result : CommandResult{.stderr_text = result.error().ToString()};
+  };
+  const CommandResult cp = run({"cp", "-a", src + "/.", mount_->Path("") + "/"});
+  EXPECT_TRUE(cp.ok()) << "cp -a src/. MNT/: " << cp.Describe() << "\n" << mount_->LogTail();
+  const CommandResult rsync = run({"rsync", "-a", src + "/", mount_->Path("") + "/"});
+  EXPECT_TRUE(rsync.ok()) << "rsync -a src/ MNT/: " << rsync.Describe() << "\n"
+                          << mount_->LogTail();
+  const CommandResult again = run({"rsync", "-a", "--stats", src + "/", mount_->Path("") + "/"});
+  EXPECT_TRUE(again.ok()) << again.Describe();
+  EXPECT_NE(again.stdout_text.find("Number of regular files transferred: 0"), std::string::npos)
+      << "a second rsync -a transferred files:\n"
+      << again.stdout_text;
+  // (Not the atime: reading src for the copies moved it.)
+  const auto mode_and_mtime = [](const std::string& path) {
+    const std::string seen = ModeAndTimesOf(path);
+    return seen.substr(0, seen.find(" atime="));
+  };
+  EXPECT_EQ(mode_and_mtime(mount_->Path("")), mode_and_mtime(src)) << "the root is not src's";
+  EXPECT_EQ(Body("sub/b.bin"), std::optional<std::string>(RandomBytes(1 << 20, 7)));
 }
 
 }  // namespace

@@ -71,6 +71,27 @@ TEST_F(FilesystemTest, WithObjectMetadataListedFilesAreHeadedAndModesHonoured) {
   EXPECT_EQ(store_.counts().head_object, 50);
 }
 
+TEST_F(FilesystemTest, TheRootsModeOwnerAndTimesAreKeptInMemoryAndCostNoRequest) {
+  Mount();
+  store_.ResetCounts();
+  const WallTime mtime = WallTime(std::chrono::seconds(1500000000));
+  auto set =
+      fs().SetAttr(kRootInode, {.permissions = 0700, .uid = 7, .mtime = mtime}, std::nullopt);
+  ASSERT_TRUE(set.ok()) << set.error().ToString();
+  auto root = fs().GetAttr(kRootInode);
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->attributes.permissions, 0700u);
+  EXPECT_EQ(root->attributes.uid, 7u);
+  EXPECT_EQ(root->attributes.gid, 1000u) << "unchanged";
+  EXPECT_EQ(root->attributes.mtime, mtime);
+  EXPECT_EQ(root->attributes.ctime, clock_.Now());
+  EXPECT_EQ(root->attributes.type, FileType::kDirectory);
+  EXPECT_EQ(store_.counts().Total(), 0) << "the root has no object to write";
+  auto truncate = fs().SetAttr(kRootInode, {.size = 0}, std::nullopt);
+  ASSERT_FALSE(truncate.ok());
+  EXPECT_EQ(truncate.error().code, ErrorCode::kIsDirectory);
+}
+
 TEST_F(FilesystemTest, LookupOfMissingNameIsNegativeAndCached) {
   Mount();
   auto missing = fs().Lookup(kRootInode, "nope");
