@@ -20,6 +20,7 @@
 #include <string>
 
 #include "fs/applied_sequencers.h"
+#include "fs/attribute_changes.h"
 #include "fs/block_fetcher.h"
 #include "fs/directory_stream.h"
 #include "fs/file_reader.h"
@@ -34,7 +35,6 @@
 #include "fs/readahead/directory_readahead.h"
 #include "fs/readahead/lookup_readahead.h"
 #include "fs/readahead/metadata_prefetcher.h"
-#include "fs/attribute_changes.h"
 #include "fs/staging.h"
 #include "fs/write_back_queue.h"
 #include "fs/write_journal.h"
@@ -129,7 +129,7 @@ struct Filesystem::Impl {
   // Writes a new empty object (file, FIFO, socket, symlink body) or directory marker.
   Result<Entry> MakeObject(InodeId parent, std::string_view name, FileType type,
                            uint32_t permissions, const Caller& caller, std::string_view body,
-                           bool exclusive);
+                           bool exclusive, uint64_t rdev = 0);
   // The rename of a file created here and not uploaded yet (RenamePending done): its first
   // upload, under `to`; on failure it is pending under `from` again.
   Status UploadRenamed(InodeId inode, OpenFile& file, const std::string& from,

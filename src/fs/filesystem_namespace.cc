@@ -199,7 +199,7 @@ Result<std::string> Filesystem::Impl::NewChildPath(InodeId parent, std::string_v
 
 Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name, FileType type,
                                            uint32_t permissions, const Caller& caller,
-                                           std::string_view body, bool exclusive) {
+                                           std::string_view body, bool exclusive, uint64_t rdev) {
   const bool directory = type == FileType::kDirectory;
   const MonoTime checked_at = clock.Monotonic();
   auto new_path = NewChildPath(parent, name, directory);
@@ -213,7 +213,8 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
                         .size = body.size(),
                         .mtime = now,
                         .ctime = now,
-                        .atime = now};
+                        .atime = now,
+                        .rdev = rdev};
   ObjectInfo object{
       .key = keys.KeyFor(path) + (directory ? "/" : ""),
       .size = body.size(),
@@ -318,11 +319,12 @@ Result<Entry> Filesystem::MakeDirectory(InodeId parent, std::string_view name, u
 }
 
 Result<Entry> Filesystem::MakeNode(InodeId parent, std::string_view name, FileType type,
-                                   uint32_t mode, const Caller& caller) {
+                                   uint32_t mode, const Caller& caller, uint64_t rdev) {
   if (type == FileType::kDirectory || type == FileType::kSymlink) {
-    return MakeError(ErrorCode::kInvalidArgument, "mknod makes files, FIFOs and sockets");
+    return MakeError(ErrorCode::kInvalidArgument, "mknod makes files, FIFOs, sockets, devices");
   }
-  return impl_->MakeObject(parent, name, type, mode, caller, "", false);
+  const bool device = type == FileType::kCharDevice || type == FileType::kBlockDevice;
+  return impl_->MakeObject(parent, name, type, mode, caller, "", false, device ? rdev : 0);
 }
 
 Result<Entry> Filesystem::MakeSymlink(InodeId parent, std::string_view name,

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <limits>
 #include <set>
@@ -113,8 +114,12 @@ FileType NonDirectoryTypeOf(std::optional<uint32_t> mode) {
       return FileType::kFifo;
     case S_IFSOCK:
       return FileType::kSocket;
+    case S_IFCHR:
+      return FileType::kCharDevice;
+    case S_IFBLK:
+      return FileType::kBlockDevice;
     default:
-      return FileType::kRegular;  // S_IFREG, none, S_IFDIR on a file key, devices
+      return FileType::kRegular;  // S_IFREG, none, S_IFDIR on a file key
   }
 }
 
@@ -127,7 +132,7 @@ std::string MediaType(std::string_view content_type) {
 
 bool IsS3fsOwnHeader(std::string_view key) {
   return key == kMetaMode || key == kMetaUid || key == kMetaGid || key == kMetaMtime ||
-         key == kMetaCtime || key == kMetaAtime || key == kMetaXattr;
+         key == kMetaCtime || key == kMetaAtime || key == kMetaXattr || key == kMetaRdev;
 }
 
 }  // namespace
@@ -144,6 +149,10 @@ uint32_t TypeBitsOf(FileType type) {
       return S_IFIFO;
     case FileType::kSocket:
       return S_IFSOCK;
+    case FileType::kCharDevice:
+      return S_IFCHR;
+    case FileType::kBlockDevice:
+      return S_IFBLK;
   }
   return S_IFREG;
 }
@@ -194,6 +203,15 @@ Attributes AttributesFromObject(const ObjectInfo& object, bool is_directory,
   attributes.ctime = TimeFromMetadata(metadata, kMetaCtime).value_or(object.last_modified);
   attributes.atime = TimeFromMetadata(metadata, kMetaAtime).value_or(object.last_modified);
   attributes.nlink = 1;
+  if (attributes.type == FileType::kCharDevice || attributes.type == FileType::kBlockDevice) {
+    if (const std::string* text = Find(metadata, kMetaRdev)) {
+      uint64_t rdev = 0;
+      const char* end = text->data() + text->size();
+      if (std::from_chars(text->data(), end, rdev).ptr == end && !text->empty()) {
+        attributes.rdev = rdev;
+      }
+    }
+  }
   return attributes;
 }
 
@@ -206,12 +224,15 @@ UserMetadata MetadataFromAttributes(const Attributes& attributes) {
   metadata[std::string(kMetaMtime)] = FormatMetadataTime(attributes.mtime);
   metadata[std::string(kMetaCtime)] = FormatMetadataTime(attributes.ctime);
   metadata[std::string(kMetaAtime)] = FormatMetadataTime(attributes.atime);
+  if (attributes.type == FileType::kCharDevice || attributes.type == FileType::kBlockDevice) {
+    metadata[std::string(kMetaRdev)] = std::to_string(attributes.rdev);
+  }
   return metadata;
 }
 
 UserMetadata WithAttributes(UserMetadata metadata, const Attributes& attributes) {
   for (std::string_view name :
-       {kMetaMode, kMetaUid, kMetaGid, kMetaMtime, kMetaCtime, kMetaAtime}) {
+       {kMetaMode, kMetaUid, kMetaGid, kMetaMtime, kMetaCtime, kMetaAtime, kMetaRdev}) {
     metadata.erase(std::string(name));
   }
   for (auto& [name, value] : MetadataFromAttributes(attributes)) metadata[name] = value;

@@ -47,6 +47,7 @@ struct stat ToStat(fuse_ino_t inode, const Attributes& attributes) {
   st.st_ino = inode;
   st.st_mode = TypeBitsOf(attributes.type) | (attributes.permissions & 07777);
   st.st_nlink = attributes.nlink;
+  st.st_rdev = static_cast<dev_t>(attributes.rdev);
   st.st_uid = attributes.uid;
   st.st_gid = attributes.gid;
   st.st_size = static_cast<off_t>(attributes.size);
@@ -400,14 +401,16 @@ void MakeDirectory(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t m
   });
 }
 
-void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t /*rdev*/) {
+void MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
   ServeEntry(req, "mknod", [&](Request& r) -> Result<Entry> {
     std::optional<FileType> type;
     if (S_ISREG(mode)) type = FileType::kRegular;
     if (S_ISFIFO(mode)) type = FileType::kFifo;
     if (S_ISSOCK(mode)) type = FileType::kSocket;
-    if (!type) return MakeError(ErrorCode::kNotPermitted, "device files cannot be stored in S3");
-    return r.fs().MakeNode(parent, name, *type, mode & 07777, CallerOf(r.get()));
+    if (S_ISCHR(mode)) type = FileType::kCharDevice;
+    if (S_ISBLK(mode)) type = FileType::kBlockDevice;
+    if (!type) return MakeError(ErrorCode::kInvalidArgument, "mknod of an unknown file type");
+    return r.fs().MakeNode(parent, name, *type, mode & 07777, CallerOf(r.get()), rdev);
   });
 }
 

@@ -1,10 +1,12 @@
 // POSIX details ordinary tools notice, through a real s3mount mount on moto: each scenario runs
 // the same system calls in a local directory (the reference) and on the mount, and compares
 // what both report. Link counts: an open file's after unlink. The mount root's mode and times:
-// touch, cp -a and rsync -a into a fresh mount set them.
+// touch, cp -a and rsync -a into a fresh mount set them. Special files (FIFOs, devices) as
+// mkfifo and mknod make them, stored the way s3fs stores them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -155,6 +157,53 @@ TEST_F(MountPosixTest, CpArchiveAndRsyncFillTheMountRoot) {
   };
   EXPECT_EQ(mode_and_mtime(mount_->Path("")), mode_and_mtime(src)) << "the root is not src's";
   EXPECT_EQ(Body("sub/b.bin"), std::optional<std::string>(RandomBytes(1 << 20, 7)));
+}
+
+// "type=T perm=0NNN rdev=M:m" of `path` (lstat), or the errno that failed.
+std::string NodeOf(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
+  char text[96];
+  std::snprintf(text, sizeof text, "type=0%o perm=0%o rdev=%u:%u", st.st_mode & S_IFMT,
+                st.st_mode & 07777, major(st.st_rdev), minor(st.st_rdev));
+  return text;
+}
+
+TEST_F(MountPosixTest, FifosAndDeviceNodesAreMadeAndKeptAsS3fsStoresThem) {
+  const auto make = [](const std::string& root) {
+    std::string seen;
+    if (mkfifo((root + "/fifo").c_str(), 0640) != 0)
+      seen += std::string("mkfifo: ") + std::strerror(errno) + " ";
+    if (mknod((root + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+      seen += std::string("mknod c: ") + std::strerror(errno) + " ";
+    }
+    if (mknod((root + "/loop").c_str(), S_IFBLK | 0660, makedev(7, 200)) != 0) {
+      seen += std::string("mknod b: ") + std::strerror(errno) + " ";
+    }
+    return seen;
+  };
+  const auto nodes = [](const std::string& root) {
+    return "fifo " + NodeOf(root + "/fifo") + ", null " + NodeOf(root + "/null") + ", loop " +
+           NodeOf(root + "/loop");
+  };
+  ExpectSameOnBoth("special files", [&](const std::string& root) {
+    const std::string made = make(root);  // before nodes(): operands are unsequenced
+    return made + nodes(root);
+  });
+  // As s3fs stores them: an empty object, the type in the mode, the device in rdev.
+  auto null = Head("null");
+  ASSERT_TRUE(null.has_value());
+  EXPECT_EQ(null->size, 0u);
+  struct stat local_null {};
+  ASSERT_EQ(lstat((local_->path() + "/null").c_str(), &local_null), 0);
+  EXPECT_EQ(null->user_metadata["mode"], std::to_string(local_null.st_mode));  // umask applied
+  EXPECT_EQ(null->user_metadata["rdev"], std::to_string(makedev(1, 3)));
+  EXPECT_EQ(Head("fifo")->user_metadata["mode"], std::to_string(S_IFIFO | 0640));
+  // And a new mount reads them back as they were.
+  ExpectCleanUnmount(mount_);
+  mount_ = Mount();
+  ASSERT_NE(mount_, nullptr);
+  EXPECT_EQ(nodes(mount_->Path("")), nodes(local_->path())) << "after a remount";
 }
 
 }  // namespace

@@ -215,15 +215,21 @@ TEST(AttributesFromObjectTest, ModeWithoutTypeBitsOrWithDeviceBitsFollowsTheObje
             FileType::kRegular);
   EXPECT_EQ(AttributesFromObject(Object("d/", {{"mode", "493"}}), true, Defaults()).type,
             FileType::kDirectory);
-  // Character and block devices cannot be shown: regular files.
-  EXPECT_EQ(AttributesFromObject(Object("c", {{"mode", std::to_string(S_IFCHR | 0600)}}), false,
-                                 Defaults())
-                .type,
-            FileType::kRegular);
-  EXPECT_EQ(AttributesFromObject(Object("b", {{"mode", std::to_string(S_IFBLK | 0600)}}), false,
-                                 Defaults())
-                .type,
-            FileType::kRegular);
+  // Devices as s3fs's mknod stores them: the type in the mode, the number in rdev.
+  const Attributes null = AttributesFromObject(
+      Object("c", {{"mode", std::to_string(S_IFCHR | 0666)}, {"rdev", "259"}}), false, Defaults());
+  EXPECT_EQ(null.type, FileType::kCharDevice);
+  EXPECT_EQ(null.rdev, 259u);
+  EXPECT_EQ(MetadataFromAttributes(null).at("rdev"), "259");
+  const Attributes loop = AttributesFromObject(
+      Object("b", {{"mode", std::to_string(S_IFBLK | 0600)}, {"rdev", "7x"}}), false, Defaults());
+  EXPECT_EQ(loop.type, FileType::kBlockDevice);
+  EXPECT_EQ(loop.rdev, 0u) << "a malformed rdev is ignored";
+  // Only devices carry rdev.
+  EXPECT_EQ(
+      AttributesFromObject(Object("f", {{"mode", "33188"}, {"rdev", "5"}}), false, Defaults()).rdev,
+      0u);
+  EXPECT_FALSE(MetadataFromAttributes(Attributes{}).contains("rdev"));
 }
 
 TEST(AttributesFromObjectTest, ModeAcceptsS3fsStrtolForms) {
@@ -408,8 +414,9 @@ TEST(MetadataFromAttributesTest, WritesAllSixHeadersWithTypeBits) {
 }
 
 TEST(MetadataFromAttributesTest, RoundTripsEveryType) {
-  for (FileType type : {FileType::kRegular, FileType::kDirectory, FileType::kSymlink,
-                        FileType::kFifo, FileType::kSocket}) {
+  for (FileType type :
+       {FileType::kRegular, FileType::kDirectory, FileType::kSymlink, FileType::kFifo,
+        FileType::kSocket, FileType::kCharDevice, FileType::kBlockDevice}) {
     Attributes attributes;
     attributes.type = type;
     attributes.permissions = 02751;

@@ -11,7 +11,7 @@
 
 namespace s3mount {
 
-enum class FileType { kRegular, kDirectory, kSymlink, kFifo, kSocket };
+enum class FileType { kRegular, kDirectory, kSymlink, kFifo, kSocket, kCharDevice, kBlockDevice };
 
 struct Attributes {
   FileType type = FileType::kRegular;
@@ -23,6 +23,7 @@ struct Attributes {
   WallTime ctime{};
   WallTime atime{};
   uint32_t nlink = 1;
+  uint64_t rdev = 0;  // the device number of a kCharDevice or kBlockDevice
 };
 
 // The mount's defaults for objects that carry no s3fs-style metadata, and the overrides the

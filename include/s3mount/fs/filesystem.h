@@ -215,8 +215,9 @@ class Filesystem {
   Result<Entry> MakeDirectory(InodeId parent, std::string_view name, uint32_t mode,
                               const Caller& caller);
   // Regular files, FIFOs and sockets (as s3fs stores them); devices are refused.
+  // `rdev` is the device number of a kCharDevice or kBlockDevice (stored as s3fs does).
   Result<Entry> MakeNode(InodeId parent, std::string_view name, FileType type, uint32_t mode,
-                         const Caller& caller);
+                         const Caller& caller, uint64_t rdev = 0);
   Result<Entry> MakeSymlink(InodeId parent, std::string_view name, std::string_view target,
                             const Caller& caller);
   Result<Entry> Link(InodeId inode, InodeId parent, std::string_view name);

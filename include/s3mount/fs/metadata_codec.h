@@ -32,6 +32,7 @@ inline constexpr std::string_view kMetaMtime = "mtime";
 inline constexpr std::string_view kMetaCtime = "ctime";
 inline constexpr std::string_view kMetaAtime = "atime";
 inline constexpr std::string_view kMetaXattr = "xattr";
+inline constexpr std::string_view kMetaRdev = "rdev";  // a device node's st_rdev, decimal
 
 // The Content-Type of directory marker objects (`dir/`) that mkdir writes.
 std::string DirectoryMarkerContentType();
