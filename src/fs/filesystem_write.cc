@@ -306,6 +306,7 @@ Status Filesystem::Impl::ChangeXattrOf(InodeId inode, std::string_view name,
     user_metadata = MetadataFromAttributes(AttributesFor(*entry));
   }
   S3M_RETURN_IF_ERROR(ChangeXattr(user_metadata, name, value, mode));
+  user_metadata[std::string(kMetaCtime)] = FormatMetadataTime(now);  // as chmod moves it
   auto stored = RewriteMetadata(info->path, *entry, user_metadata);
   S3M_RETURN_IF_ERROR(stored);
   if (entry->kind == PathKind::kFile) {

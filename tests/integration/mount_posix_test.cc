@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -204,6 +205,42 @@ TEST_F(MountPosixTest, FifosAndDeviceNodesAreMadeAndKeptAsS3fsStoresThem) {
   mount_ = Mount();
   ASSERT_NE(mount_, nullptr);
   EXPECT_EQ(nodes(mount_->Path("")), nodes(local_->path())) << "after a remount";
+}
+
+// Nanoseconds of `path`'s ctime, or -1.
+int64_t CtimeOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return -1;
+  return int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+TEST_F(MountPosixTest, SetxattrAndRemovexattrMoveTheCtime) {
+  ExpectSameOnBoth("ctime after xattr changes", [](const std::string& root) {
+    const std::string path = root + "/tagged";
+    if (WriteAndClose(path, "x").first != 0) return std::string("cannot write");
+    std::string seen;
+    for (const bool set : {true, false}) {
+      const int64_t before = CtimeOf(path);
+      usleep(20000);  // past the local file system's timestamp granularity
+      const int rc = set ? setxattr(path.c_str(), "user.tag", "v", 1, 0)
+                         : removexattr(path.c_str(), "user.tag");
+      if (rc != 0) seen += std::string(set ? "setxattr: " : "removexattr: ") + std::strerror(errno);
+      seen += std::string(set ? " set" : " removed") +
+              (CtimeOf(path) > before ? ": ctime moved" : ": ctime stayed");
+    }
+    return seen;
+  });
+  // And S3 keeps it (not only the kernel's own update of its cached ctime).
+  const auto stored_ctime = [&] {
+    auto head = Head("tagged");
+    return head.has_value() ? head->user_metadata["ctime"] : std::string("no object");
+  };
+  const std::string before = stored_ctime();
+  usleep(20000);
+  ASSERT_EQ(setxattr(mount_->Path("tagged").c_str(), "user.tag", "w", 1, 0), 0);
+  const std::string after = stored_ctime();
+  EXPECT_GT(std::stod(after), std::stod(before))
+      << "x-amz-meta-ctime " << before << " then " << after;
 }
 
 }  // namespace
