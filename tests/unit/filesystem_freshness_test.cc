@@ -2,7 +2,8 @@
 // store and fake clock (docs/SEMANTICS.md, sections 12 and 14): an open whose cached metadata
 // names a version already overwritten reads the new one instead of failing with kStale (and
 // says the kernel's size must go), while a handle that delivered bytes of the old version
-// still fails; and a name a cached listing lacks is asked of S3 again after negative_ttl.
+// still fails; a name a cached listing lacks is asked of S3 again after negative_ttl; and a
+// change feed's recovery forgets every cached answer.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -135,6 +136,33 @@ TEST_F(FilesystemFreshnessTest, ANameACachedListingLacksIsAskedAgainAfterNegativ
   const int64_t heads = store_.counts().head_object;
   EXPECT_FALSE(Found(dir, "absent"));
   EXPECT_EQ(store_.counts().head_object, heads);
+}
+
+TEST_F(FilesystemFreshnessTest, ForgettingRemoteStateDropsEveryCachedAnswer) {
+  store_.PutForTest("dir/a", "one");
+  Mount();
+  const InodeId dir = Inode("dir");
+  const InodeId a = Inode("dir/a");
+  ASSERT_TRUE(testing::ListNames(fs(), dir).ok());
+  EXPECT_FALSE(Found(dir, "b"));
+  store_.PutForTest("dir/a", "changed");
+  store_.PutForTest("dir/b", "new");
+  const KernelInvalidations kernel = fs().ForgetRemoteState();
+  EXPECT_NE(std::find(kernel.inodes.begin(), kernel.inodes.end(), a), kernel.inodes.end());
+  EXPECT_NE(std::find(kernel.entries.begin(), kernel.entries.end(),
+                      std::pair<InodeId, std::string>(dir, "a")),
+            kernel.entries.end());
+  auto attributes = fs().GetAttr(a);
+  ASSERT_TRUE(attributes.ok());
+  EXPECT_EQ(attributes->attributes.size, 7u);
+  EXPECT_TRUE(Found(dir, "b"));
+  auto names = testing::ListNames(fs(), dir);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::set<std::string>{"a", "b"}));
+  auto opened = fs().Open(a, OpenFlags{});
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened->keep_cache);
+  fs().Release(opened->handle);
 }
 
 }  // namespace

@@ -252,6 +252,10 @@ class Filesystem {
   // own writes (same ETag as cached; a delete of a path known to be missing) change nothing.
   // Returns what the kernel must forget; the caller tells it, holding no lock of ours.
   KernelInvalidations ApplyRemoteChange(const ObjectChange& change);
+  // The change feed recovered from an outage and may have lost events: forgets every cached
+  // answer about the bucket (metadata, negative entries, listings), so that the next access
+  // asks S3. Returns what the kernel must forget: every entry and inode it may hold.
+  KernelInvalidations ForgetRemoteState();
 
   // With write-back: waits until every queued upload and DELETE has run (or given up). Also
   // done by the destructor.
