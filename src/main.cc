@@ -261,6 +261,9 @@ int Serve(MountConfig config) {
         *b.feed, b.clock, ChangeListenerOptions{.bucket = config.bucket, .prefix = config.prefix},
         [fs = filesystem->get(), kernel = mount->get()](const ObjectChange& change) {
           kernel->Invalidate(fs->ApplyRemoteChange(change));
+        },
+        [fs = filesystem->get(), kernel = mount->get()] {
+          kernel->Invalidate(fs->ForgetRemoteState());
         });
     listener->Start();
   }

@@ -91,6 +91,19 @@ size_t MetadataCache::size() const {
   return entries_.size();
 }
 
+void MetadataCache::MarkAllChanged(MonoTime time) {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+  lru_.clear();
+  if (time <= change_watermark_) return;
+  change_watermark_ = time;
+  // Marks older than the watermark say nothing it does not.
+  while (!change_order_.empty() && change_order_.begin()->first <= time) {
+    change_marks_.erase(change_order_.begin()->second);
+    change_order_.erase(change_order_.begin());
+  }
+}
+
 size_t MetadataCache::change_mark_count() const {
   std::lock_guard lock(mu_);
   return change_marks_.size();

@@ -9,8 +9,12 @@
 namespace s3mount {
 
 ChangeListener::ChangeListener(ChangeFeed& feed, Clock& clock, ChangeListenerOptions options,
-                               ApplyFunction apply)
-    : feed_(feed), clock_(clock), options_(std::move(options)), apply_(std::move(apply)) {}
+                               ApplyFunction apply, RecoveredFunction recovered)
+    : feed_(feed),
+      clock_(clock),
+      options_(std::move(options)),
+      apply_(std::move(apply)),
+      recovered_(std::move(recovered)) {}
 
 ChangeListener::~ChangeListener() { Stop(); }
 
@@ -69,11 +73,31 @@ void ChangeListener::Run() {
       if (!SleepUnlessStopped(delay)) break;
       continue;
     }
-    if (failures > 0) spdlog::info("change notifications from {} flow again", feed_.Describe());
+    if (failures > 0) Recovered(failures);
     failures = 0;
     HandleBatch(*batch);
   }
   spdlog::debug("change listener on {} stopped", feed_.Describe());
+}
+
+void ChangeListener::Recovered(int failures) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.recoveries;
+  }
+  if (!recovered_) {
+    spdlog::info("change notifications from {} flow again", feed_.Describe());
+    return;
+  }
+  spdlog::warn(
+      "change notifications from {} flow again after {} failed attempts: changes made "
+      "meanwhile may have been missed, so the cached metadata and listings are dropped",
+      feed_.Describe(), failures);
+  try {
+    recovered_();
+  } catch (const std::exception& e) {
+    spdlog::error("dropping the caches after {} recovered failed: {}", feed_.Describe(), e.what());
+  }
 }
 
 void ChangeListener::HandleBatch(const std::vector<FeedMessage>& batch) {

@@ -351,6 +351,9 @@ Result<std::vector<FeedMessage>> RedisChangeFeed::Receive() {
     if (interrupted_.exchange(false)) return std::vector<FeedMessage>();
     S3M_RETURN_IF_ERROR(Open());
     spdlog::info("reconnected to {}", description_);
+    // Back at once, empty: the listener learns now, not after a whole wait for messages, that
+    // the feed works again (and drops what the outage may have hidden from it).
+    return std::vector<FeedMessage>();
   }
   return channel_mode() ? ReceiveFromChannel() : ReceiveFromList();
 }

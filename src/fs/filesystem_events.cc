@@ -1,5 +1,6 @@
 // Filesystem::ApplyRemoteChange: what a change made by another client (an S3 event) does to
-// the caches, and which kernel entries and inodes must be invalidated (see filesystem.h).
+// the caches, and which kernel entries and inodes must be invalidated (see filesystem.h);
+// ForgetRemoteState: the same for every path, after a change feed's outage.
 #include <spdlog/spdlog.h>
 
 #include "fs/filesystem_impl.h"
@@ -80,6 +81,15 @@ KernelInvalidations Filesystem::ApplyRemoteChange(const ObjectChange& change) {
   // The kernel drops the inode's pages: the next open must not claim they are still valid.
   if (!kernel.inodes.empty()) impl.inodes.SwapKernelCacheEtag(kernel.inodes.front(), "");
   return kernel;
+}
+
+KernelInvalidations Filesystem::ForgetRemoteState() {
+  Impl& impl = *impl_;
+  const MonoTime now = impl.clock.Monotonic();
+  // Cached blocks are keyed by ETag: a new version is fetched as such once its metadata is.
+  impl.metadata.MarkAllChanged(now);
+  impl.listings.Clear(now);
+  return impl.inodes.ForgetKernelCaches();
 }
 
 }  // namespace s3mount

@@ -78,6 +78,10 @@ struct Filesystem::Impl {
   // inode attached to it: before an unlink or a replacing rename, so they keep working.
   std::shared_ptr<OpenFile> AdoptHandles(InodeId inode, const std::string& path);
   Status FlushFile(InodeId inode, OpenFile& file);
+  // The version `gone` read is no longer in S3: a handle that has delivered nothing and
+  // whose open dropped the kernel's page cache moves to the object as S3 has it now (one
+  // HEAD). Whether it did; `effects` says what the kernel must drop.
+  bool ReadNewVersion(FileHandle& handle, const FileReader& gone, ReadEffects* effects);
   Status ChangeXattrOf(InodeId inode, std::string_view name, std::optional<std::string_view> value,
                        XattrMode mode);
   OpenFileInit InitFor(const std::string& path, const PathEntry& entry) const;

@@ -54,8 +54,13 @@ Result<PathEntry> Filesystem::Impl::ResolveInDirectory(const std::string& path) 
   if (overlay.IsDeleteQueued(path)) {
     return PathEntry{.kind = PathKind::kMissing, .fetched_at = clock.Monotonic()};
   }
-  auto listed = listings.Find(ParentOf(path), NameOf(path), clock.Monotonic());
-  if (!listed) return WithPendingBelow(path, resolver.Resolve(path));
+  const MonoTime now = clock.Monotonic();
+  auto listed = listings.Find(ParentOf(path), NameOf(path), now);
+  // A name the listing lacks is a negative entry like any other: trusted for negative_ttl
+  // from the LIST, then S3 is asked (the listing itself stays for list_ttl).
+  const bool absence_expired = listed && listed->kind == PathKind::kMissing &&
+                               now - listed->fetched_at >= options.negative_ttl;
+  if (!listed || absence_expired) return WithPendingBelow(path, resolver.Resolve(path));
   return WithPendingBelow(path, resolver.ResolveListed(path, *listed));
 }
 

@@ -95,6 +95,7 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   if (!handle->attached) {
     ObjectVersion object{impl_->keys.KeyFor(info->path), entry->object.etag, entry->object.size};
     keep_cache = impl_->inodes.SwapKernelCacheEtag(inode, object.etag) == object.etag;
+    handle->kernel_cache_kept = keep_cache;
     impl_->directory_readahead.Opened(info->path, object, impl_->clock.Monotonic(), keep_cache);
     handle->reader =
         std::make_unique<FileReader>(impl_->fetcher, std::move(object),
@@ -110,23 +111,62 @@ Result<OpenedFile> Filesystem::Open(InodeId inode, OpenFlags flags) {
   return OpenedFile{id, keep_cache};
 }
 
-Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t offset, size_t size) {
+Result<std::vector<DataSlice>> Filesystem::Read(uint64_t handle_id, uint64_t offset, size_t size,
+                                                ReadEffects* effects) {
   auto handle = impl_->handles.FileOf(handle_id);
   if (!handle) return MakeError(ErrorCode::kInvalidArgument, "bad handle");
   if (auto file = impl_->handles.OpenFileOf(handle->inode)) return file->Read(offset, size);
-  auto reader = impl_->handles.ReaderOf(*handle);
-  if (!reader) return MakeError(ErrorCode::kStale, "'" + handle->path + "' was replaced");
-  auto slices = reader->Read(offset, size);
-  if (!slices.ok() && slices.error().code == ErrorCode::kStale) {
-    // The version this handle opened is gone: the next open must see the new one.
-    impl_->metadata.Invalidate(handle->path);
-    impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+  // Bounded: a handle moves to a new version at most once, and a read done through a reader
+  // replaced meanwhile is done once more through the new one.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto reader = impl_->handles.ReaderOf(*handle);
+    if (!reader) return MakeError(ErrorCode::kStale, "'" + handle->path + "' was replaced");
+    auto slices = reader->Read(offset, size);
+    if (slices.ok()) {
+      if (attempt < kAttempts && !impl_->handles.MarkDelivered(*handle, reader.get())) continue;
+      return slices;
+    }
+    if (slices.error().code == ErrorCode::kStale) {
+      // The version this handle opened is gone: the next open must see the new one.
+      impl_->metadata.Invalidate(handle->path);
+      impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+      if (attempt < kAttempts && impl_->ReadNewVersion(*handle, *reader, effects)) continue;
+    }
+    if (slices.error().code == ErrorCode::kChecksumMismatch) {
+      // Pages the kernel cached from this read may hold the bad bytes: the next open drops them.
+      impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+    }
+    return slices;
   }
-  if (!slices.ok() && slices.error().code == ErrorCode::kChecksumMismatch) {
-    // Pages the kernel cached from this read may hold the bad bytes: the next open drops them.
-    impl_->inodes.SwapKernelCacheEtag(handle->inode, "");
+}
+
+bool Filesystem::Impl::ReadNewVersion(FileHandle& handle, const FileReader& gone,
+                                      ReadEffects* effects) {
+  // A handle that delivered bytes of the old version must not mix in the new one, nor one
+  // whose pages of it the kernel may serve.
+  if (handle.kernel_cache_kept || handle.delivered.load(std::memory_order_acquire)) return false;
+  auto info = inodes.Get(handle.inode);  // its current path (after renames)
+  const std::string path = info ? info->path : handle.path;
+  metadata.Invalidate(path);
+  auto resolved = resolver.Resolve(path);
+  if (!resolved.ok() || resolved->kind != PathKind::kFile ||
+      resolved->object.etag == gone.object().etag) {
+    return false;
   }
-  return slices;
+  ObjectVersion object{keys.KeyFor(path), resolved->object.etag, resolved->object.size};
+  auto reader = handles.ReplaceUndelivered(handle, &gone, [&] {
+    return std::make_shared<FileReader>(fetcher, object, options.max_readahead,
+                                        options.max_request_size);
+  });
+  if (!reader) return false;
+  spdlog::debug("'{}' changed before its handle read anything: it reads ETag {} ({} bytes)", path,
+                reader->object().etag, reader->object().size);
+  inodes.SwapKernelCacheEtag(handle.inode, reader->object().etag);
+  if (effects != nullptr && reader->object().size >= gone.object().size) {
+    effects->kernel_attributes_stale = true;
+  }
+  return true;
 }
 
 Result<size_t> Filesystem::Write(uint64_t handle_id, uint64_t offset, std::string_view data) {

@@ -58,6 +58,23 @@ std::shared_ptr<FileReader> HandleTable::ReaderOf(const FileHandle& handle) cons
   return handle.reader;
 }
 
+bool HandleTable::MarkDelivered(FileHandle& handle, const FileReader* used) {
+  if (handle.delivered.load(std::memory_order_acquire)) return true;
+  std::lock_guard lock(mu_);
+  if (handle.reader.get() != used) return false;
+  handle.delivered.store(true, std::memory_order_release);
+  return true;
+}
+
+std::shared_ptr<FileReader> HandleTable::ReplaceUndelivered(
+    FileHandle& handle, const FileReader* used,
+    const std::function<std::shared_ptr<FileReader>()>& make) {
+  std::lock_guard lock(mu_);
+  if (handle.attached || handle.delivered.load(std::memory_order_acquire)) return nullptr;
+  if (handle.reader.get() == used) handle.reader = make();
+  return handle.reader;
+}
+
 std::shared_ptr<OpenFile> HandleTable::OpenFileOf(InodeId inode) const {
   std::lock_guard lock(mu_);
   auto it = open_files_.find(inode);

@@ -15,6 +15,7 @@
 // in run under mu_ and only construct objects.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,15 +49,21 @@ struct DirectoryHandle {
   ListingReadahead readahead;  // Advance guarded by mu; cancelled at release
 };
 
-// Fixed at open, except `attached` and `reader`, which the HandleTable changes under its lock.
+// Fixed at open, except `attached`, `reader` and `delivered`, which the HandleTable changes
+// under its lock.
 struct FileHandle {
   InodeId inode = 0;
   std::string path;
   bool writable = false;
+  // The open told the kernel to keep its page cache: pages of the pinned version may be read
+  // from it without reaching `reader`, so the handle cannot move to another version.
+  bool kernel_cache_kept = false;
   // Counted in the inode's OpenFile record (reads and writes go through its OpenFile);
   // otherwise the handle reads one version of the object through `reader`.
   bool attached = false;
   std::shared_ptr<FileReader> reader;
+  // Bytes read through `reader` were returned (read without the lock once set).
+  std::atomic<bool> delivered{false};
 };
 
 class HandleTable {
@@ -77,6 +84,16 @@ class HandleTable {
   };
   Released TakeFile(uint64_t id);
   std::shared_ptr<FileReader> ReaderOf(const FileHandle& handle) const;
+  // A read through `used` succeeded: records that the handle delivered bytes, unless it
+  // reads through another reader by now (ReplaceUndelivered, ReadersFollow): false then, and
+  // the read must be done again.
+  bool MarkDelivered(FileHandle& handle, const FileReader* used);
+  // The version `used` reads is gone: if the handle has delivered nothing, it reads through
+  // `make()` from now on (unless another read replaced `used` already: its reader then).
+  // Null if the handle has delivered bytes (or reads through an OpenFile).
+  std::shared_ptr<FileReader> ReplaceUndelivered(
+      FileHandle& handle, const FileReader* used,
+      const std::function<std::shared_ptr<FileReader>()>& make);
 
   std::shared_ptr<OpenFile> OpenFileOf(InodeId inode) const;
   // Whether the inode has an OpenFile or any handle.

@@ -131,6 +131,17 @@ std::string InodeTable::SwapKernelCacheEtag(InodeId inode, const std::string& et
   return previous;
 }
 
+KernelInvalidations InodeTable::ForgetKernelCaches() {
+  KernelInvalidations kernel;
+  std::lock_guard lock(mu_);
+  for (const auto& [entry, id] : children_) kernel.entries.push_back(entry);
+  for (auto& [id, record] : inodes_) {
+    record.info.kernel_cache_etag.clear();
+    if (record.lookups > 0 || id == kRootInode) kernel.inodes.push_back(id);
+  }
+  return kernel;
+}
+
 std::optional<InodeInfo> InodeTable::Find(InodeId parent, const std::string& name) const {
   std::lock_guard lock(mu_);
   auto child = children_.find({parent, name});

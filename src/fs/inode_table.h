@@ -72,6 +72,10 @@ class InodeTable {
                                                     const std::string& new_name);
   // Records which version the kernel caches for `inode`; returns the previous one.
   std::string SwapKernelCacheEtag(InodeId inode, const std::string& etag);
+  // Every name the kernel may have an entry for, and every inode it holds: what it must
+  // forget when anything in the bucket may have changed. Each inode's kernel_cache_etag is
+  // cleared (the kernel drops the pages).
+  KernelInvalidations ForgetKernelCaches();
   // Inodes the kernel holds references to (the root included).
   size_t size() const;
   // Forgotten inodes that keep their number.

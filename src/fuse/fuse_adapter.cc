@@ -286,13 +286,19 @@ void Open(fuse_req_t req, fuse_ino_t inode, fuse_file_info* fi) {
   });
 }
 
-void Read(fuse_req_t req, fuse_ino_t /*inode*/, size_t size, off_t offset, fuse_file_info* fi) {
+void Read(fuse_req_t req, fuse_ino_t inode, size_t size, off_t offset, fuse_file_info* fi) {
   Serve(req, "read", [&](Request& r) -> Status {
     const Clock* clock = Context(req).clock;
     const bool timed = clock != nullptr && spdlog::should_log(spdlog::level::trace);
     const MonoTime start = timed ? clock->Monotonic() : MonoTime{};
-    auto slices = r.fs().Read(fi->fh, static_cast<uint64_t>(offset), size);
+    ReadEffects effects;
+    auto slices = r.fs().Read(fi->fh, static_cast<uint64_t>(offset), size, &effects);
     if (!slices.ok()) return slices.error();
+    if (effects.kernel_attributes_stale && Context(req).session != nullptr) {
+      // Attributes only (offset -1): no page is touched, so this cannot wait for the pages
+      // this very read fills. The reader's next read past the old size asks for the new one.
+      fuse_lowlevel_notify_inval_inode(Context(req).session, inode, -1, 0);
+    }
     if (timed) {
       spdlog::trace(
           "read: fh {} offset {} size {} in {} us", fi->fh, offset, size,

@@ -32,6 +32,8 @@ struct FuseContext {
   unsigned max_background = 0;
   // The clock of the trace log's request timings; null: no timings.
   const Clock* clock = nullptr;
+  // The session the handlers run in (set once it exists), for notifications to the kernel.
+  fuse_session* session = nullptr;
 };
 
 // The operations table, for fuse_session_new with a FuseContext* as userdata.

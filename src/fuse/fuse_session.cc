@@ -63,6 +63,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Create(const FuseMountOptions& opt
     return MakeError(ErrorCode::kInvalidArgument,
                      "libfuse refused the mount options (see the message above)");
   }
+  context.session = session.get();  // for notifications a handler sends before its reply
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->session = std::move(session);

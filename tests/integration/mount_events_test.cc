@@ -289,6 +289,39 @@ TEST_F(MountRedisEventsTest, ChannelEventsShowChangesWithinTwoSeconds) {
   EXPECT_TRUE(seen.has_value()) << (*mount)->LogTail();
 }
 
+TEST_F(MountRedisEventsTest, AChangeMadeWhileTheChannelWasDownShowsOnceItIsBack) {
+  Put("notes.md", "one");
+  Put("dir/kept.txt", "kept");
+  auto mount = testing::S3mountProcess::Mount(
+      server(),
+      {.source = bucket(), .options = {"redis_url=" + redis_->Url(), "redis_channel=s3-events"}});
+  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
+  // Cached for an hour (the TTLs with events), in s3mount and in the kernel.
+  ASSERT_EQ(testing::ReadFile((*mount)->Path("notes.md")), "one");
+  ASSERT_EQ(Names((*mount)->Path("dir")), std::set<std::string>{"kept.txt"});
+
+  // The outage: whatever is published now reaches no subscriber.
+  redis_->Stop();
+  Put("notes.md", "two, changed during the outage");
+  Put("dir/added.txt", "added during the outage");
+  ASSERT_TRUE(redis_->Restart().ok()) << redis_->LogTail();
+
+  // Generous: the listener's backoff after the failed reconnects is a few seconds; the TTLs
+  // it must not wait for are an hour.
+  const auto seen = TimeUntil(
+      [&] {
+        return testing::ReadFile((*mount)->Path("notes.md")) == "two, changed during the outage" &&
+               Names((*mount)->Path("dir")) == std::set<std::string>{"added.txt", "kept.txt"};
+      },
+      std::chrono::seconds(30));
+  EXPECT_TRUE(seen.has_value()) << "the changes made during the outage stayed invisible; "
+                                << "notes.md: " << testing::ReadFile((*mount)->Path("notes.md"))
+                                << "\n"
+                                << (*mount)->LogTail();
+  EXPECT_NE((*mount)->LogTail().find("flow again"), std::string::npos)
+      << "no log line says the feed recovered and the caches were dropped";
+}
+
 TEST_F(MountRedisEventsTest, AWrongRedisPasswordIsAClearStartupError) {
   auto mount = testing::S3mountProcess::Mount(
       server(), {.source = bucket(),

@@ -198,6 +198,75 @@ TEST_F(MountTest, ChangedObjectGivesEstaleOnTheOpenHandleThenTheNewVersion) {
       << "a fresh open after ESTALE must see the new version";
 }
 
+// The whole file through open(2) and read(2) as `cat` does it, or "<strerror>" on failure.
+std::string ReadBySyscalls(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return "<open: " + std::string(std::strerror(errno)) + ">";
+  std::string data;
+  char buffer[128 * 1024];
+  for (;;) {
+    const ssize_t got = read(fd, buffer, sizeof buffer);
+    if (got < 0) {
+      data = "<read: " + std::string(std::strerror(errno)) + ">";
+      break;
+    }
+    if (got == 0) break;
+    data.append(buffer, static_cast<size_t>(got));
+  }
+  close(fd);
+  return data;
+}
+
+TEST_F(MountTest, AFreshOpenAfterAnotherClientsOverwriteReadsTheNewVersion) {
+  auto mount = Mount();
+  ASSERT_NE(mount, nullptr);
+  for (int round = 0; round < 100; ++round) {
+    const std::string name = "overwritten-" + std::to_string(round);
+    // The new version is longer in even rounds (more than a page), shorter in odd ones: the
+    // size the kernel cached must neither cut the new content short nor pad it.
+    const std::string small = "version of round " + std::to_string(round) + "\n";
+    const std::string large = RandomBytes(5000 + round, static_cast<uint64_t>(round));
+    const std::string& old_body = round % 2 == 0 ? small : large;
+    const std::string& new_body = round % 2 == 0 ? large : small;
+    Put(name, old_body);
+    struct stat st = {};
+    ASSERT_EQ(stat(mount->Path(name).c_str(), &st), 0) << name;  // `ls -l`: attributes cached
+    ASSERT_EQ(static_cast<size_t>(st.st_size), old_body.size());
+    Put(name, new_body);
+    const std::string got = ReadBySyscalls(mount->Path(name));
+    ASSERT_TRUE(got == new_body) << "round " << round << ": read " << got.size()
+                                 << " bytes (the new version has " << new_body.size()
+                                 << ", the old " << old_body.size() << "): " << got.substr(0, 40)
+                                 << "\n"
+                                 << mount->LogTail();
+  }
+}
+
+TEST_F(MountTest, ANameAnotherClientCreatesIsFoundAfterNegativeTtlDespiteACachedListing) {
+  Put("dir/old", "x");
+  auto mount = Mount({"negative_ttl=1", "list_ttl=600"});
+  ASSERT_NE(mount, nullptr);
+  ASSERT_EQ(Lines(Run({"ls", mount->Path("dir")}).stdout_text), std::set<std::string>{"old"});
+  const auto listed = std::chrono::steady_clock::now();
+  Put("dir/new", "created elsewhere");
+  // Polled: the first stat may come within negative_ttl of the listing. The deadline is only
+  // there to end the test; list_ttl (600 s) is what it must not wait for.
+  bool found = false;
+  while (!found && std::chrono::steady_clock::now() - listed < std::chrono::seconds(30)) {
+    struct stat st = {};
+    found = stat(mount->Path("dir/new").c_str(), &st) == 0;
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(found) << "dir/new stayed ENOENT: absence learnt from the cached listing outlived "
+                        "negative_ttl\n"
+                     << mount->LogTail();
+  EXPECT_EQ(ReadFile(mount->Path("dir/new")), "created elsewhere");
+  // negative_ttl has passed since the listing: an exact name is asked of S3 at once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Put("dir/newer", "also created elsewhere");
+  EXPECT_EQ(ReadFile(mount->Path("dir/newer")), "also created elsewhere");
+}
+
 TEST_F(MountTest, SymlinksAndExtendedAttributesFromS3fsMetadata) {
   Put("target.txt", "pointed at");
   Put("link", "target.txt", {{"mode", "41471"}});

@@ -176,6 +176,21 @@ TEST(MetadataCacheTest, MarkChangedDropsOlderAnswers) {
   EXPECT_TRUE(cache.Insert("g", Head("g", "\"g\"", kT0)));
 }
 
+TEST(MetadataCacheTest, MarkAllChangedForgetsEverythingAndDropsOlderAnswers) {
+  MetadataCache cache(Options());
+  ASSERT_TRUE(cache.Insert("f", Head("f", "\"e1\"", kT0)));
+  ASSERT_TRUE(cache.Insert("g", Missing(kT0)));
+  cache.MarkChanged("h", kT0 + seconds(2));  // a mark newer than the flush stays
+  cache.MarkAllChanged(kT0 + seconds(1));
+  EXPECT_EQ(cache.size(), 0u);
+  // HEADs sent before the flush but answered after it describe what may have changed.
+  EXPECT_FALSE(cache.Insert("f", Head("f", "\"e1\"", kT0 + milliseconds(500))));
+  EXPECT_FALSE(cache.Insert("new", Missing(kT0)));
+  EXPECT_TRUE(cache.Insert("f", Head("f", "\"e2\"", kT0 + seconds(1))));
+  EXPECT_FALSE(cache.Insert("h", Head("h", "\"h\"", kT0 + seconds(1))));
+  EXPECT_EQ(cache.change_mark_count(), 1u);
+}
+
 TEST(MetadataCacheTest, MarkChangedKeepsEntriesFetchedAfterTheChange) {
   MetadataCache cache(Options());
   ASSERT_TRUE(cache.Insert("f", Head("f", "\"e2\"", kT0 + seconds(5))));

@@ -93,6 +93,10 @@ class MetadataCache {
   // for the path with fetched_at < time are dropped.
   void MarkChanged(const std::string& path, MonoTime time);
 
+  // MarkChanged for every path at once: forgets everything, and later Inserts fetched before
+  // `time` are dropped (a change feed that recovered may have missed any change).
+  void MarkAllChanged(MonoTime time);
+
   // Number of cached entries (expired ones included until evicted or replaced).
   size_t size() const;
   // Number of MarkChanged records kept (bounded by max_change_marks).

@@ -30,7 +30,8 @@ class ChangeFeed {
   virtual ~ChangeFeed() = default;
 
   // Waits for messages, at most about 20 seconds; an empty batch when none came (or when
-  // Interrupt was called). Errors say what failed (unreachable, access denied...); the
+  // Interrupt was called, or at once after reconnecting, so that the listener knows the
+  // feed recovered). Errors say what failed (unreachable, access denied...); the
   // listener retries with backoff.
   virtual Result<std::vector<FeedMessage>> Receive() = 0;
 

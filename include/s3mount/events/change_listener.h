@@ -4,8 +4,11 @@
 // notifications), and acknowledges every message once handled, relevant or not, malformed or
 // not. A feed that fails (unreachable, access denied, throttled) is retried with exponential
 // backoff (slept on the Clock, so tests see the schedule on a FakeClock, and cut short by
-// Stop) and logged with its reason; the mount meanwhile relies on its cache TTLs. Nothing
-// here is fatal to the mount.
+// Stop) and logged with its reason; the mount meanwhile relies on its cache TTLs. When the
+// feed works again, events sent meanwhile may be lost (a Redis channel delivers only to
+// connected subscribers; an SQS queue's messages may expire): `recovered` is called first
+// (the mount drops its caches), and a warning names the feed. Nothing here is fatal to the
+// mount.
 //
 //   ChangeListener listener(*feed, clock, {.bucket = "b", .prefix = ""},
 //                           [&](const ObjectChange& c) { Invalidate(c); });
@@ -48,15 +51,18 @@ struct ChangeListenerStats {
   uint64_t malformed = 0;       // bodies that did not parse
   uint64_t receive_errors = 0;  // failed Receive calls
   uint64_t acknowledge_errors = 0;
+  uint64_t recoveries = 0;  // a Receive that worked after failed ones
 };
 
 class ChangeListener {
  public:
   using ApplyFunction = std::function<void(const ObjectChange&)>;
+  using RecoveredFunction = std::function<void()>;
 
-  // `feed` and `clock` must outlive the listener.
-  ChangeListener(ChangeFeed& feed, Clock& clock, ChangeListenerOptions options,
-                 ApplyFunction apply);
+  // `feed` and `clock` must outlive the listener. `recovered` (may be empty) runs on the
+  // listener's thread, like `apply`.
+  ChangeListener(ChangeFeed& feed, Clock& clock, ChangeListenerOptions options, ApplyFunction apply,
+                 RecoveredFunction recovered = nullptr);
   ~ChangeListener();
   ChangeListener(const ChangeListener&) = delete;
   ChangeListener& operator=(const ChangeListener&) = delete;
@@ -72,6 +78,8 @@ class ChangeListener {
 
  private:
   void Run();
+  // The feed works again after `failures` failed Receives: drop what may have been missed.
+  void Recovered(int failures);
   // Waits `delay` unless Stop comes first; whether the listener should go on.
   bool SleepUnlessStopped(std::chrono::milliseconds delay);
 
@@ -79,6 +87,7 @@ class ChangeListener {
   Clock& clock_;
   const ChangeListenerOptions options_;
   const ApplyFunction apply_;
+  const RecoveredFunction recovered_;
 
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -136,6 +136,15 @@ struct OpenedFile {
   bool keep_cache = false;  // the kernel's page cache for this inode is still valid
 };
 
+// What a read learnt that the kernel must be told before the reply reaches it.
+struct ReadEffects {
+  // The handle found the object changed before it had delivered anything and now reads the
+  // new version, at least as large as the old one: the kernel's cached attributes (its size,
+  // which bounds what it lets the reader see) must be dropped. (A smaller new version needs
+  // nothing: the kernel shrinks its size to the end of a short read.)
+  bool kernel_attributes_stale = false;
+};
+
 // A piece of file data held by the block cache: `data` stays valid while the slice lives.
 struct DataSlice {
   std::shared_ptr<const std::string> block;
@@ -191,7 +200,11 @@ class Filesystem {
   // Writing opens are refused with kReadOnly on a read-only mount.
   Result<OpenedFile> Open(InodeId inode, OpenFlags flags);
   // The bytes of [offset, offset + size) that exist, as slices of cached blocks, in order.
-  Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size);
+  // A handle that has delivered nothing yet and whose open dropped the kernel's page cache
+  // reads the new version if the one it pinned is gone (once, re-resolving the object; see
+  // `effects`); otherwise a changed object fails with kStale (docs/SEMANTICS.md, "Reads").
+  Result<std::vector<DataSlice>> Read(uint64_t handle, uint64_t offset, size_t size,
+                                      ReadEffects* effects = nullptr);
   Result<size_t> Write(uint64_t handle, uint64_t offset, std::string_view data);
   // close() of a writing handle (or of the handle that created the file), and fsync() of
   // any: when they return OK, S3 holds what the application wrote. With write-back, Flush
@@ -240,6 +253,10 @@ class Filesystem {
   // own writes (same ETag as cached; a delete of a path known to be missing) change nothing.
   // Returns what the kernel must forget; the caller tells it, holding no lock of ours.
   KernelInvalidations ApplyRemoteChange(const ObjectChange& change);
+  // The change feed recovered from an outage and may have lost events: forgets every cached
+  // answer about the bucket (metadata, negative entries, listings), so that the next access
+  // asks S3. Returns what the kernel must forget: every entry and inode it may hold.
+  KernelInvalidations ForgetRemoteState();
 
   // With write-back: waits until every queued upload and DELETE has run (or given up). Also
   // done by the destructor.
