@@ -32,7 +32,8 @@ endpoint="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$endpoint/moto-api/" >/dev/null && break; sleep 0.1; done
 export AWS_ACCESS_KEY_ID=demo-key AWS_SECRET_ACCESS_KEY=demo-secret AWS_REGION=us-east-1
 s3ctl() { ./build/s3ctl --endpoint "$endpoint" "$@"; }
-run() { printf '\n$'; printf ' %q' "$@"; printf '\n'; "$@"; }
+source scripts/show_command.sh
+run() { printf '\n'; show_command "$@"; "$@"; }
 
 echo "moto_server on $endpoint; creating bucket demo-bucket and putting objects with s3ctl"
 curl -sf -X PUT "$endpoint/demo-bucket" >/dev/null

@@ -31,6 +31,7 @@
 #include "s3mount/fs/content_type.h"
 #include "s3mount/fs/filesystem.h"
 #include "s3mount/s3/curl_object_store.h"
+#include "s3mount/s3/endpoint.h"
 #include "s3mount/s3/retrying_object_store.h"
 
 namespace s3mount {
@@ -220,8 +221,13 @@ Result<std::unique_ptr<Backend>> ConnectBackend(MountConfig& config) {
   // the mount command within seconds, not after the full backoff schedule.
   RetryPolicy check_policy(RetryOptions{.max_attempts = kStartupCheckAttempts});
   RetryingObjectStore check_store(*backend->client, check_policy, backend->clock);
-  S3M_RETURN_IF_ERROR(
-      CheckBucket(check_store, config.bucket, config.prefix, DescribeEndpoint(config)));
+  auto endpoint = ResolveEndpoint(config.s3.endpoint, config.bucket);
+  S3M_RETURN_IF_ERROR(endpoint);  // CurlObjectStore::Create resolved it already
+  // The name DNS is asked for: the Host header without its port (never an IPv6 literal here).
+  const std::string virtual_host =
+      endpoint->path_style ? "" : endpoint->host.substr(0, endpoint->host.find(':'));
+  S3M_RETURN_IF_ERROR(CheckBucket(check_store, config.bucket, config.prefix,
+                                  DescribeEndpoint(config), virtual_host));
   auto feed = ConnectChangeFeed(config, *backend);
   if (!feed.ok()) return std::move(feed).error();
   backend->feed = std::move(feed).value();

@@ -263,9 +263,14 @@ constexpr OptionSpec kOptions[] = {
   {"region", "NAME", Group::kS3,
    "signing region (default: AWS_REGION, AWS_DEFAULT_REGION,\nthe profile's region, else "
    "us-east-1; S3's region\nredirects are followed)", SetRegion},
-  {"path_style", "", Group::kS3, "address the bucket as host/bucket, not bucket.host",
+  {"path_style", "", Group::kS3,
+   "address the bucket as host/bucket, not bucket.host\n(default for custom endpoints)",
    [](std::string_view, Builder& b) -> Status {
      b.config.s3.endpoint.force_path_style = true; return OkStatus(); }},
+  {"virtual_hosted", "", Group::kS3,
+   "address the bucket as bucket.host on a custom endpoint\ntoo (default for AWS)",
+   [](std::string_view, Builder& b) -> Status {
+     b.config.s3.endpoint.force_virtual_hosted = true; return OkStatus(); }},
   {"ca_bundle", "FILE", Group::kS3, "trust the CA certificates in FILE, not the system's",
    [](std::string_view v, Builder& b) -> Status {
      S3M_RETURN_IF_ERROR(NotEmpty(v));

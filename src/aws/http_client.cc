@@ -121,6 +121,9 @@ Error TransportError(CURLcode code, const char* detail) {
     case CURLE_OPERATION_TIMEDOUT:
       kind = ErrorCode::kTimeout;
       break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      kind = ErrorCode::kHostNotFound;
+      break;
     case CURLE_PARTIAL_FILE:
       kind = ErrorCode::kTruncatedBody;
       break;

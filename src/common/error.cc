@@ -13,6 +13,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "Cancelled";
     case ErrorCode::kNetwork:
       return "Network";
+    case ErrorCode::kHostNotFound:
+      return "HostNotFound";
     case ErrorCode::kTls:
       return "Tls";
     case ErrorCode::kTimeout:
@@ -96,6 +98,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
 bool IsTransient(ErrorCode code) {
   switch (code) {
     case ErrorCode::kNetwork:
+    case ErrorCode::kHostNotFound:  // a resolver may answer next time
     case ErrorCode::kTimeout:
     case ErrorCode::kTruncatedBody:
     case ErrorCode::kSlowDown:

@@ -55,7 +55,9 @@ Status ConfigureLogging(const LoggingOptions& options) {
     logger = spdlog::stderr_color_mt("s3mount");
   }
   logger->set_level(level);
-  logger->flush_on(spdlog::level::warn);
+  // Every line reaches its sink when logged, so `tail -f` on a log_file= follows the mount
+  // (spdlog's file sink otherwise holds lines in a stdio buffer until a warning or exit).
+  logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
   return OkStatus();
 }

@@ -4,7 +4,7 @@
 namespace s3mount {
 
 Status CheckBucket(ObjectStore& store, const std::string& bucket, const std::string& prefix,
-                   const std::string& where) {
+                   const std::string& where, const std::string& virtual_host) {
   auto listed = store.ListObjects({.prefix = prefix, .max_keys = 1});
   if (listed.ok()) return OkStatus();
   const Error& error = listed.error();
@@ -36,6 +36,14 @@ Status CheckBucket(ObjectStore& store, const std::string& bucket, const std::str
     case ErrorCode::kNetwork:
     case ErrorCode::kTimeout:
       message = "cannot reach " + where + ": " + error.message;
+      break;
+    case ErrorCode::kHostNotFound:
+      message = "cannot reach " + where + ": " + error.message;
+      if (!virtual_host.empty()) {
+        message += "; the bucket is addressed virtual-hosted, as host '" + virtual_host +
+                   "', which does not resolve: mount with -o path_style to send requests to the "
+                   "endpoint's own host, with the bucket in the path";
+      }
       break;
     case ErrorCode::kTls:
       message = "TLS failure talking to " + where + ": " + error.message +

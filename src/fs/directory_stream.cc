@@ -10,7 +10,56 @@ constexpr size_t kMaxWarnedKeys = 10000;
 constexpr uint64_t kKeptBehind = 1024;       // entries kept behind the reader for re-reads
 constexpr size_t kMaxCachedListing = 20000;  // larger directories are never cached whole
 
+// Whether every '/'-separated component of `relative` could be a file name.
+bool AllRepresentable(std::string_view relative) {
+  for (size_t start = 0;;) {
+    const size_t slash = relative.find('/', start);
+    if (!IsRepresentableName(relative.substr(start, slash - start))) return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+// One page of the listing, without the common prefixes that `filter` leaves empty.
+Result<ListObjectsPage> ListFilteredPage(ObjectStore& store, const PathFilter& filter,
+                                         const std::string& path, const std::string& key_prefix,
+                                         const ListObjectsRequest& request) {
+  auto page = store.ListObjects(request);
+  if (!page.ok() || filter.empty()) return page;
+  std::vector<std::string> shown;
+  for (std::string& prefix : page->common_prefixes) {
+    const std::string name =
+        prefix.substr(key_prefix.size(), prefix.size() - key_prefix.size() - 1);
+    auto visible =
+        HasVisibleContents(store, filter, path.empty() ? name : path + "/" + name, prefix);
+    S3M_RETURN_IF_ERROR(visible);
+    if (*visible) shown.push_back(std::move(prefix));
+  }
+  page->common_prefixes = std::move(shown);
+  return page;
+}
+
 }  // namespace
+
+Result<bool> HasVisibleContents(ObjectStore& store, const PathFilter& filter,
+                                const std::string& path, const std::string& key_prefix) {
+  ListObjectsRequest request{.prefix = key_prefix, .max_keys = 1000};
+  for (;;) {
+    auto page = store.ListObjects(request);
+    S3M_RETURN_IF_ERROR(page);
+    for (const ObjectInfo& object : page->objects) {
+      if (object.key == key_prefix) return true;  // the directory's own marker
+      std::string_view below = std::string_view(object.key).substr(key_prefix.size());
+      const bool marker = below.ends_with('/');
+      if (marker) below.remove_suffix(1);
+      if (AllRepresentable(below) && filter.IsVisible(path + "/" + std::string(below), marker)) {
+        return true;
+      }
+    }
+    if (!page->is_truncated || page->next_continuation_token.empty()) return false;
+    request.continuation_token = page->next_continuation_token;
+  }
+}
 
 void NameWarnings::Warn(const std::string& key, const char* why) {
   std::lock_guard lock(mu_);
@@ -90,8 +139,9 @@ uint64_t DirectoryStream::ReadAhead(uint64_t upto, ThreadPool& pool) {
   if (!pending_ && !exhausted_ && known_end() < upto) {
     auto promise = std::make_shared<std::promise<Result<ListObjectsPage>>>();
     pending_ = PendingPage{promise->get_future(), clock_.Monotonic()};
-    Status submitted = pool.Submit([&store = store_, request = NextRequest(), promise] {
-      promise->set_value(store.ListObjects(request));
+    Status submitted = pool.Submit([&store = store_, &filter = filter_, path = path_,
+                                    key_prefix = key_prefix_, request = NextRequest(), promise] {
+      promise->set_value(ListFilteredPage(store, filter, path, key_prefix, request));
     });
     if (!submitted.ok()) pending_.reset();  // no read-ahead: FetchPage lists it when needed
   }
@@ -114,7 +164,7 @@ Status DirectoryStream::FetchPage() {
     // A page that failed in the background is asked for again, now.
   }
   const MonoTime fetched_at = clock_.Monotonic();
-  auto page = store_.ListObjects(NextRequest());
+  auto page = ListFilteredPage(store_, filter_, path_, key_prefix_, NextRequest());
   S3M_RETURN_IF_ERROR(page);
   AbsorbPage(*page, fetched_at);
   return OkStatus();

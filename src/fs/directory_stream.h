@@ -3,6 +3,9 @@
 // bounded buffer. It turns keys into names: the directory's own marker is skipped, names
 // POSIX cannot show are skipped with one warning each, and a file shadowed by a directory of
 // the same name (`a` and `a/...`) is dropped in favour of the directory (docs/SEMANTICS.md).
+// With include=/exclude= filters, a common prefix (a directory without a known marker) is
+// shown only if it holds something visible (HasVisibleContents); that check runs with the
+// page's own request, in the background for a page read ahead.
 // Every entry is also put in the metadata cache, so the lookups and stats that follow a
 // listing cost no request, and a listing read to the end goes into the ListingCache.
 // ReadAhead asks for the next page in the background (one page ahead at most) while the
@@ -40,6 +43,14 @@ class NameWarnings {
   std::mutex mu_;
   std::set<std::string> warned_;  // guarded by mu_; bounded
 };
+
+// Whether the directory at mount-relative `path`, whose keys start with `key_prefix`
+// ("logs/"), shows anything through `filter`: its own marker object, or a key below whose path
+// the filter shows (a subdirectory's marker counts). Lists the prefix without a delimiter
+// until the first such key: one request when the first key below is visible, more only while
+// every key seen is hidden.
+Result<bool> HasVisibleContents(ObjectStore& store, const PathFilter& filter,
+                                const std::string& path, const std::string& key_prefix);
 
 class DirectoryStream {
  public:

@@ -43,6 +43,7 @@ int ErrnoOfCode(ErrorCode code) {
     // Everything that is "the storage failed" after the retry layer gave up, or that we never
     // expect to surface: EIO, which every tool reports and none retries in a hot loop.
     case ErrorCode::kNetwork:
+    case ErrorCode::kHostNotFound:
     case ErrorCode::kTls:
     case ErrorCode::kTimeout:
     case ErrorCode::kTruncatedBody:

@@ -98,6 +98,14 @@ std::string Filesystem::Impl::ChildPath(const InodeInfo& parent, std::string_vie
   return parent.path.empty() ? std::string(name) : parent.path + "/" + std::string(name);
 }
 
+Status Filesystem::Impl::KeyFits(const std::string& path, bool directory) const {
+  const size_t key_length = keys.KeyFor(path).size() + (directory ? 1 : 0);
+  if (key_length <= kMaxKeyLength) return OkStatus();
+  return MakeError(ErrorCode::kNameTooLong, "the key of '" + path + "' would be " +
+                                                std::to_string(key_length) +
+                                                " bytes, over S3's 1,024");
+}
+
 Attributes Filesystem::Impl::AttributesFor(const PathEntry& entry) const {
   const bool directory = entry.kind == PathKind::kDirectory;
   ObjectInfo object = entry.object;
@@ -279,6 +287,7 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   const Entry negative{0, {}, impl_->options.negative_ttl, std::chrono::nanoseconds(0)};
   if (!IsRepresentableName(name)) return negative;
   const std::string path = impl_->ChildPath(*parent_info, name);
+  S3M_RETURN_IF_ERROR(impl_->KeyFits(path, false));
   impl_->lookup_readahead.LookingUp(Impl::ParentOf(path), Impl::NameOf(path),
                                     impl_->clock.Monotonic());
   const uint64_t retirements = impl_->handles.retirements();
@@ -287,6 +296,13 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
   if (entry->kind == PathKind::kMissing ||
       !impl_->filter.IsVisible(path, entry->kind == PathKind::kDirectory)) {
     return negative;
+  }
+  if (entry->kind == PathKind::kDirectory && !entry->marker_present && !impl_->filter.empty()) {
+    // Only hidden keys below it: it is not there (docs/SEMANTICS.md, filters).
+    auto visible =
+        HasVisibleContents(impl_->store, impl_->filter, path, impl_->keys.KeyFor(path) + "/");
+    S3M_RETURN_IF_ERROR(visible);
+    if (!*visible) return negative;
   }
   const Attributes attributes = impl_->AttributesFor(*entry);
   auto info = impl_->inodes.Acquire(parent, std::string(name), attributes.type);

@@ -69,6 +69,9 @@ struct Filesystem::Impl {
   Attributes OverlayResolved(InodeId inode, const std::string& path, Attributes attributes,
                              uint64_t retirements);
   std::string ChildPath(const InodeInfo& parent, std::string_view name) const;
+  // kNameTooLong when `path`'s key (with the marker's '/' for a directory) would pass S3's
+  // 1,024-byte limit: POSIX's ENAMETOOLONG, as for a path over PATH_MAX.
+  Status KeyFits(const std::string& path, bool directory) const;
 
   // filesystem_write.cc
   // Records what a flush stored, in the caches.

@@ -191,11 +191,19 @@ Result<std::string> Filesystem::Impl::NewChildPath(InodeId parent, std::string_v
                      "'" + std::string(name) + "' cannot be an S3 key component");
   }
   std::string path = ChildPath(*parent_info, name);
+  S3M_RETURN_IF_ERROR(KeyFits(path, directory));
   if (!filter.IsVisible(path, directory)) {
     return MakeError(ErrorCode::kNotPermitted, "'" + path + "' is hidden by the mount's filters");
   }
   auto existing = ResolveInDirectory(path);
   S3M_RETURN_IF_ERROR(existing);
+  if (existing->kind == PathKind::kDirectory && directory && !existing->marker_present &&
+      !filter.empty()) {
+    // A directory only hidden keys make is not shown: mkdir gives it its marker.
+    auto visible = HasVisibleContents(store, filter, path, keys.KeyFor(path) + "/");
+    S3M_RETURN_IF_ERROR(visible);
+    if (!*visible) return path;
+  }
   if (existing->kind != PathKind::kMissing) {
     return MakeError(ErrorCode::kAlreadyExists, "'" + path + "' exists");
   }

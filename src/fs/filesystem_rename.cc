@@ -25,7 +25,8 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
     auto file = handles.OpenFileOf(known->id);
     if (file && !file->in_store()) {
       // Created here and not uploaded yet: it is uploaded under its new name, nothing copied.
-      auto renamed = file->RenamePending(to, keys.KeyFor(to));
+      auto renamed = file->RenamePending(to, keys.KeyFor(to), options.content_types.For(from),
+                                         options.content_types.For(to));
       S3M_RETURN_IF_ERROR(renamed);
       if (*renamed) return UploadRenamed(known->id, *file, from, to);
     }
@@ -38,11 +39,27 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
   }
   const std::string from_key = keys.KeyFor(from);
   const std::string to_key = keys.KeyFor(to);
-  auto copied = uploader.Copy({.source_key = from_key,
-                               .destination_key = to_key,
-                               .metadata_directive = MetadataDirective::kCopy,
-                               .source_if_match = source.object.etag},
-                              source.object.size);
+  // A Content-Type derived from the old name follows the new one (a.txt -> a.jpg is
+  // image/jpeg); an explicit one stays. Only when the two names' types differ is the
+  // object's type needed: a HEAD when the caches know it from a LIST only.
+  const std::string from_type = options.content_types.For(from);
+  const std::string to_type = options.content_types.For(to);
+  if (from_type != to_type && (!source.has_user_metadata || source.object.content_type.empty())) {
+    auto head = store.HeadObject({.key = from_key});
+    S3M_RETURN_IF_ERROR(head);
+    source.object = std::move(head).value();
+    source.has_user_metadata = true;
+  }
+  const bool retype = from_type != to_type && source.object.content_type == from_type;
+  if (retype) source.object.content_type = to_type;
+  auto copied = uploader.Copy(
+      {.source_key = from_key,
+       .destination_key = to_key,
+       .metadata_directive = retype ? MetadataDirective::kReplace : MetadataDirective::kCopy,
+       .content_type = retype ? to_type : "",
+       .user_metadata = retype ? source.object.user_metadata : UserMetadata{},
+       .source_if_match = source.object.etag},
+      source.object.size);
   S3M_RETURN_IF_ERROR(copied);
   S3M_RETURN_IF_ERROR(store.DeleteObject(from_key));
   Removed(from);
@@ -64,7 +81,8 @@ Status Filesystem::Impl::UploadRenamed(InodeId inode, OpenFile& file, const std:
   Status flushed = FlushFile(inode, file);
   if (!flushed.ok()) {
     // The rename fails as a whole: the file stays pending under its old name.
-    auto back = file.RenamePending(from, keys.KeyFor(from));
+    auto back = file.RenamePending(from, keys.KeyFor(from), options.content_types.For(to),
+                                   options.content_types.For(from));
     if (!back.ok())
       spdlog::error("'{}' stays pending as '{}': {}", from, to, back.error().ToString());
     if (back.ok() && *back) overlay.MoveCreate(inode, from);
@@ -89,6 +107,9 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
     for (ObjectInfo& object : page->objects) objects.push_back(std::move(object));
     if (!page->is_truncated) break;
     request.continuation_token = page->next_continuation_token;
+  }
+  for (const ObjectInfo& object : objects) {  // every key below moves, the longest must fit
+    S3M_RETURN_IF_ERROR(KeyFits(to + "/" + object.key.substr(from_prefix.size()), false));
   }
   std::vector<std::function<Status()>> copies;
   copies.reserve(objects.size());
@@ -199,6 +220,7 @@ Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_par
   const std::string to = impl_->ChildPath(*to_parent, new_name);
   if (from == to) return OkStatus();
   const bool directory = source_entry.kind == PathKind::kDirectory;
+  S3M_RETURN_IF_ERROR(impl_->KeyFits(to, directory));
   if (directory && IsUnder(to, from)) {
     return MakeError(ErrorCode::kInvalidArgument, "cannot move a directory into itself");
   }

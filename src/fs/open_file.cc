@@ -462,12 +462,15 @@ void OpenFile::Rename(std::string path, std::string key, const std::string& etag
   if (journal_id_ != 0) (void)JournalLocked();
 }
 
-Result<bool> OpenFile::RenamePending(std::string path, std::string key) {
+Result<bool> OpenFile::RenamePending(std::string path, std::string key,
+                                     std::string_view old_name_type,
+                                     std::string_view new_name_type) {
   std::lock_guard lock(mu_);
   if (in_store_ || detached_ || (stream_ && stream_->started() && !mirrored_)) return false;
   // The stream was made for the old key: it is abandoned, its bytes are in the staging file.
   S3M_RETURN_IF_ERROR(LeaveStreamingLocked());
   key_ = std::move(key);
+  if (content_type_ == old_name_type) content_type_ = std::string(new_name_type);
   {
     std::lock_guard view(view_mu_);
     path_ = std::move(path);

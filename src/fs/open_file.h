@@ -118,7 +118,10 @@ class OpenFile {
   void Rename(std::string path, std::string key, const std::string& etag);
   // For a file not in S3 yet: follows a rename with no request (its first upload goes to
   // `key`). False when it cannot: S3 holds it, or a multipart upload under the old key began.
-  Result<bool> RenamePending(std::string path, std::string key);
+  // A Content-Type equal to `old_name_type` (derived from the old name) becomes
+  // `new_name_type`; any other was set explicitly and stays.
+  Result<bool> RenamePending(std::string path, std::string key, std::string_view old_name_type,
+                             std::string_view new_name_type);
   // The object is about to be deleted: fetch what only S3 holds, then stop uploading.
   Status Detach();
   bool detached() const;

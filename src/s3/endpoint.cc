@@ -50,6 +50,11 @@ bool IsIpAddress(const std::string& host) {
          inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
+bool IsAwsHost(const std::string& host) {
+  const std::string lower = AsciiLower(host);
+  return lower.ends_with(".amazonaws.com") || lower.ends_with(".amazonaws.com.cn");
+}
+
 std::string AwsS3Host(const std::string& region) {
   const std::string suffix = region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
   return "s3." + region + "." + suffix;
@@ -59,6 +64,10 @@ Result<ResolvedEndpoint> ResolveEndpoint(const EndpointOptions& options,
                                          const std::string& bucket) {
   if (bucket.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "bucket name is empty");
+  }
+  if (options.force_path_style && options.force_virtual_hosted) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "path_style and virtual_hosted ask for opposite addressing styles");
   }
   ParsedUrl url;
   if (options.endpoint_url.empty()) {
@@ -78,8 +87,9 @@ Result<ResolvedEndpoint> ResolveEndpoint(const EndpointOptions& options,
   // An IPv6 host keeps its brackets in the URL and Host header, not for inet_pton.
   const bool ipv6 = url.host.starts_with('[');
   const std::string address = ipv6 ? url.host.substr(1, url.host.size() - 2) : url.host;
-  endpoint.path_style = options.force_path_style || !IsDnsSafeBucketName(bucket) ||
-                        dots_break_tls || IsIpAddress(address) || url.host == "localhost";
+  const bool custom_host_path_style = !IsAwsHost(address) && !options.force_virtual_hosted;
+  endpoint.path_style = options.force_path_style || custom_host_path_style ||
+                        !IsDnsSafeBucketName(bucket) || dots_break_tls || IsIpAddress(address);
   std::string host = url.HostHeader();
   if (!endpoint.path_style) host = bucket + "." + host;
   endpoint.host = std::move(host);

@@ -13,6 +13,7 @@ bool ServerDidNotApply(const Error& error) {
     case ErrorCode::kServiceUnavailable:
     case ErrorCode::kRequestTimeout:
     case ErrorCode::kRequestTimeTooSkewed:
+    case ErrorCode::kHostNotFound:  // nothing was sent
       return true;
     default:
       return false;

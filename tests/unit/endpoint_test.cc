@@ -7,8 +7,9 @@ namespace s3mount {
 namespace {
 
 ResolvedEndpoint Resolve(const std::string& url, const std::string& bucket,
-                         bool force_path_style = false, const std::string& region = "us-east-1") {
-  auto endpoint = ResolveEndpoint({url, region, force_path_style}, bucket);
+                         bool force_path_style = false, const std::string& region = "us-east-1",
+                         bool force_virtual_hosted = false) {
+  auto endpoint = ResolveEndpoint({url, region, force_path_style, force_virtual_hosted}, bucket);
   EXPECT_TRUE(endpoint.ok()) << endpoint.error().ToString();
   return endpoint.ok() ? *endpoint : ResolvedEndpoint{};
 }
@@ -24,7 +25,8 @@ TEST(EndpointTest, DottedBucketOverHttpsUsesPathStyle) {
   auto e = Resolve("", "my.bucket", false, "us-west-2");
   EXPECT_EQ(e.BaseUrl(), "https://s3.us-west-2.amazonaws.com/my.bucket");
   EXPECT_TRUE(e.path_style);
-  EXPECT_FALSE(Resolve("http://minio.example:9000", "my.bucket").path_style);
+  EXPECT_FALSE(
+      Resolve("http://minio.example:9000", "my.bucket", false, "us-east-1", true).path_style);
 }
 
 TEST(EndpointTest, NonDnsSafeBucketUsesPathStyle) {
@@ -39,12 +41,45 @@ TEST(EndpointTest, IpAndLocalhostEndpointsUsePathStyle) {
   EXPECT_EQ(Resolve("http://localhost:9000", "bucket").BaseUrl(), "http://localhost:9000/bucket");
 }
 
-TEST(EndpointTest, CustomEndpointVirtualHostedAndDefaultPortsDropped) {
-  EXPECT_EQ(Resolve("https://S3.Example.com:443", "bucket").BaseUrl(),
+// What a MinIO user types first: `bucket.minio` is in no DNS, so custom endpoints default to
+// path-style (as boto3 and rclone do).
+TEST(EndpointTest, CustomEndpointGivenByHostNameIsPathStyle) {
+  EXPECT_EQ(Resolve("http://minio:9000", "bucket").BaseUrl(), "http://minio:9000/bucket");
+  EXPECT_EQ(Resolve("https://s3.example.com", "bucket").BaseUrl(), "https://s3.example.com/bucket");
+  EXPECT_EQ(Resolve("https://gw.example.com/s3/", "bucket").BaseUrl(),
+            "https://gw.example.com/s3/bucket");
+}
+
+TEST(EndpointTest, AwsHostGivenAsEndpointStaysVirtualHosted) {
+  EXPECT_EQ(Resolve("https://s3.eu-west-1.amazonaws.com", "bucket").BaseUrl(),
+            "https://bucket.s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(Resolve("https://bucket.vpce-1a2b.s3.us-east-1.vpce.AMAZONAWS.com", "b-1").host,
+            "b-1.bucket.vpce-1a2b.s3.us-east-1.vpce.amazonaws.com");
+  EXPECT_TRUE(Resolve("https://s3.eu-west-1.amazonaws.com", "bucket", true).path_style);
+  EXPECT_TRUE(IsAwsHost("s3.cn-north-1.amazonaws.com.cn"));
+  EXPECT_FALSE(IsAwsHost("amazonaws.com.example.org"));
+}
+
+TEST(EndpointTest, ForcedVirtualHostedOnCustomEndpointAndDefaultPortsDropped) {
+  auto forced = [](const std::string& url, const std::string& bucket) {
+    return Resolve(url, bucket, false, "us-east-1", true);
+  };
+  EXPECT_EQ(forced("https://S3.Example.com:443", "bucket").BaseUrl(),
             "https://bucket.s3.example.com");
-  EXPECT_EQ(Resolve("http://s3.example.com:80/", "bucket").BaseUrl(),
+  EXPECT_EQ(forced("http://s3.example.com:80/", "bucket").BaseUrl(),
             "http://bucket.s3.example.com");
-  EXPECT_EQ(Resolve("https://s3.example.com:8443", "bucket").host, "bucket.s3.example.com:8443");
+  EXPECT_EQ(forced("https://s3.example.com:8443", "bucket").host, "bucket.s3.example.com:8443");
+  // Where virtual-hosted cannot work, path-style all the same.
+  EXPECT_TRUE(forced("http://127.0.0.1:9000", "bucket").path_style);
+  EXPECT_TRUE(forced("http://minio:9000", "My_Bucket").path_style);
+}
+
+TEST(EndpointTest, BothStylesForcedIsRejected) {
+  auto e = ResolveEndpoint({"http://minio:9000", "us-east-1", true, true}, "bucket");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.error().message.find("path_style and virtual_hosted"), std::string::npos)
+      << e.error().message;
 }
 
 TEST(EndpointTest, ForcedPathStyleKeepsEndpointPath) {

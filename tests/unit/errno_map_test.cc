@@ -20,6 +20,7 @@ const std::map<ErrorCode, int>& ExpectedErrnos() {
       {ErrorCode::kCredentials, EACCES},
       {ErrorCode::kCancelled, EINTR},
       {ErrorCode::kNetwork, EIO},
+      {ErrorCode::kHostNotFound, EIO},
       {ErrorCode::kTls, EIO},
       {ErrorCode::kTimeout, EIO},
       {ErrorCode::kTruncatedBody, EIO},

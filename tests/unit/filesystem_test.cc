@@ -244,6 +244,61 @@ TEST_F(FilesystemTest, IncludeAndExcludeHideKeysCompletely) {
   EXPECT_EQ(fs().Lookup(kRootInode, "logs")->inode, 0u);
 }
 
+// A directory that only hidden keys make is hidden too (issue #21); its marker object, or
+// one visible key below it, makes it shown. The check costs one LIST per directory without a
+// marker, and only when filters are set.
+TEST_F(FilesystemTest, DirectoryOfOnlyHiddenKeysIsHidden) {
+  for (const char* key : {"logs/a.log", "logs/deep/b.log", "marked/", "marked/c.log", "mixed/d.log",
+                          "mixed/e.txt", "sub/in/f.txt", "sub/in/g.log"}) {
+    store_.PutForTest(key, "x");
+  }
+  Mount({.exclude_patterns = {"*.log"}, .object_metadata = false});
+  store_.ResetCounts();
+  auto root = List(kRootInode);
+  EXPECT_EQ(root.count("logs"), 0u) << "only excluded keys below it";
+  EXPECT_EQ(root.count("marked"), 1u) << "its marker makes it a real directory";
+  EXPECT_EQ(root.count("mixed"), 1u);
+  EXPECT_EQ(root.count("sub"), 1u);
+  EXPECT_EQ(store_.counts().list_objects, 5) << "the listing, and one per common prefix";
+  EXPECT_EQ(fs().Lookup(kRootInode, "logs")->inode, 0u);
+  EXPECT_NE(fs().Lookup(kRootInode, "mixed")->inode, 0u);
+  EXPECT_NE(fs().Lookup(kRootInode, "marked")->inode, 0u);
+}
+
+TEST_F(FilesystemTest, MkdirOverADirectoryOfOnlyHiddenKeysWritesItsMarker) {
+  store_.PutForTest("logs/a.log", "x");
+  Mount({.exclude_patterns = {"*.log"}, .object_metadata = false});
+  ASSERT_EQ(fs().Lookup(kRootInode, "logs")->inode, 0u);
+  auto made = fs().MakeDirectory(kRootInode, "logs", 0755, testing::kFixtureUser);
+  ASSERT_TRUE(made.ok()) << made.error().ToString();
+  EXPECT_TRUE(store_.InfoOf("logs/").has_value()) << "the marker makes it a real directory";
+  EXPECT_NE(fs().Lookup(kRootInode, "logs")->inode, 0u);
+}
+
+// The type a name gives goes with the name; one set otherwise stays (issue #21).
+TEST_F(FilesystemTest, RenameMovesADerivedContentTypeOnly) {
+  store_.PutForTest("a.txt", "x", {{"color", "blue"}}, "text/plain");
+  store_.PutForTest("b.txt", "x", {}, "application/x-made-up");
+  store_.PutForTest("c.txt", "x", {}, "text/plain");
+  Mount({.object_metadata = false,
+         .content_types = ContentTypes::Parse("text/plain txt text\nimage/jpeg jpg\n")});
+  ASSERT_TRUE(fs().Rename(kRootInode, "a.txt", kRootInode, "a.jpg", RenameMode::kReplace).ok());
+  ASSERT_TRUE(fs().Rename(kRootInode, "b.txt", kRootInode, "b.jpg", RenameMode::kReplace).ok());
+  ASSERT_TRUE(fs().Rename(kRootInode, "c.txt", kRootInode, "c.text", RenameMode::kReplace).ok());
+  EXPECT_EQ(store_.InfoOf("a.jpg")->content_type, "image/jpeg");
+  EXPECT_EQ(store_.InfoOf("a.jpg")->user_metadata.at("color"), "blue") << "metadata kept";
+  EXPECT_EQ(store_.InfoOf("b.jpg")->content_type, "application/x-made-up");
+  EXPECT_EQ(store_.InfoOf("c.text")->content_type, "text/plain");
+}
+
+TEST_F(FilesystemTest, NoFiltersNoVisibilityChecks) {
+  for (const char* key : {"a/x.log", "b/y.log"}) store_.PutForTest(key, "x");
+  Mount({.object_metadata = false});
+  store_.ResetCounts();
+  EXPECT_EQ(List(kRootInode).size(), 2u);
+  EXPECT_EQ(store_.counts().list_objects, 1);
+}
+
 TEST_F(FilesystemTest, LookupReferencesAreCountedAndForgotten) {
   for (int i = 0; i < 10; ++i) store_.PutForTest("d/f" + std::to_string(i), "x");
   Mount({.object_metadata = false});

@@ -119,6 +119,13 @@ TEST_F(MountOptionsTest, BadBucketNamesAreRefusedByName) {
   EXPECT_EQ(MustMount({"Legacy_Bucket", "/mnt/x"}).bucket, "Legacy_Bucket");
 }
 
+TEST_F(MountOptionsTest, VirtualHostedReachesTheConfig) {
+  MountConfig c =
+      MustMount({"bucket", "/mnt/x", "-o", "endpoint=http://minio:9000,virtual_hosted"});
+  EXPECT_TRUE(c.s3.endpoint.force_virtual_hosted);
+  EXPECT_FALSE(c.s3.endpoint.force_path_style);
+}
+
 TEST_F(MountOptionsTest, EveryOptionReachesTheConfig) {
   MountConfig c = MustMount(
       {"bucket:/data/", "/mnt/x", "-o",

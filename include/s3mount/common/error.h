@@ -18,7 +18,8 @@ enum class ErrorCode {
   kCredentials,      // no usable credentials
   kCancelled,        // the caller's sink asked to stop
   // Transport.
-  kNetwork,           // DNS, connect refused, connection reset
+  kNetwork,           // connect refused, connection reset
+  kHostNotFound,      // DNS has no address for the host (the request never left)
   kTls,               // TLS handshake or certificate verification failed (not retried)
   kTimeout,           // connect timeout, stalled transfer, overall timeout
   kTruncatedBody,     // the body ended before Content-Length

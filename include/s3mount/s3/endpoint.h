@@ -1,8 +1,10 @@
 // Endpoint resolution: which scheme, host and path prefix a bucket's requests go to, for AWS
-// regional endpoints and for any custom endpoint (MinIO, Ceph, moto). Virtual-hosted
-// addressing (`bucket.host`) is used where it can work; path-style (`host/bucket`) when asked,
-// when the bucket name is not DNS-safe (or holds dots under https, which breaks the
-// certificate's wildcard), or when the endpoint host is an IP address or `localhost`.
+// regional endpoints and for any custom endpoint (MinIO, Ceph, moto). AWS's own endpoints
+// (`*.amazonaws.com`, `*.amazonaws.com.cn`) are addressed virtual-hosted (`bucket.host`)
+// where that can work; custom endpoints path-style (`host/bucket`), as boto3 and rclone do:
+// `http://minio:9000` has no `bucket.minio` in DNS. Either can be forced; path-style is used
+// anyway when the bucket name is not DNS-safe (or holds dots under https, which breaks the
+// certificate's wildcard) or the endpoint host is an IP address.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -17,6 +19,8 @@ struct EndpointOptions {
   std::string endpoint_url;  // empty: AWS's regional endpoint for `region`
   std::string region = "us-east-1";
   bool force_path_style = false;
+  // Virtual-hosted even on a custom endpoint (when the bucket name and host allow it).
+  bool force_virtual_hosted = false;
 };
 
 struct ResolvedEndpoint {
@@ -32,6 +36,10 @@ struct ResolvedEndpoint {
 
 // Whether `bucket` can be a DNS label under a virtual-hosted endpoint.
 bool IsDnsSafeBucketName(const std::string& bucket);
+
+// Whether `host` (no port, any case) is one of AWS's S3 endpoints: it ends in
+// `.amazonaws.com` or `.amazonaws.com.cn`.
+bool IsAwsHost(const std::string& host);
 
 // Whether `host` (no port) is an IPv4 or IPv6 literal.
 bool IsIpAddress(const std::string& host);
