@@ -340,7 +340,12 @@ TEST_F(MountWriteFaultTest, FailedUploadFailsCloseAndKeepsTheData) {
   // The edit is kept in a staging file, and the log says where.
   std::string kept;
   for (const auto& dir : std::filesystem::recursive_directory_iterator(cache_->path())) {
-    if (dir.is_regular_file()) kept = dir.path();
+    // The cache directory also holds the write journal (records, lock files): the edit's bytes
+    // are in the staging file, named after the file.
+    const std::string name = dir.path().filename().string();
+    if (dir.is_regular_file() && name.starts_with("staged-") && name.ends_with("-doc")) {
+      kept = dir.path();
+    }
   }
   ASSERT_FALSE(kept.empty()) << "the unsent data must stay on disk";
   EXPECT_EQ(ReadFile(kept).substr(2, 4), "EDIT");
