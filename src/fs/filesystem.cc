@@ -23,6 +23,9 @@ namespace {
 constexpr size_t kMaxSymlinkTarget = 4096;
 // CopyObjects of a directory rename in flight at once.
 constexpr size_t kRenameThreads = 16;
+// Directories whose in-memory times are kept (DirectoryTimes); older ones show their stored
+// times again.
+constexpr size_t kMaxDirectoryTimes = 65536;
 
 }  // namespace
 
@@ -61,6 +64,7 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
         attributes.nlink = 2;
         return attributes;
       }()),
+      directory_times(kMaxDirectoryTimes),
       journal(std::move(journal_in)),
       staging(std::move(staging_in)),
       memory(options.write_memory, /*upload_reserve=*/options.part_size),
@@ -106,13 +110,27 @@ Status Filesystem::Impl::KeyFits(const std::string& path, bool directory) const 
                                                 " bytes, over S3's 1,024");
 }
 
-Attributes Filesystem::Impl::AttributesFor(const PathEntry& entry) const {
+Attributes Filesystem::Impl::AttributesFor(const std::string& path, const PathEntry& entry) const {
   const bool directory = entry.kind == PathKind::kDirectory;
   ObjectInfo object = entry.object;
   if (directory && !entry.marker_present) object.last_modified = mount_time;
   Attributes attributes = AttributesFromObject(object, directory, options.defaults);
-  if (directory) attributes.nlink = 2;
+  if (directory) DirectoryAttributes(path, attributes);
   return attributes;
+}
+
+void Filesystem::Impl::DirectoryAttributes(const std::string& path, Attributes& attributes) const {
+  attributes.nlink = 2 + listings.SubdirectoryCount(path, clock.Monotonic()).value_or(0);
+  directory_times.Apply(path, attributes);
+}
+
+void Filesystem::Impl::EntriesChanged(const std::string& directory) {
+  directory_times.EntriesChanged(directory, clock.Now());
+}
+
+void Filesystem::Impl::DirectoryRemoved(const std::string& path) {
+  directory_times.Forget(path);
+  EntriesChanged(ParentOf(path));
 }
 
 Entry Filesystem::Impl::EntryFor(InodeId inode, const Attributes& attributes) const {
@@ -153,7 +171,7 @@ Attributes Filesystem::Impl::OverlayResolved(InodeId inode, const std::string& p
   }
   auto cached = metadata.Lookup(path, clock.Monotonic());
   if (!cached || cached->kind != PathKind::kFile) return attributes;
-  return AttributesFor(*cached);
+  return AttributesFor(path, *cached);
 }
 
 bool Filesystem::Impl::DeletedSince(const ListedEntry& listed) const {
@@ -304,7 +322,7 @@ Result<Entry> Filesystem::Lookup(InodeId parent, std::string_view name) {
     S3M_RETURN_IF_ERROR(visible);
     if (!*visible) return negative;
   }
-  const Attributes attributes = impl_->AttributesFor(*entry);
+  const Attributes attributes = impl_->AttributesFor(path, *entry);
   auto info = impl_->inodes.Acquire(parent, std::string(name), attributes.type);
   S3M_RETURN_IF_ERROR(info);
   return impl_->EntryFor(info->id, impl_->OverlayResolved(info->id, path, attributes, retirements));
@@ -316,13 +334,15 @@ Result<Entry> Filesystem::GetAttr(InodeId inode) {
   auto info = impl_->InodeOf(inode);
   S3M_RETURN_IF_ERROR(info);
   if (inode == kRootInode) {
-    return Entry{kRootInode, impl_->root.Get(), impl_->options.stat_ttl, impl_->options.stat_ttl};
+    Attributes attributes = impl_->root.Get();
+    impl_->DirectoryAttributes("", attributes);
+    return Entry{kRootInode, attributes, impl_->options.stat_ttl, impl_->options.stat_ttl};
   }
   if (auto file = impl_->handles.OpenFileOf(inode))
     return impl_->EntryFor(inode, file->attributes());
   auto entry = impl_->ResolveExisting(*info, false);
   S3M_RETURN_IF_ERROR(entry);
-  return impl_->EntryFor(inode, impl_->AttributesFor(*entry));
+  return impl_->EntryFor(inode, impl_->AttributesFor(info->path, *entry));
 }
 
 Result<std::string> Filesystem::ReadLink(InodeId inode) {
@@ -436,7 +456,7 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
                cached.has_value() && cached->kind == entry.kind) {
       entry = *cached;
     }
-    const Attributes attributes = impl_->AttributesFor(entry);
+    const Attributes attributes = impl_->AttributesFor((*listed)->path, entry);
     if (!plus) {
       out.entry.attributes = attributes;
       if (!add(out)) return OkStatus();

@@ -23,6 +23,7 @@
 #include "fs/attribute_changes.h"
 #include "fs/block_fetcher.h"
 #include "fs/directory_stream.h"
+#include "fs/directory_times.h"
 #include "fs/file_reader.h"
 #include "fs/handle_table.h"
 #include "fs/inode_table.h"
@@ -51,7 +52,15 @@ struct Filesystem::Impl {
   ~Impl();
 
   // filesystem.cc
-  Attributes AttributesFor(const PathEntry& entry) const;
+  // The attributes of `path` as `entry` says; a directory's with its link count (2 and its
+  // subdirectories, when its listing is cached) and the times this mount gave it.
+  Attributes AttributesFor(const std::string& path, const PathEntry& entry) const;
+  // What AttributesFor adds to a directory's attributes (the root's too).
+  void DirectoryAttributes(const std::string& path, Attributes& attributes) const;
+  // An entry was created in, removed from or renamed into or out of `directory`.
+  void EntriesChanged(const std::string& directory);
+  // The directory `path` was removed: its parent changed, and its own times are forgotten.
+  void DirectoryRemoved(const std::string& path);
   Entry EntryFor(InodeId inode, const Attributes& attributes) const;
   Result<InodeInfo> InodeOf(InodeId inode) const;
   Result<PathEntry> ResolveExisting(const InodeInfo& info, bool need_metadata);
@@ -171,6 +180,7 @@ struct Filesystem::Impl {
   NameWarnings warnings;
   const WallTime mount_time;
   RootAttributes root;  // after mount_time: it starts from it
+  DirectoryTimes directory_times;
   // Null without a journal or on a read-only mount; before everything that writes to it.
   std::unique_ptr<WriteJournal> journal;
   std::unique_ptr<StagingArea> staging;  // null on a read-only mount

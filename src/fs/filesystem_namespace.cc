@@ -165,7 +165,7 @@ Result<Entry> Filesystem::Impl::SetObjectAttributes(const InodeInfo& info,
                                                     const AttributeChanges& changes, WallTime now) {
   auto entry = ResolveExisting(info, true);
   S3M_RETURN_IF_ERROR(entry);
-  Attributes attributes = AttributesFor(*entry);
+  Attributes attributes = AttributesFor(info.path, *entry);
   ApplyAttributeChanges(changes, now, attributes);
   auto stored =
       RewriteMetadata(info.path, *entry, WithAttributes(entry->object.user_metadata, attributes));
@@ -174,7 +174,10 @@ Result<Entry> Filesystem::Impl::SetObjectAttributes(const InodeInfo& info,
   PathEntry updated = *entry;
   updated.object = *stored;
   updated.marker_present = entry->kind == PathKind::kDirectory;
-  return EntryFor(info.id, AttributesFor(updated));
+  // A directory's times are on its marker now (the ones kept in memory included): an
+  // explicit mtime replaces them.
+  if (changes.mtime || changes.mtime_now) directory_times.Forget(info.path);
+  return EntryFor(info.id, AttributesFor(info.path, updated));
 }
 
 Result<std::string> Filesystem::Impl::NewChildPath(InodeId parent, std::string_view name,
@@ -259,6 +262,7 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
   S3M_RETURN_IF_ERROR(put);
   object.etag = put->etag;
   Created(path, directory ? PathKind::kDirectory : PathKind::kFile, object);
+  EntriesChanged(ParentOf(path));
   // Nothing was below a new directory: its (empty) listing is known, so lookups of the
   // files about to be created in it cost no request.
   if (directory) listings.Insert(path, std::make_shared<std::vector<ListedEntry>>(), checked_at);
@@ -268,7 +272,7 @@ Result<Entry> Filesystem::Impl::MakeObject(InodeId parent, std::string_view name
                   .object = object,
                   .marker_present = directory,
                   .has_user_metadata = true};
-  return EntryFor(info->id, AttributesFor(entry));
+  return EntryFor(info->id, AttributesFor(path, entry));
 }
 
 Result<Filesystem::Created> Filesystem::Impl::CreatePending(InodeId parent, std::string_view name,
@@ -305,6 +309,7 @@ Result<Filesystem::Created> Filesystem::Impl::CreatePending(InodeId parent, std:
     return MakeError(ErrorCode::kAlreadyExists, "'" + *path + "' is still open");
   }
   overlay.AddCreate(*path, info->id);
+  EntriesChanged(ParentOf(*path));
   const uint64_t id = handles.AddFile(std::move(handle));
   return Filesystem::Created{EntryFor(info->id, file->attributes()), OpenedFile{id, false}};
 }
@@ -403,6 +408,7 @@ Status Filesystem::Unlink(InodeId parent, std::string_view name) {
     S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path)));
   }
   impl_->Removed(path);
+  impl_->EntriesChanged(Impl::ParentOf(path));
   impl_->inodes.Detach(parent, std::string(name));
   return OkStatus();
 }
@@ -416,6 +422,7 @@ Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
     auto known = impl_->inodes.Find(parent, std::string(name));
     if (known && known->type == FileType::kDirectory) {
       impl_->Removed(known->path);
+      impl_->DirectoryRemoved(known->path);
       impl_->inodes.Detach(parent, std::string(name));
       return OkStatus();
     }
@@ -428,6 +435,7 @@ Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
   S3M_RETURN_IF_ERROR(impl_->RequireEmptyDirectory(path));
   S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path) + "/"));
   impl_->Removed(path);
+  impl_->DirectoryRemoved(path);
   // A file of the same name, hidden by the directory (SEMANTICS.md section 9), shows again:
   // the path and its directory's listing are asked for again.
   impl_->metadata.Invalidate(path);

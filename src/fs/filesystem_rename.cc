@@ -39,39 +39,42 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
   }
   const std::string from_key = keys.KeyFor(from);
   const std::string to_key = keys.KeyFor(to);
-  // A Content-Type derived from the old name follows the new one (a.txt -> a.jpg is
-  // image/jpeg); an explicit one stays. Only when the two names' types differ is the
-  // object's type needed: a HEAD when the caches know it from a LIST only.
-  const std::string from_type = options.content_types.For(from);
-  const std::string to_type = options.content_types.For(to);
-  if (from_type != to_type && (!source.has_user_metadata || source.object.content_type.empty())) {
+  // The copy replaces the metadata: the moved file's ctime is the rename's (as s3fs and
+  // POSIX filesystems have it), so its metadata and type are needed: a HEAD when the caches
+  // know it from a LIST only.
+  if (!source.has_user_metadata || source.object.content_type.empty()) {
     auto head = store.HeadObject({.key = from_key});
     S3M_RETURN_IF_ERROR(head);
     source.object = std::move(head).value();
     source.has_user_metadata = true;
   }
-  const bool retype = from_type != to_type && source.object.content_type == from_type;
-  if (retype) source.object.content_type = to_type;
-  auto copied = uploader.Copy(
-      {.source_key = from_key,
-       .destination_key = to_key,
-       .metadata_directive = retype ? MetadataDirective::kReplace : MetadataDirective::kCopy,
-       .content_type = retype ? to_type : "",
-       .user_metadata = retype ? source.object.user_metadata : UserMetadata{},
-       .source_if_match = source.object.etag},
-      source.object.size);
+  // A Content-Type derived from the old name follows the new one (a.txt -> a.jpg is
+  // image/jpeg); an explicit one stays.
+  const std::string from_type = options.content_types.For(from);
+  const std::string to_type = options.content_types.For(to);
+  if (from_type != to_type && source.object.content_type == from_type) {
+    source.object.content_type = to_type;
+  }
+  UserMetadata& user_metadata = source.object.user_metadata;
+  user_metadata[std::string(kMetaCtime)] = FormatMetadataTime(clock.Now());
+  // The copy is a new object: an mtime known from LastModified only is kept explicitly.
+  if (!user_metadata.contains(std::string(kMetaMtime))) {
+    user_metadata[std::string(kMetaMtime)] = FormatMetadataTime(source.object.last_modified);
+  }
+  auto copied = uploader.Copy({.source_key = from_key,
+                               .destination_key = to_key,
+                               .metadata_directive = MetadataDirective::kReplace,
+                               .content_type = source.object.content_type,
+                               .user_metadata = user_metadata,
+                               .source_if_match = source.object.etag},
+                              source.object.size);
   S3M_RETURN_IF_ERROR(copied);
   S3M_RETURN_IF_ERROR(store.DeleteObject(from_key));
   Removed(from);
   ObjectInfo moved = source.object;
   moved.key = to_key;
   moved.etag = copied->etag;
-  if (source.has_user_metadata) {
-    Created(to, PathKind::kFile, moved);
-  } else {
-    metadata.MarkChanged(to, clock.Monotonic());
-    InvalidateListingsAbove(to);
-  }
+  Created(to, PathKind::kFile, moved);
   return OkStatus();
 }
 
@@ -227,6 +230,13 @@ Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_par
   S3M_RETURN_IF_ERROR(impl_->ClearRenameTarget(directory, to, new_parent, new_name, mode));
   S3M_RETURN_IF_ERROR(directory ? impl_->RenameDirectory(from, to)
                                 : impl_->RenameFile(parent, from, to, source_entry));
+  impl_->EntriesChanged(Impl::ParentOf(from));
+  impl_->EntriesChanged(Impl::ParentOf(to));
+  if (directory) {
+    impl_->directory_times.Forget(from);
+    impl_->directory_times.Forget(to);  // an empty directory it replaced
+    impl_->directory_times.Renamed(to, impl_->clock.Now());
+  }
   impl_->FollowRename(
       impl_->inodes.Move(parent, std::string(name), new_parent, std::string(new_name)));
   return OkStatus();

@@ -13,7 +13,7 @@ OpenFileInit Filesystem::Impl::InitFor(const std::string& path, const PathEntry&
   OpenFileInit init{.path = path,
                     .key = keys.KeyFor(path),
                     .base = ObjectVersion{keys.KeyFor(path), entry.object.etag, entry.object.size},
-                    .attributes = AttributesFor(entry),
+                    .attributes = AttributesFor(path, entry),
                     .content_type = entry.object.content_type,
                     .metadata = entry.object.user_metadata};
   if (init.content_type.empty()) init.content_type = options.content_types.For(path);
@@ -249,6 +249,8 @@ Result<Entry> Filesystem::SetAttr(InodeId inode, const AttributeChanges& changes
   if (inode == kRootInode) {
     auto attributes = impl_->root.Apply(changes, impl_->clock.Now());
     S3M_RETURN_IF_ERROR(attributes);
+    if (changes.mtime || changes.mtime_now) impl_->directory_times.Forget("");
+    impl_->DirectoryAttributes("", *attributes);
     return impl_->EntryFor(kRootInode, *attributes);
   }
   if (changes.size && info->type == FileType::kDirectory) {
@@ -343,7 +345,7 @@ Status Filesystem::Impl::ChangeXattrOf(InodeId inode, std::string_view name,
   S3M_RETURN_IF_ERROR(entry);
   UserMetadata user_metadata = entry->object.user_metadata;
   if (entry->kind == PathKind::kDirectory && !entry->marker_present) {
-    user_metadata = MetadataFromAttributes(AttributesFor(*entry));
+    user_metadata = MetadataFromAttributes(AttributesFor(info->path, *entry));
   }
   S3M_RETURN_IF_ERROR(ChangeXattr(user_metadata, name, value, mode));
   user_metadata[std::string(kMetaCtime)] = FormatMetadataTime(now);  // as chmod moves it

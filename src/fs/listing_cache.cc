@@ -30,8 +30,9 @@ void ListingCache::Insert(const std::string& directory, Listing listing, MonoTim
   total_entries_ += listing->size();
   oldest_first_.push_back(directory);
   auto index = IndexOf(*listing);
-  listings_[directory] =
-      Stored{std::move(listing), fetched_at, std::prev(oldest_first_.end()), std::move(index)};
+  const size_t subdirectories = CountSubdirectories(*listing);
+  listings_[directory] = Stored{std::move(listing), fetched_at, std::prev(oldest_first_.end()),
+                                std::move(index), subdirectories};
 }
 
 Listing ListingCache::Lookup(const std::string& directory, MonoTime now) {
@@ -76,6 +77,12 @@ std::unordered_map<std::string, size_t> ListingCache::IndexOf(
   return index;
 }
 
+size_t ListingCache::CountSubdirectories(const std::vector<ListedEntry>& entries) {
+  return static_cast<size_t>(std::count_if(entries.begin(), entries.end(), [](const auto& listed) {
+    return listed.entry.kind == PathKind::kDirectory;
+  }));
+}
+
 void ListingCache::Upsert(const std::string& directory, const ListedEntry& entry, MonoTime now) {
   std::lock_guard lock(mu_);
   MarkChangedLocked(directory, now);
@@ -83,9 +90,14 @@ void ListingCache::Upsert(const std::string& directory, const ListedEntry& entry
   if (it == listings_.end()) return;
   Stored& stored = it->second;
   auto copy = std::make_shared<std::vector<ListedEntry>>(*stored.listing);
+  const bool is_directory = entry.entry.kind == PathKind::kDirectory;
   if (auto at = stored.index.find(entry.name); at != stored.index.end()) {
+    const bool was_directory = (*copy)[at->second].entry.kind == PathKind::kDirectory;
+    if (was_directory) --stored.subdirectories;
+    if (is_directory) ++stored.subdirectories;
     (*copy)[at->second] = entry;
   } else {
+    if (is_directory) ++stored.subdirectories;
     stored.index.emplace(entry.name, copy->size());
     copy->push_back(entry);
     ++total_entries_;
@@ -102,6 +114,7 @@ void ListingCache::Erase(const std::string& directory, const std::string& name, 
   auto at = stored.index.find(name);
   if (at == stored.index.end()) return;
   auto copy = std::make_shared<std::vector<ListedEntry>>(*stored.listing);
+  if ((*copy)[at->second].entry.kind == PathKind::kDirectory) --stored.subdirectories;
   copy->erase(copy->begin() + static_cast<std::ptrdiff_t>(at->second));
   --total_entries_;
   stored.index = IndexOf(*copy);
@@ -133,6 +146,14 @@ std::optional<std::pair<Listing, size_t>> ListingCache::Locate(const std::string
   auto at = it->second.index.find(name);
   if (at == it->second.index.end()) return std::nullopt;
   return std::make_pair(it->second.listing, at->second);
+}
+
+std::optional<size_t> ListingCache::SubdirectoryCount(const std::string& directory,
+                                                      MonoTime now) const {
+  std::lock_guard lock(mu_);
+  auto it = listings_.find(directory);
+  if (it == listings_.end() || now - it->second.fetched_at >= ttl_) return std::nullopt;
+  return it->second.subdirectories;
 }
 
 }  // namespace s3mount

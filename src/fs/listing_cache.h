@@ -58,6 +58,9 @@ class ListingCache {
   // no such listing or it does not have `name`.
   std::optional<std::pair<Listing, size_t>> Locate(const std::string& directory,
                                                    const std::string& name, MonoTime now);
+  // How many directories a fresh cached listing of `directory` has (for its link count);
+  // nullopt when there is no such listing.
+  std::optional<size_t> SubdirectoryCount(const std::string& directory, MonoTime now) const;
 
  private:
   struct Stored {
@@ -65,14 +68,16 @@ class ListingCache {
     MonoTime fetched_at;
     std::list<std::string>::iterator age;
     std::unordered_map<std::string, size_t> index;  // name -> position in listing
+    size_t subdirectories = 0;                      // entries of kind kDirectory
   };
+  static size_t CountSubdirectories(const std::vector<ListedEntry>& entries);
   static std::unordered_map<std::string, size_t> IndexOf(const std::vector<ListedEntry>& entries);
   void EvictLocked(const std::string& directory);
   void MarkChangedLocked(const std::string& directory, MonoTime now);
 
   const std::chrono::nanoseconds ttl_;
   const size_t max_total_entries_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, Stored> listings_;  // guarded by mu_
   std::list<std::string> oldest_first_;     // guarded by mu_
   size_t total_entries_ = 0;                // guarded by mu_

@@ -1,8 +1,10 @@
 // POSIX details ordinary tools notice, through a real s3mount mount on moto: each scenario runs
 // the same system calls in a local directory (the reference) and on the mount, and compares
-// what both report. Link counts: an open file's after unlink. The mount root's mode and times:
-// touch, cp -a and rsync -a into a fresh mount set them. Special files (FIFOs, devices) as
-// mkfifo and mknod make them, stored the way s3fs stores them.
+// what both report. Link counts: an open file's after unlink, a directory's subdirectories.
+// Times: the mount root's mode and times (touch, cp -a and rsync -a into a fresh mount set
+// them), a directory's as its entries change, a renamed file's ctime. Special files (FIFOs,
+// devices) as mkfifo and mknod make them, stored the way s3fs stores them.
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -241,6 +243,129 @@ TEST_F(MountPosixTest, SetxattrAndRemovexattrMoveTheCtime) {
   const std::string after = stored_ctime();
   EXPECT_GT(std::stod(after), std::stod(before))
       << "x-amz-meta-ctime " << before << " then " << after;
+}
+
+// Nanoseconds of `path`'s mtime (lstat), or -1.
+int64_t MtimeOf(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return -1;
+  return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// "mtime moved|stayed, ctime moved|stayed" of `path` across `change` (its error if it fails).
+std::string TimesAcross(const std::string& path, const std::function<int()>& change) {
+  const int64_t mtime = MtimeOf(path);
+  const int64_t ctime = CtimeOf(path);
+  usleep(20000);  // past the local file system's timestamp granularity
+  if (change() != 0) return std::string("failed: ") + std::strerror(errno);
+  return std::string(MtimeOf(path) > mtime ? "mtime moved" : "mtime stayed") +
+         (CtimeOf(path) > ctime ? ", ctime moved" : ", ctime stayed");
+}
+
+TEST_F(MountPosixTest, CreatingRemovingAndRenamingEntriesMovesTheParentsTimes) {
+  ExpectSameOnBoth("a directory's times", [](const std::string& root) {
+    const std::string dir = root + "/parent";
+    const std::string other = root + "/other";
+    if (mkdir(dir.c_str(), 0755) != 0 || mkdir(other.c_str(), 0755) != 0)
+      return std::string("mkdir");
+    std::string seen;
+    const auto step = [&](const std::string& what, const std::string& path,
+                          const std::function<int()>& change) {
+      seen += what + ": " + TimesAcross(path, change) + "\n";
+    };
+    step("create", dir, [&] { return WriteAndClose(dir + "/file", "x").first; });
+    step("mkdir", dir, [&] { return mkdir((dir + "/sub").c_str(), 0755); });
+    step("symlink", dir, [&] { return symlink("file", (dir + "/link").c_str()); });
+    step("mkfifo", dir, [&] { return mkfifo((dir + "/fifo").c_str(), 0644); });
+    step("rename within", dir,
+         [&] { return rename((dir + "/file").c_str(), (dir + "/f2").c_str()); });
+    step("rename out (source)", dir,
+         [&] { return rename((dir + "/f2").c_str(), (other + "/f3").c_str()); });
+    step("rename in (target)", dir,
+         [&] { return rename((other + "/f3").c_str(), (dir + "/f4").c_str()); });
+    step("unlink", dir, [&] { return unlink((dir + "/f4").c_str()); });
+    step("rmdir", dir, [&] { return rmdir((dir + "/sub").c_str()); });
+    step("a create through a dangling symlink", dir, [&] {
+      const int fd = open((dir + "/link").c_str(), O_WRONLY | O_CREAT, 0644);
+      const int written = fd >= 0 && write(fd, "more", 4) == 4 ? 0 : -1;
+      if (fd >= 0) close(fd);
+      return written;
+    });
+    // A renamed directory's ctime moves, its mtime stays.
+    step("the renamed directory itself", dir, [&] {
+      const int rc = rename(dir.c_str(), (root + "/renamed").c_str());
+      if (rc == 0) rename((root + "/renamed").c_str(), dir.c_str());
+      return rc;
+    });
+    return seen;
+  });
+}
+
+TEST_F(MountPosixTest, RenameMovesTheFilesCtimeAndKeepsItsMtime) {
+  ExpectSameOnBoth("a renamed file's times", [](const std::string& root) {
+    const std::string from = root + "/before.txt";
+    const std::string to = root + "/after.txt";
+    if (WriteAndClose(from, "content").first != 0) return std::string("cannot write");
+    const int64_t mtime = MtimeOf(from);
+    const int64_t ctime = CtimeOf(from);
+    usleep(20000);
+    if (rename(from.c_str(), to.c_str()) != 0)
+      return std::string("rename: ") + std::strerror(errno);
+    return std::string(MtimeOf(to) == mtime ? "mtime kept" : "mtime changed") +
+           (CtimeOf(to) > ctime ? ", ctime moved" : ", ctime stayed");
+  });
+  // S3 keeps it: a new mount sees the renamed file's ctime.
+  const int64_t ctime = CtimeOf(mount_->Path("after.txt"));
+  ExpectCleanUnmount(mount_);
+  mount_ = Mount();
+  ASSERT_NE(mount_, nullptr);
+  EXPECT_EQ(CtimeOf(mount_->Path("after.txt")), ctime) << "the ctime did not reach S3";
+}
+
+// "nlink=N" of `path` (stat), or the errno that failed.
+std::string LinkCountAt(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
+  return "nlink=" + std::to_string(st.st_nlink);
+}
+
+TEST_F(MountPosixTest, ADirectoryCountsItsSubdirectoriesOnceListed) {
+  ExpectSameOnBoth("directory link counts", [](const std::string& root) {
+    const std::string dir = root + "/counted";
+    std::string seen;
+    for (const char* sub : {"", "/one", "/two", "/one/inner"}) {
+      if (mkdir((dir + sub).c_str(), 0755) != 0)
+        seen += dir + sub + ": " + std::strerror(errno) + " ";
+    }
+    if (WriteAndClose(dir + "/file", "x").first != 0) seen += "cannot write ";
+    // List them, as find and ls -R do before they stat.
+    for (const char* sub : {"", "/one", "/two"}) {
+      if (DIR* listing = opendir((dir + sub).c_str())) {
+        while (readdir(listing) != nullptr) {
+        }
+        closedir(listing);
+      }
+    }
+    seen += "counted " + LinkCountAt(dir) + ", one " + LinkCountAt(dir + "/one") + ", two " +
+            LinkCountAt(dir + "/two");
+    if (rmdir((dir + "/two").c_str()) != 0) seen += std::string(" rmdir: ") + std::strerror(errno);
+    if (DIR* listing = opendir(dir.c_str())) {
+      while (readdir(listing) != nullptr) {
+      }
+      closedir(listing);
+    }
+    seen += ", after an rmdir " + LinkCountAt(dir);
+    return seen;
+  });
+  // Seen from a new mount, listed by find as a user would.
+  ExpectCleanUnmount(mount_);
+  mount_ = Mount();
+  ASSERT_NE(mount_, nullptr);
+  const auto found = RunCommand({.argv = {"find", mount_->Path("counted"), "-type", "d"}});
+  ASSERT_TRUE(found.ok()) << found.error().ToString();
+  EXPECT_TRUE(found->ok()) << found->Describe();
+  EXPECT_EQ(LinkCountAt(mount_->Path("counted")), LinkCountAt(local_->path() + "/counted"))
+      << "after a remount and find";
 }
 
 }  // namespace

@@ -100,6 +100,11 @@ NodePtr Model::MarkerOf(const std::string& path) {
   return marker;
 }
 
+void Model::EntriesChanged(const std::string& directory) {
+  if (auto marker = keys_.find(directory + "/"); marker != keys_.end())
+    marker->second->mtime.reset();
+}
+
 void Model::RenameFile(const std::string& from, const std::string& to) {
   auto it = keys_.find(from);
   if (it == keys_.end()) return;

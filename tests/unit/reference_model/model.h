@@ -86,6 +86,9 @@ class Model {
   // The marker of directory `path`, made (as chmod/xattr/utimens of an implicit directory
   // do) when there is none.
   NodePtr MarkerOf(const std::string& path);
+  // An entry of `directory` was created, removed or renamed: its mtime is the mount's clock's
+  // now (not predicted: a utimens set before no longer holds).
+  void EntriesChanged(const std::string& directory);
   // A file or symlink moves with its node; what `to` held is dropped.
   void RenameFile(const std::string& from, const std::string& to);
   // Every key below `from` moves below `to`; the (empty) target's marker is dropped.

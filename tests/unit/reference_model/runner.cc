@@ -242,6 +242,7 @@ std::optional<std::string> Runner::RunCreate(const Op& op) {
   if (auto failure = ExpectResult(created, std::nullopt)) return "create: " + *failure;
   auto node = std::make_shared<ModelNode>(ModelNode{.permissions = op.permissions & ~kUmask});
   model_.Put(op.path, node);
+  model_.EntriesChanged(ParentPath(op.path));
   if (config_.write_back) touched_.insert(op.path);
   slots_[op.slot] = Slot{.open = true,
                          .writable = true,
@@ -383,6 +384,8 @@ std::optional<std::string> Runner::RunNamespace(const Op& op) {
   const ViewKind kind = walk.view.kind;
   const std::string name = BaseName(op.path);
   if (config_.write_back) touched_.insert(op.path);
+  // Each operation below that succeeds changes the parent's entries.
+  model_.EntriesChanged(ParentPath(op.path));
   switch (op.kind) {
     case OpKind::kMkdir: {
       if (kind != ViewKind::kMissing) return std::nullopt;  // EEXIST from the kernel
@@ -455,6 +458,8 @@ std::optional<std::string> Runner::RunRename(const Op& op) {
                                op.flag ? RenameMode::kNoReplace : RenameMode::kReplace);
   if (auto failure = ExpectResult(renamed, expected)) return "rename: " + *failure;
   if (expected) return std::nullopt;
+  model_.EntriesChanged(ParentPath(op.path));
+  model_.EntriesChanged(ParentPath(op.path2));
   if (directory) {
     model_.RenameDirectory(op.path, op.path2);
   } else {
