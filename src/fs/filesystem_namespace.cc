@@ -153,6 +153,7 @@ Result<ObjectInfo> Filesystem::Impl::RewriteMetadata(const std::string& path,
                                .metadata_directive = MetadataDirective::kReplace,
                                .content_type = object.content_type,
                                .user_metadata = user_metadata,
+                               .stored_headers = object.stored_headers,
                                .source_if_match = object.etag},
                               object.size);
   S3M_RETURN_IF_ERROR(copied);

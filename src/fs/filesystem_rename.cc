@@ -66,6 +66,7 @@ Status Filesystem::Impl::RenameFile(InodeId parent, const std::string& from, con
                                .metadata_directive = MetadataDirective::kReplace,
                                .content_type = source.object.content_type,
                                .user_metadata = user_metadata,
+                               .stored_headers = source.object.stored_headers,
                                .source_if_match = source.object.etag},
                               source.object.size);
   S3M_RETURN_IF_ERROR(copied);

@@ -15,7 +15,8 @@ OpenFileInit Filesystem::Impl::InitFor(const std::string& path, const PathEntry&
                     .base = ObjectVersion{keys.KeyFor(path), entry.object.etag, entry.object.size},
                     .attributes = AttributesFor(path, entry),
                     .content_type = entry.object.content_type,
-                    .metadata = entry.object.user_metadata};
+                    .metadata = entry.object.user_metadata,
+                    .stored_headers = entry.object.stored_headers};
   if (init.content_type.empty()) init.content_type = options.content_types.For(path);
   return init;
 }

@@ -178,14 +178,18 @@ Result<CopyObjectResponse> ObjectUploader::CopyMultipart(const CopyObjectRequest
                                                          uint64_t size) {
   UserMetadata metadata = request.user_metadata;
   std::string content_type = request.content_type;
+  StoredHeaders stored_headers = request.stored_headers;
   if (request.metadata_directive == MetadataDirective::kCopy) {
     auto head = store_.HeadObject({.key = request.source_key, .if_match = request.source_if_match});
     S3M_RETURN_IF_ERROR(head);
     metadata = head->user_metadata;
     content_type = head->content_type;
+    stored_headers = head->stored_headers;
   }
-  auto upload_id = store_.CreateMultipartUpload(
-      {.key = request.destination_key, .content_type = content_type, .user_metadata = metadata});
+  auto upload_id = store_.CreateMultipartUpload({.key = request.destination_key,
+                                                 .content_type = content_type,
+                                                 .user_metadata = metadata,
+                                                 .stored_headers = stored_headers});
   S3M_RETURN_IF_ERROR(upload_id);
   const uint64_t note = NoteMultipartUpload(options_.journal, request.destination_key, *upload_id);
   const uint64_t part_size = std::max(PartSizeFor(size), uint64_t{512} << 20);

@@ -42,6 +42,7 @@ OpenFile::OpenFile(const OpenFileServices& services, OpenFileInit init)
       size_(base_limit_),
       attributes_(init.attributes),
       content_type_(std::move(init.content_type)),
+      stored_headers_(std::move(init.stored_headers)),
       metadata_(std::move(init.metadata)) {
   // A new file (no object yet) must be uploaded even if nothing is written to it.
   in_store_ = base_.has_value();
@@ -305,7 +306,8 @@ ObjectInfo OpenFile::StoredLocked(const PutObjectResponse& put, WallTime now,
                     .last_modified = now,
                     .content_type = content_type_,
                     .version_id = put.version_id,
-                    .user_metadata = std::move(metadata)};
+                    .user_metadata = std::move(metadata),
+                    .stored_headers = stored_headers_};
 }
 
 std::optional<ObjectInfo> OpenFile::NewBaseLocked(ObjectInfo stored) {
@@ -361,12 +363,14 @@ Result<std::optional<ObjectInfo>> OpenFile::FlushLocked(WallTime now) {
       return uploaded.error();
     }
     stored = std::move(uploaded).value();
+    stored_headers_.clear();  // new bytes: the old object's encoding and caching do not hold
   } else {
     auto copied = services_.uploader.Copy({.source_key = key_,
                                            .destination_key = key_,
                                            .metadata_directive = MetadataDirective::kReplace,
                                            .content_type = content_type_,
                                            .user_metadata = metadata,
+                                           .stored_headers = stored_headers_,
                                            .source_if_match = base_->etag},
                                           base_->size);
     S3M_RETURN_IF_ERROR(copied);

@@ -71,6 +71,9 @@ struct OpenFileInit {
   Attributes attributes;
   std::string content_type;
   UserMetadata metadata;  // the object's user metadata (xattrs, foreign headers...)
+  // Its Cache-Control, Content-Encoding...: kept by a metadata-only rewrite (new bytes are
+  // stored without them).
+  StoredHeaders stored_headers;
 };
 
 class OpenFile {
@@ -172,6 +175,7 @@ class OpenFile {
   uint64_t size_ = 0;                  // viewed
   Attributes attributes_;              // viewed (size in size_)
   std::string content_type_;           // guarded by mu_
+  StoredHeaders stored_headers_;       // guarded by mu_
   UserMetadata metadata_;              // viewed
   bool content_dirty_ = false;         // viewed
   bool metadata_dirty_ = false;        // viewed

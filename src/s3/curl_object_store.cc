@@ -39,11 +39,12 @@ std::string RangeHeader(const ByteRange& range) {
 }
 
 void AddMetadataHeaders(const std::string& content_type, const UserMetadata& metadata,
-                        HeaderList& headers) {
+                        HeaderList& headers, const StoredHeaders& stored = {}) {
   if (!content_type.empty()) headers.emplace_back("Content-Type", content_type);
   for (const auto& [name, value] : metadata) {
     headers.emplace_back("x-amz-meta-" + name, value);
   }
+  for (const auto& [name, value] : stored) headers.emplace_back(name, value);
 }
 
 std::optional<uint64_t> ParseUint(std::string_view text) {
@@ -221,7 +222,8 @@ Result<CopyObjectResponse> CurlObjectStore::CopyObject(const CopyObjectRequest& 
   headers.emplace_back("x-amz-copy-source", CopySource(bucket_, request.source_key));
   if (request.metadata_directive == MetadataDirective::kReplace) {
     headers.emplace_back("x-amz-metadata-directive", "REPLACE");
-    AddMetadataHeaders(request.content_type, request.user_metadata, headers);
+    AddMetadataHeaders(request.content_type, request.user_metadata, headers,
+                       request.stored_headers);
   } else {
     headers.emplace_back("x-amz-metadata-directive", "COPY");
   }
@@ -266,7 +268,8 @@ Result<std::string> CurlObjectStore::CreateMultipartUpload(
   // before any reply, and a resent Create opens a second upload nobody knows of.
   S3Request s3_request{
       .method = "POST", .key = request.key, .query = {{"uploads", ""}}, .fresh_connection = true};
-  AddMetadataHeaders(request.content_type, request.user_metadata, s3_request.headers);
+  AddMetadataHeaders(request.content_type, request.user_metadata, s3_request.headers,
+                     request.stored_headers);
   s3_request.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
   s3_request.headers.emplace_back("x-amz-checksum-type", "FULL_OBJECT");
   auto response = transport_->Execute(s3_request);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "s3/s3_error.h"
 #include "s3mount/aws/crypto.h"
@@ -181,6 +182,12 @@ Result<ObjectInfo> ObjectInfoFromHeaders(const std::string& key, const HttpRespo
   if (auto modified = response.Header("last-modified")) {
     auto time = ParseHttpDate(*modified);
     if (time.ok()) info.last_modified = *time;
+  }
+  for (std::string_view name : kStoredHeaderNames) {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (auto value = response.Header(lower)) info.stored_headers[std::string(name)] = *value;
   }
   constexpr std::string_view kMetaPrefix = "x-amz-meta-";
   for (const auto& [name, value] : response.headers) {

@@ -77,6 +77,7 @@ ObjectInfo FakeObjectStore::InfoFromObject(const std::string& key, const Object&
   info.last_modified = object.last_modified;
   info.content_type = object.content_type;
   info.user_metadata = object.user_metadata;
+  info.stored_headers = object.stored_headers;
   return info;
 }
 
@@ -251,6 +252,7 @@ Result<CopyObjectResponse> FakeObjectStore::CopyObject(const CopyObjectRequest& 
   }
   Object copy = MakeObject(*source.body, replace ? request.content_type : source.content_type,
                            replace ? request.user_metadata : source.user_metadata, now);
+  copy.stored_headers = replace ? request.stored_headers : source.stored_headers;
   CopyObjectResponse response{copy.etag, copy.last_modified};
   objects_[request.destination_key] = std::move(copy);
   return response;
@@ -291,6 +293,7 @@ Result<std::string> FakeObjectStore::CreateMultipartUpload(
   upload.key = request.key;
   upload.content_type = request.content_type;
   upload.user_metadata = request.user_metadata;
+  upload.stored_headers = request.stored_headers;
   upload.sequence = next_upload_sequence_++;
   // Opaque, unique, and not derivable from the key, like S3's.
   std::string upload_id = "fake-upload-" + Hex(Md5Raw(std::to_string(upload.sequence)));
@@ -386,6 +389,7 @@ Result<PutObjectResponse> FakeObjectStore::CompleteMultipartUpload(
     part_digests += Md5Raw(bytes);
   }
   Object object = MakeObject(std::move(body), upload.content_type, upload.user_metadata, now);
+  object.stored_headers = upload.stored_headers;
   object.etag =
       "\"" + Hex(Md5Raw(part_digests)) + "-" + std::to_string(request.parts.size()) + "\"";
   PutObjectResponse response{object.etag, ""};
@@ -483,6 +487,12 @@ OperationCounts FakeObjectStore::counts() const {
 void FakeObjectStore::ResetCounts() {
   std::lock_guard lock(mu_);
   counts_ = OperationCounts{};
+}
+
+void FakeObjectStore::SetStoredHeadersForTest(const std::string& key, StoredHeaders headers) {
+  std::lock_guard lock(mu_);
+  if (auto it = objects_.find(key); it != objects_.end())
+    it->second.stored_headers = std::move(headers);
 }
 
 std::string FakeObjectStore::PutForTest(const std::string& key, std::string_view body,

@@ -81,6 +81,8 @@ class FakeObjectStore final : public ObjectStore {
   std::string PutForTest(const std::string& key, std::string_view body,
                          UserMetadata user_metadata = {}, std::string content_type = "");
   std::optional<std::string> BodyOf(const std::string& key) const;
+  // Gives an existing object system headers (Cache-Control...), as a PUT with them would.
+  void SetStoredHeadersForTest(const std::string& key, StoredHeaders headers);
   // What HEAD would return, without conditions.
   std::optional<ObjectInfo> InfoOf(const std::string& key) const;
   size_t ObjectCount() const;
@@ -97,6 +99,7 @@ class FakeObjectStore final : public ObjectStore {
     WallTime last_modified{};
     std::string content_type;
     UserMetadata user_metadata;
+    StoredHeaders stored_headers;
   };
   struct Part {
     std::shared_ptr<const std::string> body;
@@ -107,6 +110,7 @@ class FakeObjectStore final : public ObjectStore {
     std::string key;
     std::string content_type;
     UserMetadata user_metadata;
+    StoredHeaders stored_headers;
     uint64_t sequence = 0;  // creation order, for PendingUploads
     std::map<int, Part> parts;
   };

@@ -2,10 +2,12 @@
 // custom endpoint given by host name (path-style by default, and a named host with a hint
 // when a forced virtual host does not resolve), ENAMETOOLONG for a path whose key would pass
 // S3's 1,024-byte limit, a log file readable while mounted, a directory that only excluded
-// keys make is not shown, and a rename that moves a derived Content-Type to the new name.
+// keys make is not shown, a rename that moves a derived Content-Type to the new name, and
+// system headers (Cache-Control, Content-Encoding...) kept by the copies that rewrite metadata.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -160,6 +162,36 @@ TEST_F(MountEdgesTest, RenameMovesADerivedContentTypeAndKeepsAnExplicitOne) {
   auto kept = Head("custom.jpg");
   ASSERT_TRUE(kept.has_value());
   EXPECT_EQ(kept->content_type, "application/x-made-up") << "an explicit type is kept";
+}
+
+TEST_F(MountEdgesTest, RenameChmodAndSetxattrKeepCacheControlAndContentEncoding) {
+  // As a web deployment stores a compressed page: system headers a REPLACE copy (which
+  // rename, chmod and setxattr send, to write ctime and the mode) must send again.
+  Put("page.html", "compressed bytes", "text/html");
+  const StoredHeaders headers = {{"Cache-Control", "max-age=60"},
+                                 {"Content-Encoding", "gzip"},
+                                 {"Content-Disposition", "inline"},
+                                 {"Content-Language", "en"}};
+  auto given = client_.store->CopyObject({.source_key = "page.html",
+                                          .destination_key = "page.html",
+                                          .metadata_directive = MetadataDirective::kReplace,
+                                          .content_type = "text/html",
+                                          .stored_headers = headers});
+  ASSERT_TRUE(given.ok()) << given.error().ToString();
+  ASSERT_EQ(Head("page.html")->stored_headers, headers) << "the server did not keep them";
+  auto mount = Mount();
+  ASSERT_NE(mount, nullptr);
+  ASSERT_EQ(ErrnoOf(rename(mount->Path("page.html").c_str(), mount->Path("index.html").c_str())),
+            0);
+  auto renamed = Head("index.html");
+  ASSERT_TRUE(renamed.has_value());
+  EXPECT_EQ(renamed->stored_headers, headers) << "rename dropped them";
+  EXPECT_EQ(renamed->content_type, "text/html");
+  ASSERT_EQ(ErrnoOf(chmod(mount->Path("index.html").c_str(), 0600)), 0);
+  EXPECT_EQ(Head("index.html")->stored_headers, headers) << "chmod dropped them";
+  ASSERT_EQ(ErrnoOf(setxattr(mount->Path("index.html").c_str(), "user.tag", "v", 1, 0)), 0);
+  EXPECT_EQ(Head("index.html")->stored_headers, headers) << "setxattr dropped them";
+  EXPECT_EQ(Body("index.html"), "compressed bytes");
 }
 
 }  // namespace

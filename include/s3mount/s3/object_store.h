@@ -6,6 +6,7 @@
 // Thread-safety: every implementation must accept concurrent calls from many threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -20,6 +21,10 @@ namespace s3mount {
 
 // User metadata: the part after `x-amz-meta-`, lower-cased, to its value.
 using UserMetadata = std::map<std::string, std::string>;
+// The system headers a REPLACE copy would drop unless sent again, by their names below.
+using StoredHeaders = std::map<std::string, std::string>;
+inline constexpr std::array<std::string_view, 5> kStoredHeaderNames = {
+    "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"};
 
 struct ObjectInfo {
   std::string key;
@@ -29,7 +34,8 @@ struct ObjectInfo {
   std::string content_type;   // HEAD/GET only
   std::string storage_class;  // LIST only
   std::string version_id;
-  UserMetadata user_metadata;  // HEAD/GET only
+  UserMetadata user_metadata;    // HEAD/GET only
+  StoredHeaders stored_headers;  // HEAD/GET only
   // x-amz-checksum-crc32c as S3 sends it (HEAD/GET with checksum_mode only): base64 of the
   // full object's CRC32C, or "<base64>-N" for a composite multipart checksum; empty if none.
   std::string checksum_crc32c;
@@ -114,8 +120,9 @@ struct CopyObjectRequest {
   std::string source_key;
   std::string destination_key;
   MetadataDirective metadata_directive = MetadataDirective::kCopy;
-  std::string content_type;    // with kReplace
-  UserMetadata user_metadata;  // with kReplace
+  std::string content_type;      // with kReplace
+  UserMetadata user_metadata;    // with kReplace
+  StoredHeaders stored_headers;  // with kReplace
   std::optional<std::string> source_if_match;
 };
 
@@ -137,6 +144,7 @@ struct CreateMultipartUploadRequest {
   std::string key;
   std::string content_type;
   UserMetadata user_metadata;
+  StoredHeaders stored_headers;
 };
 
 struct UploadPartRequest {
