@@ -20,7 +20,7 @@ void ListingReadahead::Advance(DirectoryStream& stream, uint64_t index, bool hea
     const ListedEntry* listed = stream.Peek(i);
     if (listed == nullptr) break;
     if (!resolver.KnownOrInFlight(listed->path)) {
-      prefetcher.Enqueue(group_, listed->path, listed->entry.kind);
+      prefetcher.Enqueue(group_, listed->path, listed->entry);
     }
     prefetched_until_ = i + 1;
   }
