@@ -411,8 +411,11 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     S3M_RETURN_IF_ERROR(listed);
     if (!listed->has_value()) return OkStatus();
     if ((*listed)->entry.kind == PathKind::kMissing) continue;
-    handle->readahead.Advance(*handle->stream, index, heads_needed, impl_->metadata_pool,
-                              impl_->resolver, impl_->prefetcher);
+    const ListedHeads heads = heads_needed ? ListedHeads::kAll
+                              : plus       ? ListedHeads::kInDoubt
+                                           : ListedHeads::kNone;
+    handle->readahead.Advance(*handle->stream, index, heads, impl_->metadata_pool, impl_->resolver,
+                              impl_->prefetcher);
     // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
     // says what it is. Asked now, not at opendir: its upload may have run since (a
     // write-back upload), and then it is described like any other object.

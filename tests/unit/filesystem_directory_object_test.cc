@@ -96,6 +96,25 @@ TEST_F(FilesystemDirectoryObjectTest, ListingsShowItAsADirectoryAndOnlyEmptyFile
   }
 }
 
+TEST_F(FilesystemDirectoryObjectTest, ReaddirplusOfManyEmptyFilesHeadsEachOnceInAnyReplySize) {
+  for (int i = 0; i < 300; ++i) store_.PutForTest("many/empty" + std::to_string(i), "");
+  PutDirectoryObject("many/zz-dir");
+  for (size_t reply_size : {7, 100}) {
+    Mount({.object_metadata = false});
+    const InodeId dir = Inode("many");
+    store_.ResetCounts();
+    auto listed = List(dir, true, reply_size);
+    ASSERT_EQ(listed.size(), 301u) << reply_size;
+    for (const auto& [name, entry] : listed) {
+      EXPECT_EQ(entry.attributes.type, name == "zz-dir" ? FileType::kDirectory : FileType::kRegular)
+          << name;
+    }
+    // The second mount shares the metadata cache: it knows them all already.
+    EXPECT_EQ(store_.counts().head_object, reply_size == 7 ? 301 : 0)
+        << "one HEAD per zero-byte key, no more (reply size " << reply_size << ")";
+  }
+}
+
 TEST_F(FilesystemDirectoryObjectTest, ReaddirOfItListsTheKeysBelowAndFilesCanBeMadeInside) {
   PutDirectoryObject("d");
   store_.PutForTest("d/old", "x");
