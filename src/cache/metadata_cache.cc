@@ -20,9 +20,15 @@ bool MetadataCache::IsStaleLocked(const std::string& path, const PathEntry& entr
   const PathEntry& cached = it->second.entry;
   if (cached.fetched_at > entry.fetched_at) return true;
   // A LIST (no user metadata) must not erase what a HEAD learnt about the same object
-  // version, unless the HEAD's answer had already expired when the LIST was sent.
-  const bool list_over_head = entry.kind == PathKind::kFile && !entry.has_user_metadata &&
-                              cached.kind == PathKind::kFile && cached.has_user_metadata &&
+  // version, unless the HEAD's answer had already expired when the LIST was sent. The HEAD
+  // may have found the listed "file" to be a directory object (same key and ETag).
+  // A directory a listing showed beside a zero-byte key of its name carries that key too.
+  const bool directory_object = cached.kind == PathKind::kDirectory && cached.marker_present &&
+                                !entry.object.key.empty() && cached.object.key == entry.object.key;
+  const bool same_object = entry.kind == PathKind::kFile
+                               ? cached.kind == PathKind::kFile || directory_object
+                               : entry.kind == PathKind::kDirectory && directory_object;
+  const bool list_over_head = !entry.has_user_metadata && same_object && cached.has_user_metadata &&
                               cached.object.etag == entry.object.etag;
   return list_over_head && entry.fetched_at - cached.fetched_at < options_.positive_ttl;
 }

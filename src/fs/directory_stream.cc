@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "fs/path_resolver.h"
+
 namespace s3mount {
 namespace {
 
@@ -228,10 +230,17 @@ void DirectoryStream::Accept(const std::string& key, std::optional<ObjectInfo> o
     held_files_[listed.name] = std::move(listed);
     return;
   }
-  if (held_files_.erase(listed.name) > 0) {
-    warnings_.Warn(key_prefix_ + listed.name, "a directory of the same name hides this file");
-  }
   listed.entry.kind = PathKind::kDirectory;
+  if (auto held = held_files_.find(listed.name); held != held_files_.end()) {
+    // A zero-byte key may be this directory's own directory object (application/x-directory,
+    // which a LIST does not show): the entry carries it, for a HEAD to tell.
+    if (PathResolver::MayBeDirectoryObject(held->second.entry)) {
+      listed.entry.object = std::move(held->second.entry.object);
+    } else {
+      warnings_.Warn(key_prefix_ + listed.name, "a directory of the same name hides this file");
+    }
+    held_files_.erase(held);
+  }
   Emit(std::move(listed));
 }
 

@@ -227,24 +227,25 @@ Result<Entry> Filesystem::Impl::DotEntry(InodeId inode) const {
 
 bool Filesystem::Impl::MetadataKnown(const ListedEntry& listed) const {
   auto cached = metadata.Lookup(listed.path, clock.Monotonic());
-  return cached && cached->kind == listed.entry.kind && resolver.Sufficient(*cached);
+  return cached && PathResolver::Describes(*cached, listed.entry.kind) &&
+         resolver.Sufficient(*cached);
 }
 
 std::optional<PathEntry> Filesystem::Impl::ListedMetadata(const ListedEntry& listed) {
   const PathKind kind = listed.entry.kind;
   if (auto cached = metadata.Lookup(listed.path, clock.Monotonic());
-      cached && cached->kind == kind && resolver.Sufficient(*cached)) {
+      cached && PathResolver::Describes(*cached, kind) && resolver.Sufficient(*cached)) {
     return cached;
   }
   // A HEAD that failed (perhaps one run in the background for someone else) is tried once
   // more by the reader itself.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto headed = resolver.HeadListed(listed.path, kind);
+    auto headed = resolver.HeadListed(listed.path, listed.entry);
     if (!headed.ok()) {
       spdlog::debug("HEAD of listed '{}': {}", listed.path, headed.error().ToString());
       continue;
     }
-    if (headed->kind == kind) return std::move(headed).value();
+    if (PathResolver::Describes(*headed, kind)) return std::move(headed).value();
     return std::nullopt;  // gone or changed since the listing: left for lookup to find out
   }
   return std::nullopt;
@@ -430,15 +431,21 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
     S3M_RETURN_IF_ERROR(listed);
     if (!listed->has_value()) return OkStatus();
     if ((*listed)->entry.kind == PathKind::kMissing) continue;
-    handle->readahead.Advance(*handle->stream, index, heads_needed, impl_->metadata_pool,
-                              impl_->resolver, impl_->prefetcher);
+    const ListedHeads heads = heads_needed ? ListedHeads::kAll
+                              : plus       ? ListedHeads::kInDoubt
+                                           : ListedHeads::kNone;
+    handle->readahead.Advance(*handle->stream, index, heads, impl_->metadata_pool, impl_->resolver,
+                              impl_->prefetcher);
     // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
     // says what it is. Asked now, not at opendir: its upload may have run since (a
     // write-back upload), and then it is described like any other object.
     const uint64_t retirements = impl_->handles.retirements();
     std::optional<PathEntry> pending;
     if (handle->pending.contains((*listed)->name)) pending = impl_->PendingFile((*listed)->path);
-    const bool head_it = heads_needed && !pending;
+    // A zero-byte key may be a directory object: readdirplus must know (it gives the type of
+    // the inode), plain readdir says "unknown" instead (docs/SEMANTICS.md).
+    const bool may_be_directory = PathResolver::MayBeDirectoryObject((*listed)->entry);
+    const bool head_it = (heads_needed || (plus && may_be_directory)) && !pending;
     out.name = (*listed)->name;
     PathEntry entry = (*listed)->entry;
     bool described = true;  // the attributes are all there is to know
@@ -453,12 +460,13 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
       if (headed.has_value()) entry = std::move(*headed);
       described = headed.has_value();
     } else if (auto cached = impl_->metadata.Lookup((*listed)->path, impl_->clock.Monotonic());
-               cached.has_value() && cached->kind == entry.kind) {
+               cached.has_value() && PathResolver::Describes(*cached, entry.kind)) {
       entry = *cached;
     }
     const Attributes attributes = impl_->AttributesFor((*listed)->path, entry);
     if (!plus) {
       out.entry.attributes = attributes;
+      out.type_unknown = entry.kind == PathKind::kFile && PathResolver::MayBeDirectoryObject(entry);
       if (!add(out)) return OkStatus();
       continue;
     }

@@ -128,6 +128,11 @@ struct Filesystem::Impl {
   Result<std::pair<std::string, PathEntry>> ResolveChild(InodeId parent, std::string_view name);
   // kNotEmpty unless nothing but its marker is below the directory `path`.
   Status RequireEmptyDirectory(const std::string& path);
+  // The key of the object that carries the directory `entry`'s metadata: its directory
+  // object (`dir`, application/x-directory) if it has one, else its marker `dir/`.
+  std::string MarkerKeyOf(const std::string& path, const PathEntry& entry) const;
+  // Deletes the marker `dir/` of an empty directory and its directory object `dir`, if any.
+  Status DeleteMarkers(const std::string& path, const PathEntry& entry);
   OpenFileServices services();
   // Rewrites the user metadata of `entry` (a file's object or a directory's marker, written
   // if the directory had none) in place; returns the object as now stored.
@@ -155,7 +160,8 @@ struct Filesystem::Impl {
   Status ClearRenameTarget(bool directory, const std::string& to, InodeId new_parent,
                            std::string_view new_name, RenameMode mode);
   void FollowRename(const std::vector<std::pair<InodeId, std::string>>& moved);
-  Status RenameDirectory(const std::string& from, const std::string& to);
+  // Moves every key below `from` (and its directory object, if `source` is one) to `to`.
+  Status RenameDirectory(const std::string& from, const std::string& to, const PathEntry& source);
 
   ObjectStore& store;
   Clock& clock;

@@ -132,7 +132,7 @@ Result<ObjectInfo> Filesystem::Impl::RewriteMetadata(const std::string& path,
                                                      const PathEntry& entry,
                                                      const UserMetadata& user_metadata) {
   const bool directory = entry.kind == PathKind::kDirectory;
-  const std::string key = keys.KeyFor(path) + (directory ? "/" : "");
+  const std::string key = directory ? MarkerKeyOf(path, entry) : keys.KeyFor(path);
   ObjectInfo object = entry.object;
   object.key = key;
   object.user_metadata = user_metadata;
@@ -386,6 +386,17 @@ Status Filesystem::Impl::RequireEmptyDirectory(const std::string& path) {
   return OkStatus();
 }
 
+std::string Filesystem::Impl::MarkerKeyOf(const std::string& path, const PathEntry& entry) const {
+  if (PathResolver::IsDirectoryObjectEntry(entry)) return entry.object.key;
+  return keys.KeyFor(path) + "/";
+}
+
+Status Filesystem::Impl::DeleteMarkers(const std::string& path, const PathEntry& entry) {
+  S3M_RETURN_IF_ERROR(store.DeleteObject(keys.KeyFor(path) + "/"));
+  if (!PathResolver::IsDirectoryObjectEntry(entry)) return OkStatus();
+  return store.DeleteObject(entry.object.key);
+}
+
 Status Filesystem::Unlink(InodeId parent, std::string_view name) {
   auto child = impl_->ResolveChild(parent, name);
   S3M_RETURN_IF_ERROR(child);
@@ -434,7 +445,7 @@ Status Filesystem::RemoveDirectory(InodeId parent, std::string_view name) {
     return MakeError(ErrorCode::kNotDirectory, "'" + path + "' is not a directory");
   }
   S3M_RETURN_IF_ERROR(impl_->RequireEmptyDirectory(path));
-  S3M_RETURN_IF_ERROR(impl_->store.DeleteObject(impl_->keys.KeyFor(path) + "/"));
+  S3M_RETURN_IF_ERROR(impl_->DeleteMarkers(path, entry));
   impl_->Removed(path);
   impl_->DirectoryRemoved(path);
   // A file of the same name, hidden by the directory (SEMANTICS.md section 9), shows again:

@@ -96,7 +96,8 @@ Status Filesystem::Impl::UploadRenamed(InodeId inode, OpenFile& file, const std:
   return OkStatus();
 }
 
-Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::string& to) {
+Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::string& to,
+                                         const PathEntry& source) {
   // Open files below are flushed first so their latest bytes move with them.
   for (auto& [inode, file] : handles.OpenFiles()) {
     if (IsUnder(file->path(), from) && file->dirty()) S3M_RETURN_IF_ERROR(FlushFile(inode, *file));
@@ -115,16 +116,22 @@ Status Filesystem::Impl::RenameDirectory(const std::string& from, const std::str
   for (const ObjectInfo& object : objects) {  // every key below moves, the longest must fit
     S3M_RETURN_IF_ERROR(KeyFits(to + "/" + object.key.substr(from_prefix.size()), false));
   }
+  // A directory object `from` (no '/') moves to `to`, keeping its Content-Type.
+  const std::string from_object = keys.KeyFor(from);
+  const std::string to_object = keys.KeyFor(to);
+  if (PathResolver::IsDirectoryObjectEntry(source)) objects.push_back(source.object);
+  auto destination_of = [&](const std::string& key) {
+    return key == from_object ? to_object : to_prefix + key.substr(from_prefix.size());
+  };
   std::vector<std::function<Status()>> copies;
   copies.reserve(objects.size());
   for (const ObjectInfo& object : objects) {
-    copies.emplace_back([this, &object, &from_prefix, &to_prefix]() -> Status {
-      auto copied =
-          uploader.Copy({.source_key = object.key,
-                         .destination_key = to_prefix + object.key.substr(from_prefix.size()),
-                         .metadata_directive = MetadataDirective::kCopy,
-                         .source_if_match = object.etag},
-                        object.size);
+    copies.emplace_back([this, &object, &destination_of]() -> Status {
+      auto copied = uploader.Copy({.source_key = object.key,
+                                   .destination_key = destination_of(object.key),
+                                   .metadata_directive = MetadataDirective::kCopy,
+                                   .source_if_match = object.etag},
+                                  object.size);
       S3M_RETURN_IF_ERROR(copied);
       return OkStatus();
     });
@@ -177,7 +184,7 @@ Status Filesystem::Impl::ClearRenameTarget(bool directory, const std::string& to
   }
   if (target_directory) {
     S3M_RETURN_IF_ERROR(RequireEmptyDirectory(to));
-    return store.DeleteObject(keys.KeyFor(to) + "/");
+    return DeleteMarkers(to, *target);
   }
   if (auto replaced = inodes.Find(new_parent, std::string(new_name))) {
     if (auto file = AdoptHandles(replaced->id, to)) {
@@ -229,7 +236,7 @@ Status Filesystem::Rename(InodeId parent, std::string_view name, InodeId new_par
     return MakeError(ErrorCode::kInvalidArgument, "cannot move a directory into itself");
   }
   S3M_RETURN_IF_ERROR(impl_->ClearRenameTarget(directory, to, new_parent, new_name, mode));
-  S3M_RETURN_IF_ERROR(directory ? impl_->RenameDirectory(from, to)
+  S3M_RETURN_IF_ERROR(directory ? impl_->RenameDirectory(from, to, source_entry)
                                 : impl_->RenameFile(parent, from, to, source_entry));
   impl_->EntriesChanged(Impl::ParentOf(from));
   impl_->EntriesChanged(Impl::ParentOf(to));

@@ -4,6 +4,8 @@
 #include <future>
 #include <mutex>
 
+#include "s3mount/fs/metadata_codec.h"
+
 namespace s3mount {
 
 PathResolver::PathResolver(ObjectStore& store, Clock& clock, ThreadPool& pool, MetadataCache& cache,
@@ -17,7 +19,26 @@ PathResolver::PathResolver(ObjectStore& store, Clock& clock, ThreadPool& pool, M
 
 bool PathResolver::Sufficient(const PathEntry& entry, bool need_metadata) const {
   if (entry.kind == PathKind::kMissing || entry.has_user_metadata) return true;
+  if (MayBeDirectoryObject(entry)) return false;
   return !need_metadata && !object_metadata_;
+}
+
+bool PathResolver::MayBeDirectoryObject(const PathEntry& entry) {
+  if (entry.has_user_metadata || entry.object.key.empty() || entry.object.key.ends_with('/')) {
+    return false;
+  }
+  if (entry.kind == PathKind::kDirectory) return !entry.marker_present;
+  return entry.kind == PathKind::kFile && entry.object.size == 0;
+}
+
+bool PathResolver::IsDirectoryObjectEntry(const PathEntry& entry) {
+  return entry.kind == PathKind::kDirectory && entry.marker_present && !entry.object.key.empty() &&
+         !entry.object.key.ends_with('/');
+}
+
+bool PathResolver::Describes(const PathEntry& known, PathKind listed_kind) {
+  return known.kind == listed_kind ||
+         (listed_kind == PathKind::kFile && IsDirectoryObjectEntry(known));
 }
 
 Result<PathEntry> PathResolver::Resolve(const std::string& path, bool need_metadata) {
@@ -54,7 +75,8 @@ bool PathResolver::KnownOrInFlight(const std::string& path) {
   return cached.has_value() && Sufficient(*cached, true);
 }
 
-Result<PathEntry> PathResolver::HeadListed(const std::string& path, PathKind kind) {
+Result<PathEntry> PathResolver::HeadListed(const std::string& path, const PathEntry& listed) {
+  const PathKind kind = listed.kind;
   std::promise<Result<PathEntry>> promise;
   {
     std::unique_lock lock(flight_mu_);
@@ -65,14 +87,15 @@ Result<PathEntry> PathResolver::HeadListed(const std::string& path, PathKind kin
     }
     // Checked under flight_mu_: a HEAD that just finished cached its answer before leaving.
     if (auto cached = cache_.Lookup(path, clock_.Monotonic());
-        cached && cached->kind == kind && Sufficient(*cached, true)) {
+        cached && Describes(*cached, kind) && Sufficient(*cached, true)) {
       return *cached;
     }
     in_flight_.emplace(path, promise.get_future().share());
   }
   const MonoTime started = clock_.Monotonic();
-  auto entry =
-      kind == PathKind::kDirectory ? HeadDirectory(path, started) : HeadFile(path, started);
+  auto entry = kind == PathKind::kDirectory
+                   ? HeadDirectory(path, started, MayBeDirectoryObject(listed))
+                   : HeadFile(path, started);
   // Without its marker, a directory is there only while something is below it: the listing
   // that named it may be older than `started`, so S3 is asked (the answer is cached as of
   // `started`, and must not carry the listing's word past a later change).
@@ -97,9 +120,13 @@ Result<PathEntry> PathResolver::HeadFile(const std::string& path, MonoTime start
   PathEntry entry;
   entry.fetched_at = started;
   if (head.ok()) {
-    entry.kind = PathKind::kFile;
     entry.object = std::move(head).value();
     entry.has_user_metadata = true;
+    // An object other tools made for a directory (s3fs, consoles): it is the directory's
+    // marker (docs/SEMANTICS.md, "Directory objects").
+    const bool directory = IsDirectoryObject(entry.object);
+    entry.kind = directory ? PathKind::kDirectory : PathKind::kFile;
+    entry.marker_present = directory;
   } else if (head.error().code == ErrorCode::kNotFound) {
     entry.kind = PathKind::kMissing;
   } else {
@@ -108,7 +135,12 @@ Result<PathEntry> PathResolver::HeadFile(const std::string& path, MonoTime start
   return entry;
 }
 
-Result<PathEntry> PathResolver::HeadDirectory(const std::string& path, MonoTime started) {
+Result<PathEntry> PathResolver::HeadDirectory(const std::string& path, MonoTime started,
+                                              bool object_first) {
+  if (object_first) {
+    auto object = HeadFile(path, started);
+    if (!object.ok() || object->kind == PathKind::kDirectory) return object;
+  }
   PathEntry entry;
   entry.kind = PathKind::kDirectory;
   entry.fetched_at = started;
@@ -137,7 +169,9 @@ Result<PathEntry> PathResolver::Fetch(const std::string& path, bool need_metadat
   if (!file.ok()) return std::move(file).error();
 
   PathEntry entry = std::move(file).value();
-  if (!below->objects.empty() || !below->common_prefixes.empty()) {
+  // A directory object is the directory's marker (a `key/` marker beside it is not HEADed).
+  if (entry.kind != PathKind::kDirectory &&
+      (!below->objects.empty() || !below->common_prefixes.empty())) {
     const bool marker = !below->objects.empty() && below->objects.front().key == key + "/";
     if (marker && need_metadata) {
       auto directory = HeadDirectory(path, started);

@@ -4,6 +4,11 @@
 // below it) wins over a file of the same name (docs/SEMANTICS.md). Answers are cached with
 // the time their requests were sent, so an answer that raced with a change loses.
 //
+// A key without a trailing '/' that is a directory object (IsDirectoryObject: Content-Type
+// application/x-directory and the like) is a directory whose marker is that object. A LIST
+// does not give Content-Types, so a zero-byte key a listing shows as a file is only known
+// once a HEAD described it (MayBeDirectoryObject); other listed files never need one for it.
+//
 // Metadata HEADs of listed entries are single-flight: while one is in flight for a path, a
 // second caller waits for its answer instead of sending another.
 //
@@ -38,11 +43,25 @@ class PathResolver {
   Result<PathEntry> ResolveListed(const std::string& path, const PathEntry& listed);
   // Whether a cached entry says enough to answer without asking S3 again.
   bool Sufficient(const PathEntry& entry, bool need_metadata = false) const;
-  // The metadata of a path a listing showed as `kind` (kFile: HEAD of the key; kDirectory:
+  // The metadata of a path a listing showed as `listed` (kFile: HEAD of the key; kDirectory:
   // HEAD of its marker, and without one a one-key LIST below it, since the listing may be
-  // older than the HEAD), cached when found. Answered from the cache when it is sufficient;
-  // joins a HEAD already in flight for the path (single-flight). kMissing: it is gone.
-  Result<PathEntry> HeadListed(const std::string& path, PathKind kind);
+  // older than the HEAD; a directory that hid a zero-byte key of its name HEADs that key
+  // first, as it may be the directory object), cached when found. Answered from the cache
+  // when it is sufficient; joins a HEAD already in flight for the path (single-flight).
+  // kMissing: it is gone.
+  Result<PathEntry> HeadListed(const std::string& path, const PathEntry& listed);
+  Result<PathEntry> HeadListed(const std::string& path, PathKind kind) {
+    return HeadListed(path, PathEntry{.kind = kind});
+  }
+  // Whether a listed entry may yet turn out to be a directory object: a file of zero bytes
+  // without '/' at the end of its key, or a directory that hid such a key of its own name
+  // (its `object`), described by a LIST only.
+  static bool MayBeDirectoryObject(const PathEntry& entry);
+  // Whether `entry` is a directory described by a directory object without a trailing '/'.
+  static bool IsDirectoryObjectEntry(const PathEntry& entry);
+  // Whether `known` describes what a listing showed as `listed_kind` (a listed file may be a
+  // directory object).
+  static bool Describes(const PathEntry& known, PathKind listed_kind);
   // Whether HeadListed would answer from the cache or an in-flight HEAD (no new request).
   bool KnownOrInFlight(const std::string& path);
 
@@ -51,7 +70,9 @@ class PathResolver {
  private:
   Result<PathEntry> Fetch(const std::string& path, bool need_metadata);
   // HEAD of "key/" for a directory the listing reported: its marker, if any.
-  Result<PathEntry> HeadDirectory(const std::string& path, MonoTime started);
+  // With `object_first`, a HEAD of the key without '/' first: a directory object wins.
+  Result<PathEntry> HeadDirectory(const std::string& path, MonoTime started,
+                                  bool object_first = false);
   Result<PathEntry> HeadFile(const std::string& path, MonoTime started);
 
   ObjectStore& store_;

@@ -242,7 +242,7 @@ void ReadDirCommon(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi
             // glibc's readdir skips entries whose d_ino is 0: plain readdir takes no lookup
             // reference, so it reports "unknown" as libfuse's high-level API does.
             st.st_ino = entry.entry.inode != 0 ? entry.entry.inode : kUnknownInode;
-            st.st_mode = TypeBitsOf(entry.entry.attributes.type);
+            st.st_mode = entry.type_unknown ? 0 : TypeBitsOf(entry.entry.attributes.type);
             needed = fuse_add_direntry(r.get(), buffer.data() + used, size - used,
                                        entry.name.c_str(), &st, next);
           }

@@ -46,7 +46,8 @@ enum class PathKind { kFile, kDirectory, kMissing };
 struct PathEntry {
   PathKind kind = PathKind::kMissing;
   // kFile: the object. kDirectory: the `dir/` marker object if there is one
-  // (marker_present), else empty. kMissing: empty.
+  // (marker_present), or a directory object `dir` without the '/' (application/x-directory),
+  // else empty. kMissing: empty.
   ObjectInfo object;
   bool marker_present = false;  // kDirectory only
   // True when `object` came from HEAD/GET (user metadata known); false when it came from a
@@ -67,9 +68,10 @@ class MetadataCache {
   //   - a newer entry (by fetched_at) is already cached for the path;
   //   - the path was MarkChanged at a time after entry.fetched_at (or the entry predates the
   //     watermark of forgotten change marks);
-  //   - the entry is a kFile without user metadata and the cached one is a kFile with user
-  //     metadata for the same ETag (a LIST must not erase what a HEAD learnt), unless the
-  //     cached one had expired (positive_ttl) by the time the new one was fetched.
+  //   - the entry is a kFile without user metadata and the cached one is a kFile (or a
+  //     directory whose marker is the same key: a directory object) with user metadata for
+  //     the same ETag (a LIST must not erase what a HEAD learnt), unless the cached one had
+  //     expired (positive_ttl) by the time the new one was fetched.
   // Note: an in-place metadata change (CopyObject with REPLACE) keeps the ETag; the caller
   // must MarkChanged after its own, and remote ones show when the HEAD result expires.
   // Returns whether the entry was stored.

@@ -129,6 +129,9 @@ struct DirectoryEntry {
   std::string name;
   uint64_t next_offset = 0;  // the offset to resume after this entry
   Entry entry;               // inode 0 for plain readdir (no lookup reference taken)
+  // Plain readdir: the type is not known without a HEAD (a zero-byte key may be a directory
+  // object), so d_type says DT_UNKNOWN and the reader stats it.
+  bool type_unknown = false;
 };
 
 struct OpenedFile {
@@ -227,7 +230,7 @@ class Filesystem {
                          OpenFlags flags, const Caller& caller);
   Result<Entry> MakeDirectory(InodeId parent, std::string_view name, uint32_t mode,
                               const Caller& caller);
-  // Regular files, FIFOs and sockets (as s3fs stores them); devices are refused.
+  // Regular files, FIFOs, sockets and devices (as s3fs stores them).
   // `rdev` is the device number of a kCharDevice or kBlockDevice (stored as s3fs does).
   Result<Entry> MakeNode(InodeId parent, std::string_view name, FileType type, uint32_t mode,
                          const Caller& caller, uint64_t rdev = 0);

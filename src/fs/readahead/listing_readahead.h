@@ -1,9 +1,10 @@
 // ListingReadahead: the readahead of one directory handle's READDIR(PLUS) reader. As the
 // reader reaches entry `index`, the LIST pages are read ahead up to a window that grows with
 // what it has consumed (kListingFirstWindow, up to kListingMaxWindow entries ahead), and, when
-// the entries need a HEAD each (readdirplus with per-object metadata), those HEADs are queued
-// on the MetadataPrefetcher for the entries already listed in that window, so the reply being
-// built waits only for its own entries' answers. A rewind (a smaller index) starts the HEADs
+// the entries need a HEAD each (readdirplus with per-object metadata; or, in readdirplus
+// without it, the zero-byte keys that may be directory objects), those HEADs are queued on the
+// MetadataPrefetcher for the entries already listed in that window, so the reply being built
+// waits only for its own entries' answers. A rewind (a smaller index) starts the HEADs
 // over from there. Release cancels what is still queued.
 //
 // Thread-safety: Advance is called under the directory handle's lock (DirectoryHandle::mu);
@@ -19,11 +20,19 @@
 
 namespace s3mount {
 
+// Which listed entries the reader HEADs.
+enum class ListedHeads {
+  kNone,
+  kInDoubt,  // only those PathResolver::MayBeDirectoryObject
+  kAll,
+};
+
 class ListingReadahead {
  public:
   // The reader is at entry `index` of `stream`: LIST pages are read ahead on `list_pool`;
-  // with `heads`, the listed entries `resolver` does not know yet are queued on `prefetcher`.
-  void Advance(DirectoryStream& stream, uint64_t index, bool heads, ThreadPool& list_pool,
+  // the listed entries `heads` selects that `resolver` does not know yet are queued on
+  // `prefetcher`.
+  void Advance(DirectoryStream& stream, uint64_t index, ListedHeads heads, ThreadPool& list_pool,
                PathResolver& resolver, MetadataPrefetcher& prefetcher);
   // Drops the HEADs still queued (the handle is released); those in flight finish.
   void Cancel() const { MetadataPrefetcher::Cancel(group_); }

@@ -38,7 +38,7 @@ void LookupReadahead::LookingUp(const std::string& directory, const std::string&
                                 MonoTime now) {
   if (options_.max_window == 0) return;
   auto located = listings_.Locate(directory, name, now);
-  std::vector<std::pair<std::string, PathKind>> wanted;
+  std::vector<std::pair<std::string, PathEntry>> wanted;
   MetadataPrefetcher::Group group;
   {
     std::lock_guard lock(mu_);
@@ -71,13 +71,13 @@ void LookupReadahead::LookingUp(const std::string& directory, const std::string&
       const ListedEntry& entry = (*listing)[i];
       if (entry.name <= stream.ahead) continue;  // queued by an earlier lookup
       stream.ahead = entry.name;
-      wanted.emplace_back(entry.path, entry.entry.kind);
+      wanted.emplace_back(entry.path, entry.entry);
     }
     group = stream.group;
   }
-  for (auto& [path, kind] : wanted) {
+  for (auto& [path, listed] : wanted) {
     if (resolver_.KnownOrInFlight(path)) continue;
-    prefetcher_.Enqueue(group, std::move(path), kind);
+    prefetcher_.Enqueue(group, std::move(path), std::move(listed));
     std::lock_guard lock(mu_);
     ++queued_;
   }

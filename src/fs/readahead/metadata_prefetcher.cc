@@ -10,15 +10,16 @@ MetadataPrefetcher::MetadataPrefetcher(PathResolver& resolver, size_t threads)
 
 MetadataPrefetcher::~MetadataPrefetcher() { Shutdown(); }
 
-void MetadataPrefetcher::Enqueue(const Group& group, std::string path, PathKind kind) {
+void MetadataPrefetcher::Enqueue(const Group& group, std::string path, PathEntry listed) {
   pending_.fetch_add(1);
-  Status submitted = pool_.Submit([this, group, path = std::move(path), kind] {
-    if (!stopping_.load() && !group->load()) {
-      // The answer is cached by HeadListed; a failure leaves the path for the reader.
-      (void)resolver_.HeadListed(path, kind);
-    }
-    pending_.fetch_sub(1);
-  });
+  Status submitted =
+      pool_.Submit([this, group, path = std::move(path), listed = std::move(listed)] {
+        if (!stopping_.load() && !group->load()) {
+          // The answer is cached by HeadListed; a failure leaves the path for the reader.
+          (void)resolver_.HeadListed(path, listed);
+        }
+        pending_.fetch_sub(1);
+      });
   if (!submitted.ok()) pending_.fetch_sub(1);  // shutting down: the reader HEADs it itself
 }
 

@@ -37,9 +37,9 @@ class MetadataPrefetcher {
   static Group NewGroup() { return std::make_shared<std::atomic<bool>>(false); }
   static void Cancel(const Group& group) { group->store(true); }
 
-  // Queues a HEAD of `path` (listed as `kind`) unless its group is cancelled by the time a
+  // Queues a HEAD of `path` (listed as `listed`) unless its group is cancelled by the time a
   // worker gets to it. Returns at once.
-  void Enqueue(const Group& group, std::string path, PathKind kind);
+  void Enqueue(const Group& group, std::string path, PathEntry listed);
   // Drops everything queued and waits for the HEADs in flight. Idempotent.
   void Shutdown();
 
