@@ -212,6 +212,14 @@ class MountRedisEventsTest : public testing::MotoTest {
         {server().access_key_id(), server().secret_access_key(), "", std::nullopt}, clock_);
     ASSERT_NE(client_.store, nullptr);
   }
+  // A mount that listens to the Redis server through `feed` (redis_list= or redis_channel=);
+  // null (and a failure) if it cannot start.
+  std::unique_ptr<testing::S3mountProcess> MountListening(const std::string& feed) {
+    auto mount = testing::S3mountProcess::Mount(
+        server(), {.source = bucket(), .options = {"redis_url=" + redis_->Url(), feed}});
+    EXPECT_TRUE(mount.ok()) << mount.error().ToString();
+    return mount.ok() ? std::move(mount).value() : nullptr;
+  }
   std::string Put(const std::string& key, const std::string& body) {
     auto put = client_.store->PutObject({.key = key, .body = body});
     EXPECT_TRUE(put.ok()) << key << ": " << put.error().ToString();
@@ -229,12 +237,10 @@ class MountRedisEventsTest : public testing::MotoTest {
 TEST_F(MountRedisEventsTest, MinioListEventsShowChangesWithinTwoSeconds) {
   Put("report.txt", "draft");
   Put("old/gone.txt", "soon deleted");
-  auto mount = testing::S3mountProcess::Mount(
-      server(),
-      {.source = bucket(), .options = {"redis_url=" + redis_->Url(), "redis_list=bucketevents"}});
-  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
-  ASSERT_EQ(testing::ReadFile((*mount)->Path("report.txt")), "draft");
-  ASSERT_EQ(Names((*mount)->Path("")), (std::set<std::string>{"old", "report.txt"}));
+  auto mount = MountListening("redis_list=bucketevents");
+  ASSERT_NE(mount, nullptr);
+  ASSERT_EQ(testing::ReadFile(mount->Path("report.txt")), "draft");
+  ASSERT_EQ(Names(mount->Path("")), (std::set<std::string>{"old", "report.txt"}));
 
   // Another client changes the bucket; MinIO's Redis target would push these elements.
   const std::string report = Put("report.txt", "final version of the report");
@@ -249,14 +255,14 @@ TEST_F(MountRedisEventsTest, MinioListEventsShowChangesWithinTwoSeconds) {
   }
   const auto seen = TimeUntil(
       [&] {
-        return testing::ReadFile((*mount)->Path("report.txt")) == "final version of the report" &&
-               Names((*mount)->Path("")) == std::set<std::string>{"new dir", "report.txt"} &&
-               testing::ReadFile((*mount)->Path("new dir/caf\xc3\xa9 +1.txt")) == "new";
+        return testing::ReadFile(mount->Path("report.txt")) == "final version of the report" &&
+               Names(mount->Path("")) == std::set<std::string>{"new dir", "report.txt"} &&
+               testing::ReadFile(mount->Path("new dir/caf\xc3\xa9 +1.txt")) == "new";
       },
       kFreshWithin);
-  EXPECT_TRUE(seen.has_value()) << "not within 2 s; / holds " << Join(Names((*mount)->Path("")))
+  EXPECT_TRUE(seen.has_value()) << "not within 2 s; / holds " << Join(Names(mount->Path("")))
                                 << "\n"
-                                << (*mount)->LogTail();
+                                << mount->LogTail();
   // Each element was applied and acknowledged: nothing is left in either list.
   const auto drained = TimeUntil(
       [&] {
@@ -270,11 +276,9 @@ TEST_F(MountRedisEventsTest, MinioListEventsShowChangesWithinTwoSeconds) {
 
 TEST_F(MountRedisEventsTest, ChannelEventsShowChangesWithinTwoSeconds) {
   Put("notes.md", "one");
-  auto mount = testing::S3mountProcess::Mount(
-      server(),
-      {.source = bucket(), .options = {"redis_url=" + redis_->Url(), "redis_channel=s3-events"}});
-  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
-  ASSERT_EQ(testing::ReadFile((*mount)->Path("notes.md")), "one");
+  auto mount = MountListening("redis_channel=s3-events");
+  ASSERT_NE(mount, nullptr);
+  ASSERT_EQ(testing::ReadFile(mount->Path("notes.md")), "one");
   const std::string etag = Put("notes.md", "two, from elsewhere");
   const std::string body =
       R"({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",)"
@@ -283,22 +287,20 @@ TEST_F(MountRedisEventsTest, ChannelEventsShowChangesWithinTwoSeconds) {
   auto published = redis_->Cli({"PUBLISH", "s3-events", body});
   ASSERT_TRUE(published.ok()) << published.error().ToString();
   ASSERT_EQ(*published, "1") << "the mount is not subscribed";
-  const auto seen = TimeUntil(
-      [&] { return testing::ReadFile((*mount)->Path("notes.md")) == "two, from elsewhere"; },
-      kFreshWithin);
-  EXPECT_TRUE(seen.has_value()) << (*mount)->LogTail();
+  const auto seen =
+      TimeUntil([&] { return testing::ReadFile(mount->Path("notes.md")) == "two, from elsewhere"; },
+                kFreshWithin);
+  EXPECT_TRUE(seen.has_value()) << mount->LogTail();
 }
 
 TEST_F(MountRedisEventsTest, AChangeMadeWhileTheChannelWasDownShowsOnceItIsBack) {
   Put("notes.md", "one");
   Put("dir/kept.txt", "kept");
-  auto mount = testing::S3mountProcess::Mount(
-      server(),
-      {.source = bucket(), .options = {"redis_url=" + redis_->Url(), "redis_channel=s3-events"}});
-  ASSERT_TRUE(mount.ok()) << mount.error().ToString();
+  auto mount = MountListening("redis_channel=s3-events");
+  ASSERT_NE(mount, nullptr);
   // Cached for an hour (the TTLs with events), in s3mount and in the kernel.
-  ASSERT_EQ(testing::ReadFile((*mount)->Path("notes.md")), "one");
-  ASSERT_EQ(Names((*mount)->Path("dir")), std::set<std::string>{"kept.txt"});
+  ASSERT_EQ(testing::ReadFile(mount->Path("notes.md")), "one");
+  ASSERT_EQ(Names(mount->Path("dir")), std::set<std::string>{"kept.txt"});
 
   // The outage: whatever is published now reaches no subscriber.
   redis_->Stop();
@@ -310,15 +312,15 @@ TEST_F(MountRedisEventsTest, AChangeMadeWhileTheChannelWasDownShowsOnceItIsBack)
   // it must not wait for are an hour.
   const auto seen = TimeUntil(
       [&] {
-        return testing::ReadFile((*mount)->Path("notes.md")) == "two, changed during the outage" &&
-               Names((*mount)->Path("dir")) == std::set<std::string>{"added.txt", "kept.txt"};
+        return testing::ReadFile(mount->Path("notes.md")) == "two, changed during the outage" &&
+               Names(mount->Path("dir")) == std::set<std::string>{"added.txt", "kept.txt"};
       },
       std::chrono::seconds(30));
   EXPECT_TRUE(seen.has_value()) << "the changes made during the outage stayed invisible; "
-                                << "notes.md: " << testing::ReadFile((*mount)->Path("notes.md"))
+                                << "notes.md: " << testing::ReadFile(mount->Path("notes.md"))
                                 << "\n"
-                                << (*mount)->LogTail();
-  EXPECT_NE((*mount)->LogTail().find("flow again"), std::string::npos)
+                                << mount->LogTail();
+  EXPECT_NE(mount->LogTail().find("flow again"), std::string::npos)
       << "no log line says the feed recovered and the caches were dropped";
 }
 
