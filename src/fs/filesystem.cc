@@ -435,7 +435,7 @@ Status Filesystem::ReadDir(uint64_t handle_id, uint64_t offset, bool plus,
                               : plus       ? ListedHeads::kInDoubt
                                            : ListedHeads::kNone;
     handle->readahead.Advance(*handle->stream, index, heads, impl_->metadata_pool, impl_->resolver,
-                              impl_->prefetcher);
+                              impl_->overlay, impl_->prefetcher);
     // A file this mount created and has not uploaded yet has nothing to HEAD: its open file
     // says what it is. Asked now, not at opendir: its upload may have run since (a
     // write-back upload), and then it is described like any other object.

@@ -9,7 +9,7 @@ namespace s3mount {
 
 void ListingReadahead::Advance(DirectoryStream& stream, uint64_t index, ListedHeads heads,
                                ThreadPool& list_pool, PathResolver& resolver,
-                               MetadataPrefetcher& prefetcher) {
+                               const LocalOverlay& overlay, MetadataPrefetcher& prefetcher) {
   const uint64_t upto =
       index + std::min(readahead::kListingMaxWindow, readahead::kListingFirstWindow + 2 * index);
   const uint64_t known = stream.ReadAhead(upto, list_pool);
@@ -21,7 +21,8 @@ void ListingReadahead::Advance(DirectoryStream& stream, uint64_t index, ListedHe
     if (listed == nullptr) break;
     const bool wanted =
         heads == ListedHeads::kAll || PathResolver::MayBeDirectoryObject(listed->entry);
-    if (wanted && !resolver.KnownOrInFlight(listed->path)) {
+    if (wanted && !resolver.KnownOrInFlight(listed->path) &&
+        !overlay.IsDeleteQueued(listed->path)) {
       prefetcher.Enqueue(group_, listed->path, listed->entry);
     }
     prefetched_until_ = i + 1;

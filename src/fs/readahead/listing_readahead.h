@@ -4,8 +4,9 @@
 // the entries need a HEAD each (readdirplus with per-object metadata; or, in readdirplus
 // without it, the zero-byte keys that may be directory objects), those HEADs are queued on the
 // MetadataPrefetcher for the entries already listed in that window, so the reply being built
-// waits only for its own entries' answers. A rewind (a smaller index) starts the HEADs
-// over from there. Release cancels what is still queued.
+// waits only for its own entries' answers. A name whose DELETE is queued (write-back) gets no
+// HEAD: it is shown as gone, and the answer would only describe what is being deleted. A rewind (a
+// smaller index) starts the HEADs over from there. Release cancels what is still queued.
 //
 // Thread-safety: Advance is called under the directory handle's lock (DirectoryHandle::mu);
 // Cancel may be called from any thread.
@@ -14,6 +15,7 @@
 #include <cstdint>
 
 #include "fs/directory_stream.h"
+#include "fs/local_overlay.h"
 #include "fs/path_resolver.h"
 #include "fs/readahead/metadata_prefetcher.h"
 #include "s3mount/common/thread_pool.h"
@@ -30,10 +32,10 @@ enum class ListedHeads {
 class ListingReadahead {
  public:
   // The reader is at entry `index` of `stream`: LIST pages are read ahead on `list_pool`;
-  // the listed entries `heads` selects that `resolver` does not know yet are queued on
-  // `prefetcher`.
+  // the listed entries `heads` selects that `resolver` does not know yet, and that `overlay`
+  // has no DELETE queued for, are queued on `prefetcher`.
   void Advance(DirectoryStream& stream, uint64_t index, ListedHeads heads, ThreadPool& list_pool,
-               PathResolver& resolver, MetadataPrefetcher& prefetcher);
+               PathResolver& resolver, const LocalOverlay& overlay, MetadataPrefetcher& prefetcher);
   // Drops the HEADs still queued (the handle is released); those in flight finish.
   void Cancel() const { MetadataPrefetcher::Cancel(group_); }
 
