@@ -122,6 +122,21 @@ bool BlockCache::CorruptForTesting(const BlockKey& block_key, size_t offset) {
   return true;
 }
 
+size_t BlockCache::EraseBlocks(const std::string& key, const std::string& etag, uint64_t first,
+                               uint64_t last) {
+  std::vector<Block> released;  // freed after the lock is let go
+  std::lock_guard lock(mu_);
+  auto it = blocks_.lower_bound(BlockKey{.key = key, .etag = etag, .index = first});
+  while (it != blocks_.end() && it->first.key == key && it->first.etag == etag &&
+         it->first.index <= last) {
+    auto next = std::next(it);
+    released.push_back(it->second.block);
+    EraseLocked(it);
+    it = next;
+  }
+  return released.size();
+}
+
 void BlockCache::EraseObject(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = blocks_.lower_bound(BlockKey{.key = key, .etag = "", .index = 0});

@@ -17,13 +17,18 @@ namespace {
 class BlockSlicer final : public ObjectSink {
  public:
   using Deliver = std::function<void(uint64_t index, BlockCache::Block block)>;
-  BlockSlicer(uint64_t first, uint64_t object_size, size_t block_size, Deliver deliver)
-      : next_(first),
+  BlockSlicer(BufferPool& buffers, uint64_t first, uint64_t object_size, size_t block_size,
+              Deliver deliver)
+      : buffers_(buffers),
+        next_(first),
         object_size_(object_size),
         block_size_(block_size),
         deliver_(std::move(deliver)) {
     StartBlock();
   }
+  ~BlockSlicer() override { buffers_.Give(std::move(current_)); }
+  BlockSlicer(const BlockSlicer&) = delete;
+  BlockSlicer& operator=(const BlockSlicer&) = delete;
 
   Status Begin(const GetObjectResponse& /*response*/) override { return OkStatus(); }
   Status Append(std::string_view bytes) override {
@@ -31,11 +36,13 @@ class BlockSlicer final : public ObjectSink {
       if (expected_ == 0) {
         return MakeError(ErrorCode::kInvalidResponse, "object is longer than its size said");
       }
+      // The buffer is taken when the block's first bytes arrive (a run ends before the object).
+      if (current_.empty() && current_.capacity() < expected_) current_ = buffers_.Take(expected_);
       const size_t take = std::min(bytes.size(), expected_ - current_.size());
       current_.append(bytes.substr(0, take));
       bytes.remove_prefix(take);
       if (current_.size() == expected_) {
-        deliver_(next_, std::make_shared<const std::string>(std::move(current_)));
+        deliver_(next_, buffers_.Share(std::move(current_)));
         ++next_;
         StartBlock();
       }
@@ -49,9 +56,9 @@ class BlockSlicer final : public ObjectSink {
     const uint64_t start = next_ * block_size_;
     expected_ = start >= object_size_ ? 0 : std::min<uint64_t>(block_size_, object_size_ - start);
     current_ = std::string();
-    current_.reserve(expected_);
   }
 
+  BufferPool& buffers_;
   uint64_t next_;
   const uint64_t object_size_;
   const size_t block_size_;
@@ -74,12 +81,17 @@ Error StaleIfGone(Error error) {
 }  // namespace
 
 BlockFetcher::BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool,
-                           size_t block_size)
+                           BufferPool& buffers, size_t block_size)
     : store_(store),
       cache_(cache),
       pool_(pool),
+      buffers_(buffers),
       block_size_(block_size),
       accounted_(cache.capacity_bytes() >= block_size) {}
+
+bool BlockFetcher::DropsBehind(uint64_t object_size) const {
+  return accounted_ && object_size > cache_.capacity_bytes() / readahead::kDropBehindShareOfCache;
+}
 
 uint64_t BlockFetcher::ReserveBlocks(uint64_t blocks, bool wait) {
   if (!accounted_) return blocks;
@@ -170,9 +182,9 @@ void BlockFetcher::Fetch(const ObjectVersion& object, uint64_t first, uint64_t l
     FetchWhole(object, first, last);
     return;
   }
-  BlockSlicer slicer(first, object.size, block_size_, [&](uint64_t index, BlockCache::Block block) {
-    Complete(object, index, std::move(block));
-  });
+  BlockSlicer slicer(
+      buffers_, first, object.size, block_size_,
+      [&](uint64_t index, BlockCache::Block block) { Complete(object, index, std::move(block)); });
   spdlog::trace("fetch: '{}' blocks {}-{} ({} bytes)", object.key, first, last, end - start);
   auto got = store_.GetObject(
       {.key = object.key, .range = ByteRange{start, end - 1}, .if_match = object.etag}, slicer);
@@ -185,9 +197,10 @@ Result<std::vector<BlockCache::Block>> BlockFetcher::GetWholeVerified(const Obje
   Error error = MakeError(ErrorCode::kUnknown, "no attempt");
   for (int attempt = 1; attempt <= kVerifiedReadAttempts; ++attempt) {
     std::vector<BlockCache::Block> blocks;
-    BlockSlicer slicer(0, object.size, block_size_, [&](uint64_t, BlockCache::Block block) {
-      blocks.push_back(std::move(block));  // held back until the body checks out
-    });
+    BlockSlicer slicer(buffers_, 0, object.size, block_size_,
+                       [&](uint64_t, BlockCache::Block block) {
+                         blocks.push_back(std::move(block));  // held back until the body checks out
+                       });
     VerifyingSink verifying(slicer);
     auto got = store_.GetObject({.key = object.key, .if_match = object.etag, .checksum_mode = true},
                                 verifying);

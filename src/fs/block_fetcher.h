@@ -11,7 +11,8 @@
 // and after kVerifiedReadAttempts the blocks fail with kChecksumMismatch (EIO). Ranged GETs of
 // larger objects carry no checksum from S3 and are protected by TLS only (docs/SEMANTICS.md).
 //
-// Memory: every GET reserves room in the cache for its blocks before it is sent
+// Memory: blocks are filled in recycled buffers (BufferPool), so a steady reader reuses memory
+// already faulted in. Every GET reserves room in the cache for its blocks before it is sent
 // (BlockCache::Reserve), so blocks cached plus blocks being received stay within the cache's
 // capacity. Readahead takes only the room there is (it shrinks, or is not sent); a read that
 // needs a block now waits for room, which GETs in flight give back as they deliver (they
@@ -35,6 +36,7 @@
 
 #include "fs/readahead/readahead_limits.h"
 #include "s3mount/cache/block_cache.h"
+#include "s3mount/common/buffer_pool.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
 
@@ -54,7 +56,9 @@ class BlockFetcher {
   // Objects up to this size are always fetched whole (and verified), never by ranges.
   static constexpr uint64_t kWholeObjectLimit = readahead::kFileFirstRequest;
 
-  BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool, size_t block_size);
+  // Blocks are filled in buffers taken from `buffers`, and go back to it when released.
+  BlockFetcher(ObjectStore& store, BlockCache& cache, ThreadPool& pool, BufferPool& buffers,
+               size_t block_size);
 
   size_t block_size() const { return block_size_; }
   uint64_t BlockCount(const ObjectVersion& object) const;
@@ -76,6 +80,12 @@ class BlockFetcher {
   // The object's full CRC32C as S3 stores it (HEAD with x-amz-checksum-mode, pinned to the
   // ETag), or nullopt when it has none (or only a composite multipart one).
   Result<std::optional<uint32_t>> StoredChecksum(const ObjectVersion& object);
+  // Whether a sequential reader of an object of `object_size` bytes drops the blocks behind it
+  // (readahead::kDropBehindShareOfCache), and the dropping itself (cached blocks first..last).
+  bool DropsBehind(uint64_t object_size) const;
+  void DropBehind(const ObjectVersion& object, uint64_t first, uint64_t last) {
+    cache_.EraseBlocks(object.key, object.etag, first, last);
+  }
   // Drops every cached block of the object (after its bytes failed a check).
   void Forget(const ObjectVersion& object) { cache_.EraseObject(object.key); }
 
@@ -115,6 +125,7 @@ class BlockFetcher {
   ObjectStore& store_;
   BlockCache& cache_;
   ThreadPool& pool_;
+  BufferPool& buffers_;
   const size_t block_size_;
   const bool accounted_;            // the cache holds a block at least: GETs reserve room in it
   std::atomic<size_t> streams_{0};  // readers reading ahead now

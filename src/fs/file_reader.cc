@@ -11,7 +11,16 @@ FileReader::FileReader(BlockFetcher& fetcher, ObjectVersion object, size_t max_r
       object_(std::move(object)),
       max_request_(max_request),
       readahead_(fetcher, object_.size, max_readahead, max_request, first_request),
-      check_(fetcher, object_, std::max<uint64_t>(first_request, BlockFetcher::kWholeObjectLimit)) {
+      check_(fetcher, object_, std::max<uint64_t>(first_request, BlockFetcher::kWholeObjectLimit)),
+      drops_behind_(fetcher.DropsBehind(object_.size)) {}
+
+void FileReader::DropBehind(uint64_t offset) {
+  if (offset < readahead::kDropBehindLag) return;
+  const uint64_t upto = (offset - readahead::kDropBehindLag) / fetcher_.block_size();
+  uint64_t from = dropped_until_.load();
+  while (from < upto && !dropped_until_.compare_exchange_weak(from, upto)) {
+  }
+  if (from < upto) fetcher_.DropBehind(object_, from, upto - 1);
 }
 
 Result<std::vector<DataSlice>> FileReader::ReadRandom(uint64_t offset, uint64_t end) {
@@ -54,6 +63,7 @@ Result<std::vector<DataSlice>> FileReader::Read(uint64_t offset, size_t size) {
     slices.push_back({*block, static_cast<size_t>(from), static_cast<size_t>(to - from)});
   }
   if (end == object_.size) S3M_RETURN_IF_ERROR(check_.BeforeFinalRead());
+  if (drops_behind_ && !plan.random) DropBehind(offset);
   return slices;
 }
 

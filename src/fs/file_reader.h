@@ -7,6 +7,10 @@
 // random read costs 4 KiB, not a 1 MiB block. (The kernel's page cache keeps what it was
 // given.)
 //
+// Memory: a sequential reader of an object too large to keep (BlockFetcher::DropsBehind)
+// drops the blocks it has read, readahead::kDropBehindLag behind it, so one scan does not
+// fill the cache (and the process) with bytes the kernel already holds.
+//
 // Integrity: a first read that covers a small object is one GET checked against the object's
 // checksum (BlockFetcher); for larger objects, WholeReadCheck holds back the read that reaches
 // the end of a sequential whole read until the blocks served match the object's CRC32C.
@@ -15,6 +19,7 @@
 // LOCK ORDERING: FileReader has no lock of its own; FileReadahead's is a leaf.
 #pragma once
 
+#include <atomic>
 #include <vector>
 
 #include "fs/block_fetcher.h"
@@ -38,12 +43,16 @@ class FileReader {
  private:
   // A small random read of [offset, end) not covered by the cache: its own pages, one GET.
   Result<std::vector<DataSlice>> ReadRandom(uint64_t offset, uint64_t end);
+  // A sequential reader now at `offset` drops the cached blocks it has left behind.
+  void DropBehind(uint64_t offset);
 
   BlockFetcher& fetcher_;
   const ObjectVersion object_;
   const size_t max_request_;
   FileReadahead readahead_;
   WholeReadCheck check_;
+  const bool drops_behind_;
+  std::atomic<uint64_t> dropped_until_{0};  // blocks below this index were dropped
 };
 
 }  // namespace s3mount

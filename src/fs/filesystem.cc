@@ -27,6 +27,12 @@ constexpr size_t kRenameThreads = 16;
 // times again.
 constexpr size_t kMaxDirectoryTimes = 65536;
 
+// Idle data buffers kept for reuse (BufferPool): an eighth of the memory budgets, 32 MiB at most.
+size_t IdleBufferBytes(size_t cache_bytes, uint64_t write_memory) {
+  return static_cast<size_t>(
+      std::min<uint64_t>(uint64_t{32} << 20, (cache_bytes + write_memory) / 8));
+}
+
 }  // namespace
 
 Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& metadata_in,
@@ -47,7 +53,8 @@ Filesystem::Impl::Impl(ObjectStore& store_in, Clock& clock_in, MetadataCache& me
       upload_pool(options.read_only ? 1 : options.upload_threads),
       resolver(store, clock, metadata_pool, metadata, keys, options.object_metadata),
       prefetcher(resolver, options.metadata_parallelism),
-      fetcher(store, blocks_in, data_pool, options.block_size),
+      buffers(IdleBufferBytes(blocks_in.capacity_bytes(), options.write_memory)),
+      fetcher(store, blocks_in, data_pool, buffers, options.block_size),
       listings(options.list_ttl, options.max_cached_listing_entries),
       directory_readahead(
           fetcher, listings, readahead_pool, keys,

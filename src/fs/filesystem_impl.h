@@ -178,6 +178,7 @@ struct Filesystem::Impl {
   ThreadPool upload_pool;     // multipart parts and part copies
   PathResolver resolver;
   MetadataPrefetcher prefetcher;  // after resolver: its HEADs use it
+  BufferPool buffers;             // cache blocks and upload parts; outlived by what it lends safely
   BlockFetcher fetcher;
   ListingCache listings;
   DirectoryReadahead directory_readahead;  // its fetches run on readahead_pool

@@ -27,7 +27,8 @@ OpenFileServices Filesystem::Impl::services() {
                           .max_readahead = options.max_readahead,
                           .max_request = options.max_request_size,
                           .part_size = options.part_size,
-                          .journal = journal.get()};
+                          .journal = journal.get(),
+                          .buffers = &buffers};
 }
 
 void Filesystem::Impl::InvalidateListingsAbove(const std::string& path) {

@@ -178,6 +178,7 @@ Result<size_t> OpenFile::Write(uint64_t offset, std::string_view data, WallTime 
                                           services_.uploader, key_, services_.part_size);
     stream_->SetInitialMetadata(content_type_, UploadMetadataLocked());
     stream_->SetJournal(services_.journal);
+    stream_->SetBuffers(services_.buffers);
     // The local copy that lets the file leave streaming without publishing it.
     mirrored_ = EnsureStagingLocked().ok();
   }

@@ -61,6 +61,7 @@ struct OpenFileServices {
   size_t max_request = 0;
   uint64_t part_size = uint64_t{8} << 20;
   WriteJournal* journal = nullptr;  // null: nothing journaled (docs/SEMANTICS.md, "Crashes")
+  BufferPool* buffers = nullptr;    // recycled part buffers; null: plain allocations
 };
 
 // What a file is when it is opened.

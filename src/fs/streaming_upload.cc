@@ -115,7 +115,9 @@ Status StreamingUpload::HandOffTail() {
   S3M_RETURN_IF_ERROR(StartIfNeeded());
   const int number = next_part_++;
   HeldPart held{.offset = tail_offset_,
-                .bytes = std::make_shared<std::string>(std::move(tail_)),
+                .bytes = buffers_ != nullptr
+                             ? buffers_->Share(std::move(tail_))
+                             : std::make_shared<const std::string>(std::move(tail_)),
                 .charged = tail_charged_};
   tail_ = std::string();
   tail_charged_ = 0;
@@ -158,7 +160,13 @@ Status StreamingUpload::Append(std::string_view data) {
     S3M_RETURN_IF_ERROR(ChargeTail(tail_.size() + take));
     // The whole part at once: only the pages written are resident, and growing by doubling
     // would hold the old and the new buffer at once, uncharged.
-    if (tail_.capacity() < part) tail_.reserve(part);
+    if (tail_.capacity() < part) {
+      if (buffers_ != nullptr && tail_.empty()) {
+        tail_ = buffers_->Take(static_cast<size_t>(part));
+      } else {
+        tail_.reserve(part);
+      }
+    }
     tail_.append(data.substr(0, take));
     data.remove_prefix(take);
     if (tail_.size() == part) S3M_RETURN_IF_ERROR(HandOffTail());

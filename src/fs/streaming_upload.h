@@ -35,6 +35,7 @@
 #include "fs/object_uploader.h"
 #include "fs/staging.h"
 #include "fs/write_journal.h"
+#include "s3mount/common/buffer_pool.h"
 #include "s3mount/common/thread_pool.h"
 #include "s3mount/s3/object_store.h"
 #include "s3mount/s3/outcome_check.h"
@@ -57,6 +58,8 @@ class StreamingUpload {
   // The journal that notes the multipart upload while it is open (a crash leaves it to be
   // aborted by the next mount); null: none.
   void SetJournal(WriteJournal* journal) { journal_ = journal; }
+  // Where part buffers come from and go back to once uploaded; null: plain allocations.
+  void SetBuffers(BufferPool* buffers) { buffers_ = buffers; }
   // Appends at size(). kNoSpace: no memory and no part in flight (spill to staging).
   Status Append(std::string_view data);
   // Writes at `offset` in [tail_offset(), size()], extending the file if needed.
@@ -89,7 +92,7 @@ class StreamingUpload {
  private:
   struct HeldPart {
     uint64_t offset = 0;
-    std::shared_ptr<std::string> bytes;
+    std::shared_ptr<const std::string> bytes;
     uint64_t charged = 0;  // memory held for it
   };
   uint64_t PartSize(int number) const;
@@ -126,6 +129,7 @@ class StreamingUpload {
   bool gone_ = false;           // the upload completed or vanished: send nothing, abort nothing
   std::optional<PutObjectResponse> resolved_;  // the completed object (ours)
   WriteJournal* journal_ = nullptr;
+  BufferPool* buffers_ = nullptr;
   uint64_t journal_note_ = 0;  // the upload's journal record
 
   std::mutex mu_;

@@ -82,7 +82,8 @@ class FileReaderTest : public ::testing::Test {
   RangeRecorder recorder_{store_};
   BlockCache cache_{BlockCacheOptions{.capacity_bytes = size_t{64} << 20}};
   ThreadPool pool_{4};
-  BlockFetcher fetcher_{recorder_, cache_, pool_, kBlock};
+  BufferPool buffers_{size_t{8} << 20};
+  BlockFetcher fetcher_{recorder_, cache_, pool_, buffers_, kBlock};
   std::string body_;
 };
 
@@ -179,7 +180,7 @@ TEST_F(FileReaderTest, ConcurrentSequentialReadersShareTheCacheAndFetchNothingTw
   constexpr size_t kSize = size_t{8} << 20;
   constexpr int kReaders = 4;
   BlockCache small{BlockCacheOptions{.capacity_bytes = kWindow}};
-  BlockFetcher fetcher(recorder_, small, pool_, kBlock);
+  BlockFetcher fetcher(recorder_, small, pool_, buffers_, kBlock);
   std::vector<ObjectVersion> objects;
   std::vector<std::string> bodies;
   std::vector<std::unique_ptr<FileReader>> readers;
@@ -208,6 +209,54 @@ TEST_F(FileReaderTest, ConcurrentSequentialReadersShareTheCacheAndFetchNothingTw
       << "blocks were evicted before their reader got to them and fetched again";
 }
 
+TEST_F(FileReaderTest, ASequentialScanOfALargeObjectDropsTheBlocksBehindIt) {
+  // 48 MiB through a 64 MiB cache: more than a quarter of it, so the reader drops what it has
+  // read (the kernel keeps it), and the cache holds its window and the lag only.
+  constexpr size_t kSize = size_t{48} << 20;
+  const ObjectVersion object = Put("scan", kSize);
+  ASSERT_TRUE(fetcher_.DropsBehind(kSize));
+  FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
+  size_t most_cached = 0;
+  for (uint64_t at = 0; at < kSize; at += kKernelRead) {
+    ASSERT_EQ(ReadThrough(reader, at, kKernelRead), body_.substr(at, kKernelRead)) << at;
+    most_cached = std::max(most_cached, cache_.used_bytes());
+  }
+  pool_.Shutdown();
+  EXPECT_LE(most_cached, readahead::kDropBehindLag + 2 * kWindow + kBlock)
+      << "the blocks read were kept: one scan fills the cache";
+  uint64_t fetched = 0;
+  for (const auto& [first, end] : recorder_.ranges()) fetched += end - first;
+  EXPECT_EQ(fetched, kSize) << "a block dropped behind the reader was fetched again";
+}
+
+TEST_F(FileReaderTest, ADroppedBlocksBufferIsFilledAgainByTheNextFetch) {
+  // Real geometry (1 MiB blocks, which the pool keeps): no fresh memory per block.
+  const ObjectVersion object = Put("reuse", size_t{8} << 20);  // fetched by ranges
+  BlockFetcher fetcher(recorder_, cache_, pool_, buffers_, size_t{1} << 20);
+  auto first = fetcher.Get(object, 2);
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  const char* memory = (*first)->data();
+  first = BlockCache::Block();
+  fetcher.DropBehind(object, 2, 2);
+  EXPECT_EQ(buffers_.stats().idle_count, 1u) << "the dropped block's buffer did not come back";
+  auto next = fetcher.Get(object, 3);
+  ASSERT_TRUE(next.ok()) << next.error().ToString();
+  EXPECT_EQ((*next)->data(), memory) << "the next block was not filled in the recycled buffer";
+  EXPECT_EQ(**next, body_.substr(size_t{3} << 20, size_t{1} << 20));
+}
+
+TEST_F(FileReaderTest, ASequentialReadOfASmallerObjectStaysCached) {
+  constexpr size_t kSize = size_t{12} << 20;  // under a quarter of the cache
+  const ObjectVersion object = Put("kept", kSize);
+  ASSERT_FALSE(fetcher_.DropsBehind(kSize));
+  FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
+  for (uint64_t at = 0; at < kSize; at += kKernelRead) {
+    ASSERT_EQ(ReadThrough(reader, at, kKernelRead), body_.substr(at, kKernelRead)) << at;
+  }
+  pool_.Shutdown();
+  EXPECT_EQ(cache_.used_bytes(), kSize) << "a file that fits was dropped while read";
+}
+
 TEST_F(FileReaderTest, SeekResetsToRandomReads) {
   const ObjectVersion object = Put("seek", size_t{8} << 20);
   FileReader reader(fetcher_, object, kWindow, kStep, kFirst);
@@ -225,7 +274,7 @@ TEST_F(FileReaderTest, NearbyRandomReadsDoNotStartAReadahead) {
   // Real geometry: 1 MiB blocks. Two random reads half a block apart used to count as a
   // sequential run and fetch megabytes ahead.
   const ObjectVersion object = Put("near", size_t{8} << 20);
-  BlockFetcher fetcher(recorder_, cache_, pool_, size_t{1} << 20);
+  BlockFetcher fetcher(recorder_, cache_, pool_, buffers_, size_t{1} << 20);
   FileReader reader(fetcher, object, size_t{64} << 20, size_t{8} << 20);
   const uint64_t at = uint64_t{3} << 20;
   const uint64_t near = at + (uint64_t{512} << 10);  // same block, far from adjacent

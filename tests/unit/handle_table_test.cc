@@ -54,7 +54,8 @@ class HandleTableTest : public ::testing::Test {
   ObjectUploader uploader_{store_, pool_, memory_, UploaderOptions{}};
   std::unique_ptr<StagingArea> staging_;
   BlockCache blocks_{BlockCacheOptions{}};
-  BlockFetcher fetcher_{store_, blocks_, pool_, size_t{1} << 20};
+  BufferPool buffers_{size_t{8} << 20};
+  BlockFetcher fetcher_{store_, blocks_, pool_, buffers_, size_t{1} << 20};
   HandleTable table_;
 };
 

@@ -140,7 +140,8 @@ TEST(ReadersOnASmallCacheTest, ManyReadersNeverHaveMoreInFlightThanTheCache) {
   InFlightMeter meter{store};
   BlockCache cache{BlockCacheOptions{.capacity_bytes = kCapacity}};
   ThreadPool pool{8};
-  BlockFetcher fetcher{meter, cache, pool, kBlock};
+  BufferPool buffers{size_t{8} << 20};
+  BlockFetcher fetcher{meter, cache, pool, buffers, kBlock};
   std::vector<std::string> bodies;
   std::vector<ObjectVersion> objects;
   for (int i = 0; i < kReaders; ++i) {

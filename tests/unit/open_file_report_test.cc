@@ -49,7 +49,8 @@ class OpenFileReportTest : public ::testing::Test {
   MemoryBudget memory_{uint64_t{64} << 20};
   ObjectUploader uploader_{store_, pool_, memory_, UploaderOptions{}};
   BlockCache blocks_{BlockCacheOptions{}};
-  BlockFetcher fetcher_{store_, blocks_, pool_, uint64_t{1} << 20};
+  BufferPool buffers_{size_t{8} << 20};
+  BlockFetcher fetcher_{store_, blocks_, pool_, buffers_, uint64_t{1} << 20};
   std::unique_ptr<testing::TempDir> root_;
   std::unique_ptr<StagingArea> staging_;
 };

@@ -129,7 +129,8 @@ class VerifiedReadTest : public ::testing::Test {
   CorruptingStore corrupting_{store_};
   BlockCache cache_{BlockCacheOptions{.capacity_bytes = size_t{64} << 20}};
   ThreadPool pool_{4};
-  BlockFetcher fetcher_{corrupting_, cache_, pool_, kBlock};
+  BufferPool buffers_{size_t{8} << 20};
+  BlockFetcher fetcher_{corrupting_, cache_, pool_, buffers_, kBlock};
   std::string body_;
 };
 

@@ -116,6 +116,11 @@ class BlockCache {
   // Insert, ending a reservation of `reserved` bytes made for this block.
   void InsertReserved(const BlockKey& block_key, Block block, size_t reserved);
 
+  // Drops the cached blocks first..last of one object version (a sequential reader's blocks
+  // behind it, which the kernel's page cache holds now). Holders keep theirs; fetches in flight
+  // are not affected. Returns how many were dropped.
+  size_t EraseBlocks(const std::string& key, const std::string& etag, uint64_t first,
+                     uint64_t last);
   // Drops every block of object `key`, whatever its ETag. Fetches of it in flight deliver
   // their result to their callers but do not cache it.
   void EraseObject(const std::string& key);

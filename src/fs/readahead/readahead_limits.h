@@ -16,6 +16,12 @@ namespace s3mount::readahead {
 inline constexpr uint64_t kFileFirstRequest = uint64_t{4} << 20;
 // Random reads are fetched in whole pages of this size.
 inline constexpr uint64_t kRandomReadAlign = 4096;
+// Drop-behind: a sequential reader of an object larger than a quarter of the block cache (a
+// scan, which would otherwise push everything else out) drops the cached blocks it has read
+// once it is this far past them; the kernel's page cache holds what it was served, and
+// parallel reads that arrive a little out of order still find their blocks.
+inline constexpr uint64_t kDropBehindLag = uint64_t{8} << 20;
+inline constexpr uint64_t kDropBehindShareOfCache = 4;
 // How far from where the last read ended a read may start and still begin a sequential run.
 inline constexpr uint64_t kRandomSlack = uint64_t{64} << 10;
 

@@ -117,7 +117,8 @@ class DirectoryReadaheadTest : public ::testing::Test {
   FakeObjectStore store_{clock_};
   BlockCache blocks_{BlockCacheOptions{}};
   ThreadPool pool_{8};
-  BlockFetcher fetcher_{store_, blocks_, pool_, kBlock};
+  BufferPool buffers_{size_t{8} << 20};
+  BlockFetcher fetcher_{store_, blocks_, pool_, buffers_, kBlock};
   ListingCache listings_{std::chrono::seconds(60), 100000};
   KeyMapper keys_{""};
 };
@@ -193,7 +194,7 @@ TEST_F(DirectoryReadaheadTest, GetsInFlightAreBounded) {
   MakeDirectory(std::vector<size_t>(40, 4 << 10));
   GateClock gate;
   FaultyObjectStore slow(store_, gate);
-  BlockFetcher fetcher(slow, blocks_, pool_, kBlock);
+  BlockFetcher fetcher(slow, blocks_, pool_, buffers_, kBlock);
   DirectoryReadahead readahead(fetcher, listings_, pool_, keys_,
                                {.max_files = 32, .max_in_flight = 3});
   slow.SetLatency(Operation::kGetObject, std::chrono::milliseconds(1));

@@ -26,7 +26,8 @@ class FileReadaheadTest : public ::testing::Test {
   testing::FakeObjectStore store_{clock_};
   BlockCache cache_{BlockCacheOptions{.capacity_bytes = uint64_t{64} << 20}};
   ThreadPool pool_{1};
-  BlockFetcher fetcher_{store_, cache_, pool_, kBlock};
+  BufferPool buffers_{size_t{8} << 20};
+  BlockFetcher fetcher_{store_, cache_, pool_, buffers_, kBlock};
 };
 
 TEST_F(FileReadaheadTest, AReadAtOffsetZeroFetchesTheFirstStretchAtOnce) {
@@ -69,7 +70,7 @@ TEST_F(FileReadaheadTest, ASeekMakesTheReaderRandomUntilItReadsOnFromThere) {
 
 TEST_F(FileReadaheadTest, ManyReadersShareHalfTheCacheBetweenThem) {
   BlockCache small{BlockCacheOptions{.capacity_bytes = uint64_t{1} << 20}};
-  BlockFetcher fetcher{store_, small, pool_, kBlock};
+  BlockFetcher fetcher{store_, small, pool_, buffers_, kBlock};
   FileReadahead a(fetcher, kObject, kMaxWindow, kStep, kFirst);
   FileReadahead b(fetcher, kObject, kMaxWindow, kStep, kFirst);
   uint64_t widest = 0;
