@@ -135,6 +135,10 @@ Status StreamingUpload::HandOffTail() {
   // A pool that is shutting down takes no more parts: this one is kept as a failed part,
   // which Finish sends itself.
   if (!submitted.ok()) PartDone(number, std::move(held), std::move(submitted).error());
+  // A writer faster than S3 waits here instead of queueing its file in memory: more parts in
+  // flight than kMaxPartsInFlight would not upload any faster.
+  std::unique_lock lock(mu_);
+  part_done_.wait(lock, [&] { return in_flight_ < kMaxPartsInFlight; });
   return OkStatus();
 }
 

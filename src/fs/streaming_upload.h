@@ -5,7 +5,8 @@
 // every 1,000 parts) so that 10,000 parts reach S3's 5 TiB limit. A file that never fills
 // a part is one PUT at Finish.
 //
-// Memory: the tail and the parts in flight are charged to the shared MemoryBudget. When the
+// Memory: the tail and the parts in flight (kMaxPartsInFlight at most) are charged to the
+// shared MemoryBudget. When the
 // budget is exhausted, Append waits for this upload's own parts; when it has none in flight
 // it says so (kNoSpace) and the caller spills the file to a staging file instead.
 //
@@ -44,6 +45,9 @@ namespace s3mount {
 
 class StreamingUpload {
  public:
+  // Parts of one file uploading at once; the writer waits for one to finish beyond that.
+  static constexpr size_t kMaxPartsInFlight = 4;
+
   StreamingUpload(ObjectStore& store, ThreadPool& pool, MemoryBudget& memory,
                   ObjectUploader& uploader, std::string key, uint64_t first_part_size);
   // Aborts the multipart upload unless it completed or was salvaged.

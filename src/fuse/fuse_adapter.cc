@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <spdlog/spdlog.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -19,6 +18,7 @@
 
 #include "fuse/handler_shape.h"
 #include "fuse/kernel_readahead.h"
+#include "fuse/write_buffer_pages.h"
 #include "s3mount/fs/metadata_codec.h"
 
 namespace s3mount {
@@ -481,23 +481,6 @@ void SetAttr(fuse_req_t req, fuse_ino_t inode, struct stat* attr, int to_set, fu
   });
 }
 
-// Each libfuse worker keeps a receive buffer of max_write (1 MiB) for as long as it lives, and
-// a 1 MiB write leaves all of it resident: with max_threads=64 that is 64 MiB held by buffers
-// that are idle. Once the filesystem has copied a write, the whole pages under its data are
-// given back (MADV_DONTNEED: the next request that lands there gets fresh zero pages), so a
-// worker's buffer is resident only while it holds a request. Only pages wholly inside the
-// write's data are touched, never the request header or malloc's bookkeeping around it.
-void ReleaseWritePages(const char* buffer, size_t size) {
-  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t at = reinterpret_cast<uintptr_t>(buffer);
-  const size_t skip = static_cast<size_t>((page - at % page) % page);  // to the first whole page
-  if (size <= skip) return;
-  const size_t length = (size - skip) / page * page;
-  if (length == 0) return;
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): libfuse hands the buffer as const.
-  (void)madvise(const_cast<char*>(buffer + skip), length, MADV_DONTNEED);
-}
-
 void Write(fuse_req_t req, fuse_ino_t /*inode*/, const char* buffer, size_t size, off_t offset,
            fuse_file_info* fi) {
   Serve(req, "write", [&](Request& r) -> Status {
@@ -507,7 +490,7 @@ void Write(fuse_req_t req, fuse_ino_t /*inode*/, const char* buffer, size_t size
     r.Reply([&](fuse_req_t q) { return fuse_reply_write(q, *written); });
     return OkStatus();
   });
-  ReleaseWritePages(buffer, size);
+  AfterWriteCopied(buffer, size);
 }
 
 void Flush(fuse_req_t req, fuse_ino_t /*inode*/, fuse_file_info* fi) {
